@@ -1,0 +1,169 @@
+"""HiGHS (highspy) plumbing shared by every LP/MILP formulation.
+
+Models are passed whole from numpy/scipy arrays (CSC), never built variable by variable in
+Python. :func:`termination_of` maps HiGHS' model status to :class:`Termination` in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+from .results import Termination
+
+INF = highspy.kHighsInf
+
+_STATUS = highspy.HighsModelStatus
+_FEASIBLE = 2  # highspy SolutionStatus.kSolutionStatusFeasible as reported by getInfo()
+
+
+def new_highs(
+    time_limit: float | None = None,
+    *,
+    mip_rel_gap: float = 0.0,
+    mip_abs_gap: float = 1e-10,
+    feasibility_tol: float = 1e-9,
+    threads: int | None = 1,
+    options: dict[str, Any] | None = None,
+) -> highspy.Highs:
+    """A silent HiGHS instance with exact-MIP defaults (zero relative gap) and tight tolerances.
+
+    ``threads=1`` by default: the service scales with processes, not solver threads.
+    """
+    h = highspy.Highs()
+    h.silent()
+    h.setOptionValue("output_flag", False)
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(max(time_limit, 1e-3)))
+    h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
+    h.setOptionValue("mip_abs_gap", float(mip_abs_gap))
+    h.setOptionValue("primal_feasibility_tolerance", float(feasibility_tol))
+    h.setOptionValue("mip_feasibility_tolerance", float(feasibility_tol))
+    if threads is not None:
+        h.setOptionValue("threads", int(threads))
+    for key, value in (options or {}).items():
+        h.setOptionValue(key, value)
+    return h
+
+
+def termination_of(h: highspy.Highs) -> Termination:
+    """The :class:`Termination` for the last solve of ``h``."""
+    status = h.getModelStatus()
+    has_primal = h.getInfo().primal_solution_status == _FEASIBLE
+    if status == _STATUS.kOptimal:
+        return Termination.OPTIMAL
+    if status == _STATUS.kInfeasible:
+        return Termination.INFEASIBLE
+    if status == _STATUS.kUnbounded:
+        return Termination.UNBOUNDED
+    if status == _STATUS.kUnboundedOrInfeasible:
+        return Termination.INFEASIBLE_OR_UNBOUNDED
+    if status in (
+        _STATUS.kTimeLimit,
+        _STATUS.kIterationLimit,
+        _STATUS.kSolutionLimit,
+        _STATUS.kInterrupt,
+        _STATUS.kObjectiveBound,
+        _STATUS.kObjectiveTarget,
+    ):
+        return Termination.FEASIBLE if has_primal else Termination.TIME_LIMIT_NO_SOLUTION
+    return Termination.NUMERICAL_ERROR
+
+
+@dataclass(frozen=True, eq=False)
+class HighsSolution:
+    """Primal solution (``x`` is empty without one), objective, status, backend text."""
+
+    x: NDArray[np.float64]
+    objective: float
+    termination: Termination
+    status_text: str
+    row_duals: NDArray[np.float64]
+
+
+def pass_model(
+    h: highspy.Highs,
+    c: NDArray[np.float64],
+    a: sp.spmatrix | sp.sparray,
+    row_lower: NDArray[np.float64],
+    row_upper: NDArray[np.float64],
+    col_lower: NDArray[np.float64],
+    col_upper: NDArray[np.float64],
+    *,
+    integrality: NDArray[np.int32] | None = None,
+    maximize: bool = False,
+    offset: float = 0.0,
+) -> None:
+    """Load ``opt c.x + offset s.t. row_lower <= A x <= row_upper, col bounds`` into ``h``."""
+    lp = highspy.HighsLp()
+    a_csc = sp.csc_array(a)
+    a_csc.sort_indices()
+    n_col = len(c)
+    n_row = int(a_csc.shape[0])
+    lp.num_col_ = n_col
+    lp.num_row_ = n_row
+    lp.col_cost_ = np.asarray(c, dtype=np.float64)
+    lp.col_lower_ = np.asarray(col_lower, dtype=np.float64)
+    lp.col_upper_ = np.asarray(col_upper, dtype=np.float64)
+    lp.row_lower_ = np.asarray(row_lower, dtype=np.float64)
+    lp.row_upper_ = np.asarray(row_upper, dtype=np.float64)
+    lp.offset_ = float(offset)
+    lp.sense_ = highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_ = n_col
+    lp.a_matrix_.num_row_ = n_row
+    lp.a_matrix_.start_ = a_csc.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = a_csc.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a_csc.data.astype(np.float64)
+    if integrality is not None:
+        lp.integrality_ = [highspy.HighsVarType(int(t)) for t in np.asarray(integrality)]
+    h.passModel(lp)
+
+
+def run(h: highspy.Highs) -> HighsSolution:
+    """Solve the loaded model and collect the solution."""
+    h.run()
+    term = termination_of(h)
+    status_text = h.modelStatusToString(h.getModelStatus())
+    if term.has_solution:
+        sol = h.getSolution()
+        x = np.asarray(sol.col_value, dtype=np.float64)
+        duals = np.asarray(sol.row_dual, dtype=np.float64) if sol.dual_valid else np.empty(0)
+        return HighsSolution(
+            x, float(h.getInfo().objective_function_value), term, status_text, duals
+        )
+    return HighsSolution(np.empty(0), float("nan"), term, status_text, np.empty(0))
+
+
+def solve(
+    c: NDArray[np.float64],
+    a: sp.spmatrix | sp.sparray,
+    row_lower: NDArray[np.float64],
+    row_upper: NDArray[np.float64],
+    col_lower: NDArray[np.float64],
+    col_upper: NDArray[np.float64],
+    *,
+    integrality: NDArray[np.int32] | None = None,
+    maximize: bool = False,
+    time_limit: float | None = None,
+    options: dict[str, Any] | None = None,
+) -> HighsSolution:
+    """One-shot LP/MILP solve with HiGHS (see :func:`pass_model` for the model)."""
+    h = new_highs(time_limit, options=options)
+    pass_model(
+        h,
+        c,
+        a,
+        row_lower,
+        row_upper,
+        col_lower,
+        col_upper,
+        integrality=integrality,
+        maximize=maximize,
+    )
+    return run(h)

@@ -1,0 +1,68 @@
+"""Explicit, configurable problem-size limits.
+
+Every public solver function takes ``limits: Limits | None`` (``None`` = :data:`DEFAULT_LIMITS`)
+and raises :class:`~mechsolve.solver.errors.ProblemTooLargeError` naming the argument, the size
+received and the limit when a problem is over it. The server passes its configured limits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from .errors import MechsolveInputError, ProblemTooLargeError
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Size limits; every field is a maximum (inclusive).
+
+    Attributes:
+        max_players: players in a normal-form game.
+        max_outcomes: joint pure outcomes of a normal-form game (product of action counts).
+        max_candidates: outcomes a mediator may search in one solve (enumeration or MILP).
+        max_batch_profiles: profiles in one batch call.
+        max_agents: agents in a matching or restaurant instance.
+        max_restaurants: restaurants in a restaurant instance.
+        max_exact_agents: delegators the exact (MILP) restaurant/matching variants accept.
+        max_types: type profiles (grid points or samples) in an auction LP.
+        max_lp_rows: constraint rows an LP may grow to during constraint generation.
+    """
+
+    max_players: int = 16
+    max_outcomes: int = 1 << 24
+    max_candidates: int = 1 << 22
+    max_batch_profiles: int = 1_000_000
+    max_agents: int = 200_000
+    max_restaurants: int = 100_000
+    max_exact_agents: int = 2_000
+    max_types: int = 1_000_000
+    max_lp_rows: int = 50_000_000
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise MechsolveInputError(
+                    "Limits", f.name, f"must be a positive integer; got {value!r}"
+                )
+
+    def with_(self, **changes: Any) -> Limits:
+        """A copy with some fields changed (validated)."""
+        return replace(self, **changes)
+
+    def check(self, function: str, argument: str, size: int, field: str) -> None:
+        """Raise ProblemTooLargeError when ``size`` exceeds the limit ``field``."""
+        limit = getattr(self, field)
+        if size > limit:
+            raise ProblemTooLargeError(
+                function, argument, f"has size {size}, over the limit {field}={limit}"
+            )
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def resolve(limits: Limits | None) -> Limits:
+    """``limits`` or the defaults."""
+    return DEFAULT_LIMITS if limits is None else limits

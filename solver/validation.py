@@ -1,0 +1,245 @@
+"""Input validation helpers: each converts or checks one argument and raises
+:class:`~mechsolve.solver.errors.MechsolveInputError` naming the function, the argument (with
+the index of the first offending element) and the value received. Never a numpy traceback.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .errors import MechsolveInputError
+
+E = TypeVar("E")
+
+
+def _index_str(argument: str, index: tuple[int, ...]) -> str:
+    return argument + "".join(f"[{i}]" for i in index)
+
+
+def _first_index(mask: NDArray[np.bool_]) -> tuple[int, ...]:
+    return tuple(int(i) for i in np.argwhere(mask)[0])
+
+
+def float_array(
+    function: str,
+    argument: str,
+    value: Any,
+    *,
+    ndim: int | None = None,
+    shape: tuple[int | None, ...] | None = None,
+    min_value: float | None = None,
+    max_value: float | None = None,
+    allow_empty: bool = False,
+) -> NDArray[np.float64]:
+    """``value`` as a finite float64 array, checked for ndim, shape (``None`` = any) and range."""
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise MechsolveInputError(
+            function, argument, f"must be an array of real numbers; got {_short(value)}"
+        ) from exc
+    _check_shape(function, argument, arr, ndim, shape)
+    if not allow_empty and arr.size == 0:
+        raise MechsolveInputError(function, argument, f"must not be empty; got shape {arr.shape}")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        idx = _first_index(bad)
+        raise MechsolveInputError(
+            function, _index_str(argument, idx), f"must be finite; got {arr[idx]}"
+        )
+    if min_value is not None and (arr < min_value).any():
+        idx = _first_index(arr < min_value)
+        raise MechsolveInputError(
+            function, _index_str(argument, idx), f"must be >= {min_value}; got {arr[idx]}"
+        )
+    if max_value is not None and (arr > max_value).any():
+        idx = _first_index(arr > max_value)
+        raise MechsolveInputError(
+            function, _index_str(argument, idx), f"must be <= {max_value}; got {arr[idx]}"
+        )
+    return arr
+
+
+def int_array(
+    function: str,
+    argument: str,
+    value: Any,
+    *,
+    ndim: int | None = None,
+    shape: tuple[int | None, ...] | None = None,
+    low: int | NDArray[np.int64] | None = None,
+    high: int | NDArray[np.int64] | None = None,
+    allow_empty: bool = False,
+) -> NDArray[np.int64]:
+    """``value`` as an int64 array of integral values with ``low <= x < high`` (broadcast)."""
+    try:
+        raw = np.asarray(value)
+    except (TypeError, ValueError) as exc:  # ragged input
+        raise MechsolveInputError(
+            function, argument, f"must be an array of integers; got {_short(value)}"
+        ) from exc
+    if raw.dtype == np.bool_ or not (
+        np.issubdtype(raw.dtype, np.integer) or np.issubdtype(raw.dtype, np.floating)
+    ):
+        if raw.size:
+            raise MechsolveInputError(
+                function, argument, f"must be an array of integers; got dtype {raw.dtype}"
+            )
+        raw = raw.astype(np.int64)
+    _check_shape(function, argument, raw, ndim, shape)
+    if not allow_empty and raw.size == 0:
+        raise MechsolveInputError(function, argument, f"must not be empty; got shape {raw.shape}")
+    if np.issubdtype(raw.dtype, np.floating):
+        bad = ~np.isfinite(raw) | (raw != np.round(raw))
+        if bad.any():
+            idx = _first_index(bad)
+            raise MechsolveInputError(
+                function, _index_str(argument, idx), f"must be an integer; got {raw[idx]}"
+            )
+    arr = raw.astype(np.int64)
+    if low is not None or high is not None:
+        lo = np.broadcast_to(
+            np.asarray(low if low is not None else np.iinfo(np.int64).min), arr.shape
+        )
+        hi = np.broadcast_to(
+            np.asarray(high if high is not None else np.iinfo(np.int64).max), arr.shape
+        )
+        bad = (arr < lo) | (arr >= hi)
+        if bad.any():
+            idx = _first_index(bad)
+            lo_s = "-inf" if low is None else str(int(lo[idx]))
+            hi_s = "inf" if high is None else str(int(hi[idx]))
+            raise MechsolveInputError(
+                function, _index_str(argument, idx), f"must be in [{lo_s}, {hi_s}); got {arr[idx]}"
+            )
+    return arr
+
+
+def bool_array(
+    function: str,
+    argument: str,
+    value: Any,
+    *,
+    ndim: int | None = None,
+    shape: tuple[int | None, ...] | None = None,
+) -> NDArray[np.bool_]:
+    """``value`` as a bool array; accepts bools and the integers 0/1, rejects anything else."""
+    try:
+        raw = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise MechsolveInputError(
+            function, argument, f"must be an array of booleans; got {_short(value)}"
+        ) from exc
+    _check_shape(function, argument, raw, ndim, shape)
+    if raw.dtype == np.bool_:
+        return raw.astype(np.bool_, copy=False)
+    if np.issubdtype(raw.dtype, np.integer) or np.issubdtype(raw.dtype, np.floating):
+        bad = ~np.isin(raw, (0, 1))
+        if bad.any():
+            idx = _first_index(bad)
+            raise MechsolveInputError(
+                function, _index_str(argument, idx), f"must be a boolean (0 or 1); got {raw[idx]}"
+            )
+        return raw.astype(np.bool_)
+    if raw.size == 0:
+        return raw.astype(np.bool_)
+    raise MechsolveInputError(
+        function, argument, f"must be an array of booleans; got dtype {raw.dtype}"
+    )
+
+
+def _check_shape(
+    function: str,
+    argument: str,
+    arr: NDArray[Any],
+    ndim: int | None,
+    shape: tuple[int | None, ...] | None,
+) -> None:
+    if ndim is not None and arr.ndim != ndim:
+        raise MechsolveInputError(
+            function, argument, f"must have {ndim} dimension(s); got shape {arr.shape}"
+        )
+    if shape is not None:
+        ok = len(shape) == arr.ndim and all(
+            s is None or s == a for s, a in zip(shape, arr.shape, strict=False)
+        )
+        if not ok:
+            want = "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
+            raise MechsolveInputError(
+                function, argument, f"must have shape {want}; got {arr.shape}"
+            )
+
+
+def choice(function: str, argument: str, value: Any, choices: Sequence[E]) -> E:
+    """``value`` if it is one of ``choices`` (compared by ``==``), else an error listing them."""
+    for c in choices:
+        if value == c:
+            return c
+    listed = ", ".join(repr(c) for c in choices)
+    raise MechsolveInputError(function, argument, f"must be one of {listed}; got {value!r}")
+
+
+def positive_int(function: str, argument: str, value: Any, *, minimum: int = 1) -> int:
+    """``value`` as an int >= ``minimum`` (bools rejected)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise MechsolveInputError(
+            function, argument, f"must be an integer >= {minimum}; got {value!r}"
+        )
+    if value < minimum:
+        raise MechsolveInputError(
+            function, argument, f"must be an integer >= {minimum}; got {value}"
+        )
+    return int(value)
+
+
+def real(
+    function: str,
+    argument: str,
+    value: Any,
+    *,
+    min_value: float | None = None,
+    max_value: float | None = None,
+    min_exclusive: bool = False,
+) -> float:
+    """``value`` as a finite float within the bounds."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise MechsolveInputError(function, argument, f"must be a real number; got {value!r}")
+    x = float(value)
+    if not math.isfinite(x):
+        raise MechsolveInputError(function, argument, f"must be finite; got {x}")
+    if min_value is not None and (x < min_value or (min_exclusive and x == min_value)):
+        op = ">" if min_exclusive else ">="
+        raise MechsolveInputError(function, argument, f"must be {op} {min_value}; got {x}")
+    if max_value is not None and x > max_value:
+        raise MechsolveInputError(function, argument, f"must be <= {max_value}; got {x}")
+    return x
+
+
+def time_limit(function: str, value: Any) -> float | None:
+    """A solver time limit in seconds: ``None`` (no limit) or a positive finite number."""
+    if value is None:
+        return None
+    return real(function, "time_limit", value, min_value=0.0, min_exclusive=True)
+
+
+def rng(function: str, seed: Any) -> np.random.Generator:
+    """A ``numpy.random.Generator`` from a Generator, an int seed or ``None`` (fresh entropy)."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None:
+        return np.random.default_rng()
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise MechsolveInputError(
+            function, "seed", f"must be a non-negative integer or numpy Generator; got {seed!r}"
+        )
+    return np.random.default_rng(int(seed))
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
