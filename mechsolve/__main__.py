@@ -1,0 +1,5 @@
+import sys
+
+from mechsolve.cli import main
+
+sys.exit(main())
