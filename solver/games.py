@@ -7,7 +7,8 @@ player i's action is axis ``i + 1``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,14 +42,17 @@ class NormalFormGame:
         p.setflags(write=False)
         object.__setattr__(self, "payoffs", p)
         n, ks = p.shape[0], p.shape[1:]
-        players = tuple(self.players) or tuple(f"Player {i + 1}" for i in range(n))
+        players = _label_tuple("players", self.players) or tuple(
+            f"Player {i + 1}" for i in range(n)
+        )
         if len(players) != n or not all(isinstance(s, str) for s in players):
             raise MechsolveInputError(
                 "NormalFormGame", "players", f"must be {n} strings; got {self.players!r}"
             )
-        actions = tuple(tuple(a) for a in self.actions) or tuple(
-            tuple(str(j + 1) for j in range(k)) for k in ks
-        )
+        actions = tuple(
+            _label_tuple(f"actions[{i}]", a)
+            for i, a in enumerate(_label_tuple("actions", self.actions))
+        ) or tuple(tuple(str(j + 1) for j in range(k)) for k in ks)
         if len(actions) != n:
             raise MechsolveInputError(
                 "NormalFormGame",
@@ -155,6 +159,17 @@ class NormalFormGame:
     __hash__ = None  # type: ignore[assignment]
 
 
+def _label_tuple(argument: str, value: Any) -> tuple[Any, ...]:
+    """Labels as a tuple (``None`` = defaults); a bare string is not split into characters."""
+    if value is None:
+        return ()
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise MechsolveInputError(
+            "NormalFormGame", argument, f"must be a sequence of labels; got {value!r}"
+        )
+    return tuple(value)
+
+
 def _validated_payoffs(
     function: str, argument: str, payoffs: Any, limits: Limits | None
 ) -> NDArray[np.float64]:
@@ -162,6 +177,12 @@ def _validated_payoffs(
     if p.ndim < 2:
         raise MechsolveInputError(
             function, argument, f"must have shape (n_players, k_1, ..., k_n); got shape {p.shape}"
+        )
+    if 0 in p.shape:
+        raise MechsolveInputError(
+            function,
+            argument,
+            f"must have at least one player and one action each; got shape {p.shape}",
         )
     n = p.shape[0]
     if p.ndim != n + 1:
@@ -171,12 +192,6 @@ def _validated_payoffs(
             f"must have shape (n_players, k_1, ..., k_n) with one axis per player: "
             f"{n} players need {n + 1} dimensions; got shape {p.shape}",
         )
-    if 0 in p.shape:
-        raise MechsolveInputError(
-            function,
-            argument,
-            f"must have at least one player and one action each; got shape {p.shape}",
-        )
     if limits is not None:
         _check_game_size(function, argument, p.shape, limits)
     return p
@@ -185,7 +200,7 @@ def _validated_payoffs(
 def _check_game_size(function: str, argument: str, shape: tuple[int, ...], limits: Limits) -> None:
     limits.check(function, f"{argument} players", int(shape[0]), "max_players")
     limits.check(
-        function, f"{argument} outcomes", int(np.prod(shape[1:], dtype=np.int64)), "max_outcomes"
+        function, f"{argument} outcomes", math.prod(int(k) for k in shape[1:]), "max_outcomes"
     )
 
 
@@ -285,6 +300,7 @@ def public_goods_game(n_players: int, multiplier: float = 2.0) -> NormalFormGame
         raise MechsolveInputError(
             fn, "multiplier", "must differ from 1 (the reward divides by k - 1); got 1.0"
         )
+    resolve(None).check(fn, "n_players", n, "max_players")
     _check_game_size(fn, "n_players", (n, *([2] * n)), resolve(None))
     grids = np.indices((2,) * n, dtype=np.float64)  # (n, 2, ..., 2): grids[i] = a_i
     total = grids.sum(axis=0)

@@ -27,6 +27,8 @@ class Limits:
         max_exact_agents: delegators the exact (MILP) restaurant/matching variants accept.
         max_types: type profiles (grid points or samples) in an auction LP.
         max_lp_rows: constraint rows an LP may grow to during constraint generation.
+        max_border_sets: threshold-set combinations the exact Border separation of a BIC auction
+            with non-identical bidders may enumerate (``prod_{i<n} (T_i + 1)``).
     """
 
     max_players: int = 16
@@ -38,6 +40,7 @@ class Limits:
     max_exact_agents: int = 2_000
     max_types: int = 1_000_000
     max_lp_rows: int = 50_000_000
+    max_border_sets: int = 10_000_000
 
     def __post_init__(self) -> None:
         for f in fields(self):

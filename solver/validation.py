@@ -6,7 +6,7 @@ the index of the first offending element) and the value received. Never a numpy 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
@@ -139,7 +139,7 @@ def bool_array(
     if raw.dtype == np.bool_:
         return raw.astype(np.bool_, copy=False)
     if np.issubdtype(raw.dtype, np.integer) or np.issubdtype(raw.dtype, np.floating):
-        bad = ~np.isin(raw, (0, 1))
+        bad = (raw != 0) & (raw != 1)
         if bad.any():
             idx = _first_index(bad)
             raise MechsolveInputError(
@@ -169,7 +169,8 @@ def _check_shape(
             s is None or s == a for s, a in zip(shape, arr.shape, strict=False)
         )
         if not ok:
-            want = "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
+            dims = ["*" if s is None else str(s) for s in shape]
+            want = "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
             raise MechsolveInputError(
                 function, argument, f"must have shape {want}; got {arr.shape}"
             )
@@ -177,9 +178,10 @@ def _check_shape(
 
 def choice(function: str, argument: str, value: Any, choices: Sequence[E]) -> E:
     """``value`` if it is one of ``choices`` (compared by ``==``), else an error listing them."""
-    for c in choices:
-        if value == c:
-            return c
+    if isinstance(value, Hashable):  # arrays and lists are never a choice (no ambiguous ==)
+        for c in choices:
+            if value == c:
+                return c
     listed = ", ".join(repr(c) for c in choices)
     raise MechsolveInputError(function, argument, f"must be one of {listed}; got {value!r}")
 

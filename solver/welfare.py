@@ -113,11 +113,10 @@ class Welfare:
                 "Welfare.evaluate", "ideal", "is required for kalai_smorodinsky"
             )
         span = np.moveaxis(np.asarray(ideal, dtype=np.float64), axis, -1) - self.d(players)
-        span = np.broadcast_to(span, x.shape)
+        x, span = np.broadcast_arrays(x, span)
         valid = span > 0
         ratio = np.where(valid, x / np.where(valid, span, 1.0), np.inf)
-        out = ratio.min(axis=-1)
-        return np.where(np.isinf(out), 0.0, out)
+        return np.where(valid.any(axis=-1), ratio.min(axis=-1), 0.0)
 
 
 def make_welfare(

@@ -1,0 +1,109 @@
+"""Candidate outcomes of a mediator problem and their lexicographic selection.
+
+A mediator fixes the actions of some players (the non-delegators, for the Pareto and Punishing
+Mediators) and chooses the actions of the *free* players. For a batch of profiles that share
+the same free set, the candidates of profile p are the joint actions that agree with p on the
+fixed players; candidate ``c`` is the flat (C-order) index of the free players' actions.
+
+:func:`lex_argmax` picks, per profile, the feasible candidate that maximizes a list of scores
+lexicographically (values within :data:`~mechsolve.solver.welfare.TIE_RTOL` tie), then prefers
+the submitted profile, then the smallest flat index: the deterministic tie-breaking of SPEC
+section 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .welfare import tie_tolerance
+
+CHUNK_ELEMENTS = 1 << 21
+"""Target size (float64 elements) of one block of candidate utilities."""
+
+
+def candidate_utilities(
+    payoffs: NDArray[np.float64], actions: NDArray[np.int64], free: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """Candidate utilities ``(n, m, C)`` of ``m`` profiles (``(n, 1, C)`` when every player is
+    free: the candidates are then shared). Reads only the candidate entries of the tensor.
+
+    Candidate ``c`` is the C-order flat index of the free players' actions; the fixed players
+    keep ``actions[p]``.
+    """
+    n = payoffs.shape[0]
+    ks = payoffs.shape[1:]
+    c = int(np.prod([ks[i] for i in free], dtype=np.int64))
+    if len(free) == n:
+        return payoffs.reshape(n, 1, c)
+    m = actions.shape[0]
+    is_free = np.zeros(n, dtype=bool)
+    is_free[free] = True
+    nf = len(free)
+    index: list[Any] = [slice(None)]
+    j = 0
+    for i in range(n):
+        if is_free[i]:
+            shape = [1] * (nf + 1)
+            shape[1 + j] = ks[i]
+            index.append(np.arange(ks[i]).reshape(shape))
+            j += 1
+        else:
+            index.append(actions[:, i].reshape((m,) + (1,) * nf))
+    return payoffs[tuple(index)].reshape(n, m, c)
+
+
+def flat_index(
+    actions: NDArray[np.int64], players: NDArray[np.int64], ks: Sequence[int]
+) -> NDArray[np.int64]:
+    """C-order flat index of ``actions[:, players]`` over the action counts of ``players``."""
+    if len(players) == 0:
+        return np.zeros(actions.shape[0], dtype=np.int64)
+    dims = tuple(int(ks[i]) for i in players)
+    return np.ravel_multi_index(tuple(actions[:, players].T), dims).astype(np.int64)
+
+
+def unflatten(
+    index: NDArray[np.int64], players: NDArray[np.int64], ks: Sequence[int], base: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    """Joint actions: ``base`` with the actions of ``players`` replaced by the decoded ``index``."""
+    out = base.copy()
+    if len(players):
+        dims = tuple(int(ks[i]) for i in players)
+        out[:, players] = np.stack(np.unravel_index(index, dims), axis=1)
+    return out
+
+
+def lex_argmax(
+    scores: Sequence[NDArray[np.float64]],
+    feasible: NDArray[np.bool_],
+    preferred: NDArray[np.int64],
+) -> NDArray[np.int64]:
+    """Per row, the feasible column maximizing ``scores`` lexicographically with ties.
+
+    Args:
+        scores: arrays of shape ``(m, C)`` (or broadcastable), to maximize in order; ``-inf``
+            entries lose to any finite value; if every remaining value is ``-inf`` the score
+            does not discriminate.
+        feasible: ``(m, C)``; every row must have a True entry.
+        preferred: ``(m,)``, the column chosen among the final ties when it is one of them
+            (the submitted profile); otherwise the smallest tied column.
+    """
+    cand = feasible.copy()
+    for s in scores:
+        masked = np.where(cand, s, -np.inf)
+        best = masked.max(axis=1)
+        keep = masked >= (best - tie_tolerance(best))[:, None]
+        cand &= keep
+    rows = np.arange(cand.shape[0])
+    pref_ok = cand[rows, preferred]
+    return np.where(pref_ok, preferred, cand.argmax(axis=1)).astype(np.int64)
+
+
+def chunks(m: int, per_row: int) -> list[slice]:
+    """Row slices so that each chunk holds about :data:`CHUNK_ELEMENTS` elements."""
+    step = max(1, CHUNK_ELEMENTS // max(1, per_row))
+    return [slice(s, min(m, s + step)) for s in range(0, m, step)]

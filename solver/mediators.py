@@ -1,0 +1,674 @@
+"""Pareto Mediator, Punishing Mediator and central planner on normal-form games.
+
+Seed ``000_179ffb6e0f279038.txt`` sections 2.3-3, SPEC section 2. A profile is the submitted
+joint action ``a`` and delegate bits ``d``; ``D = {i : d_i = 1}``; ``W`` is a welfare function
+(:mod:`~mechsolve.solver.welfare`).
+
+- Pareto Mediator (eq. 3): if ``|D| >= 2``::
+
+      max_{a'} W_D(u(a'))   s.t.  u_i(a') >= u_i(a)  for i in D,   a'_j = a_j  for j not in D
+
+  otherwise ``a`` is returned unchanged. ``a`` itself is feasible, so there is always an answer.
+- Punishing Mediator: ``D = P``: ``max_{a'} W_P(u(a'))`` (eq. 2); ``0 < |D| < n``:
+  ``min_{a'} sum_{j not in D} u_j(a')`` with non-delegators fixed (eq. 1), ties broken toward
+  higher ``W_D``; ``D`` empty: unchanged.
+- Central planner: ``max_{a'} W_P(u(a'))`` over all outcomes, whatever ``d`` is (the benchmark).
+
+Ties break by utilitarian welfare of the same players, then toward the submitted profile, then
+the smallest flat index (C order over the free players' actions), so every method returns the
+same outcome up to welfare values within the tie tolerance.
+
+Methods: ``"enumeration"`` (vectorized over profiles and candidates, reads each candidate once;
+the default), ``"milp"`` (HiGHS, one binary per candidate, :mod:`~mechsolve.solver.onehot_milp`)
+and ``"pyomo"`` (the same MILP as a Pyomo model, solver chosen by ``solver``, default
+``appsi_highs``; :mod:`~mechsolve.solver.pyomo_model`).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from . import validation as v
+from .candidates import candidate_utilities, chunks, flat_index, lex_argmax, unflatten
+from .errors import MechsolveInputError
+from .games import NormalFormGame, as_game
+from .limits import Limits, resolve
+from .onehot_milp import HighsOneHot, OneHotProblem, solve_lex
+from .results import HasSolveInfo, SolveInfo, Stopwatch, Termination
+from .welfare import Welfare, WelfareKind, make_welfare
+
+
+class MediatorKind(enum.Enum):
+    PARETO = "pareto"
+    PUNISHING = "punishing"
+    CENTRAL_PLANNER = "central_planner"
+
+
+MEDIATOR_NAMES = tuple(k.value for k in MediatorKind)
+METHODS = ("enumeration", "milp", "pyomo")
+
+
+@dataclass(frozen=True, eq=False)
+class MediatorResult(HasSolveInfo):
+    """One profile's mediator outcome.
+
+    Attributes:
+        mediator: which mediator.
+        actions_before: the submitted joint action ``a`` (n,).
+        delegate: the delegate bits ``d`` (n,).
+        actions_after: the joint action played after mediation (n,).
+        utilities_before: ``u(a)`` for every player (n,).
+        utilities_after: ``u(a')`` for every player (n,).
+        welfare: ``W`` over the mediator's beneficiaries at ``a'``: ``D`` for the Pareto and
+            (partial) Punishing Mediators, every player for the planner and the Punishing
+            Mediator when everyone delegates; ``nan`` when the set is empty.
+        welfare_name: the welfare function's name.
+        info: termination, objective (the optimized value: ``welfare``, or for the partial
+            Punishing Mediator the non-delegators' total utility it minimized), method,
+            backend, wall time.
+    """
+
+    mediator: MediatorKind
+    actions_before: NDArray[np.int64]
+    delegate: NDArray[np.bool_]
+    actions_after: NDArray[np.int64]
+    utilities_before: NDArray[np.float64]
+    utilities_after: NDArray[np.float64]
+    welfare: float
+    welfare_name: str
+    info: SolveInfo
+
+    @property
+    def changed(self) -> bool:
+        return bool(np.any(self.actions_after != self.actions_before))
+
+
+@dataclass(frozen=True, eq=False)
+class BatchResult(HasSolveInfo):
+    """Many profiles of one game (row p is profile p); fields as in :class:`MediatorResult`.
+
+    ``terminations`` holds one :class:`Termination` value string per profile; ``info`` sums
+    up the call (``objective`` is the mean per-profile objective).
+    """
+
+    mediator: MediatorKind
+    actions_before: NDArray[np.int64]
+    delegate: NDArray[np.bool_]
+    actions_after: NDArray[np.int64]
+    utilities_before: NDArray[np.float64]
+    utilities_after: NDArray[np.float64]
+    welfare: NDArray[np.float64]
+    objective_values: NDArray[np.float64]
+    terminations: NDArray[np.str_]
+    welfare_name: str
+    info: SolveInfo
+
+    def __len__(self) -> int:
+        return int(self.actions_before.shape[0])
+
+    def profile(self, p: int) -> MediatorResult:
+        """Row ``p`` as a :class:`MediatorResult` (its wall time is the batch's share)."""
+        info = SolveInfo(
+            Termination(str(self.terminations[p])),
+            float(self.objective_values[p]),
+            self.info.method,
+            self.info.backend,
+            self.info.wall_time_s / max(1, len(self)),
+        )
+        return MediatorResult(
+            self.mediator,
+            self.actions_before[p],
+            self.delegate[p],
+            self.actions_after[p],
+            self.utilities_before[p],
+            self.utilities_after[p],
+            float(self.welfare[p]),
+            self.welfare_name,
+            info,
+        )
+
+
+# -- formulation ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MediatorSpec:
+    """Which players the mediator sets, constrains, punishes and benefits for one mask."""
+
+    free: NDArray[np.int64]
+    pareto: NDArray[np.int64]
+    punish: NDArray[np.int64]
+    beneficiaries: NDArray[np.int64]
+
+    @property
+    def unchanged(self) -> bool:
+        return len(self.free) == 0
+
+
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+def mediator_spec(kind: MediatorKind, mask: NDArray[np.bool_]) -> MediatorSpec:
+    n = len(mask)
+    dele = np.flatnonzero(mask).astype(np.int64)
+    everyone = np.arange(n, dtype=np.int64)
+    if kind is MediatorKind.CENTRAL_PLANNER:
+        return MediatorSpec(everyone, _EMPTY, _EMPTY, everyone)
+    if kind is MediatorKind.PARETO:
+        if len(dele) >= 2:
+            return MediatorSpec(dele, dele, _EMPTY, dele)
+        return MediatorSpec(_EMPTY, _EMPTY, _EMPTY, dele)
+    if len(dele) == n:
+        return MediatorSpec(everyone, _EMPTY, _EMPTY, everyone)
+    if len(dele) == 0:
+        return MediatorSpec(_EMPTY, _EMPTY, _EMPTY, dele)
+    return MediatorSpec(dele, _EMPTY, np.flatnonzero(~mask).astype(np.int64), dele)
+
+
+@dataclass(frozen=True, eq=False)
+class CandidateBlock:
+    """Candidates of ``m`` profiles sharing a spec: utilities ``(n, m or 1, C)``, feasibility
+    ``(m, C)``, lexicographic scores, and the submitted candidate per profile."""
+
+    utilities: NDArray[np.float64]
+    feasible: NDArray[np.bool_]
+    scores: tuple[NDArray[np.float64], ...]
+    welfare_score: NDArray[np.float64]
+    objective_score: NDArray[np.float64]
+    submitted: NDArray[np.int64]
+    ideal: NDArray[np.float64] | None
+
+
+def _utilities_at(payoffs: NDArray[np.float64], actions: NDArray[np.int64]) -> NDArray[np.float64]:
+    """``(m, n)`` utilities at ``m`` joint actions."""
+    return np.ascontiguousarray(payoffs[(slice(None), *actions.T)].T)
+
+
+def candidate_block(
+    payoffs: NDArray[np.float64],
+    spec: MediatorSpec,
+    welfare: Welfare,
+    actions: NDArray[np.int64],
+    before: NDArray[np.float64],
+    ks: tuple[int, ...],
+) -> CandidateBlock:
+    """Candidates, feasibility and lexicographic scores of ``m`` profiles sharing ``spec``."""
+    u = candidate_utilities(payoffs, actions, spec.free)
+    m, c = actions.shape[0], u.shape[2]
+    feasible = np.ones((m, c), dtype=bool)
+    for i in spec.pareto:
+        feasible &= u[i] >= before[:, i, None]
+    ben = u[spec.beneficiaries]
+    ideal = None
+    if welfare.needs_ideal:
+        ideal = np.where(feasible[None], ben, -np.inf).max(axis=2, keepdims=True)
+    w = np.broadcast_to(welfare.evaluate(ben, spec.beneficiaries, axis=0, ideal=ideal), (m, c))
+    scores: list[NDArray[np.float64]] = []
+    objective = w
+    if len(spec.punish):
+        objective = np.broadcast_to(u[spec.punish].sum(axis=0), (m, c))
+        scores.append(-objective)
+    scores.append(w)
+    if not (welfare.kind is WelfareKind.UTILITARIAN and welfare.weights is None):
+        scores.append(np.broadcast_to(ben.sum(axis=0), (m, c)))
+    submitted = flat_index(actions, spec.free, ks)
+    return CandidateBlock(u, feasible, tuple(scores), w, objective, submitted, ideal)
+
+
+# -- public API -----------------------------------------------------------------------------
+
+
+def pareto_mediator(
+    game: NormalFormGame | Any,
+    actions: Any,
+    delegate: Any,
+    *,
+    welfare: str | Welfare | WelfareKind = "utilitarian",
+    method: str = "enumeration",
+    solver: str | None = None,
+    time_limit: float | None = None,
+    limits: Limits | None = None,
+) -> MediatorResult:
+    """Pareto Mediator (seed 000 eq. 3): best ``W_D`` with no delegator worse off.
+
+    See the module docstring for the program; ``solver`` names the Pyomo solver
+    (``method="pyomo"`` only).
+    """
+    return mediate(
+        game,
+        actions,
+        delegate,
+        mediator="pareto",
+        welfare=welfare,
+        method=method,
+        solver=solver,
+        time_limit=time_limit,
+        limits=limits,
+        _function="pareto_mediator",
+    )
+
+
+def punishing_mediator(
+    game: NormalFormGame | Any,
+    actions: Any,
+    delegate: Any,
+    *,
+    welfare: str | Welfare | WelfareKind = "utilitarian",
+    method: str = "enumeration",
+    solver: str | None = None,
+    time_limit: float | None = None,
+    limits: Limits | None = None,
+) -> MediatorResult:
+    """Punishing Mediator (seed 000 eqs. 1-2)."""
+    return mediate(
+        game,
+        actions,
+        delegate,
+        mediator="punishing",
+        welfare=welfare,
+        method=method,
+        solver=solver,
+        time_limit=time_limit,
+        limits=limits,
+        _function="punishing_mediator",
+    )
+
+
+def central_planner(
+    game: NormalFormGame | Any,
+    actions: Any = None,
+    delegate: Any = None,
+    *,
+    welfare: str | Welfare | WelfareKind = "utilitarian",
+    method: str = "enumeration",
+    solver: str | None = None,
+    time_limit: float | None = None,
+    limits: Limits | None = None,
+) -> MediatorResult:
+    """Central planner: ``max_{a'} W_P(u(a'))`` over all outcomes; ``actions`` (default: all
+    zeros) only serves as the reported "before" profile and the tie-break preference."""
+    g = as_game("central_planner", game, limits)
+    if actions is None:
+        actions = np.zeros(g.n_players, dtype=np.int64)
+    if delegate is None:
+        delegate = np.ones(g.n_players, dtype=bool)
+    return mediate(
+        g,
+        actions,
+        delegate,
+        mediator="central_planner",
+        welfare=welfare,
+        method=method,
+        solver=solver,
+        time_limit=time_limit,
+        limits=limits,
+        _function="central_planner",
+    )
+
+
+def mediate(
+    game: NormalFormGame | Any,
+    actions: Any,
+    delegate: Any,
+    *,
+    mediator: str | MediatorKind = "pareto",
+    welfare: str | Welfare | WelfareKind = "utilitarian",
+    method: str = "enumeration",
+    solver: str | None = None,
+    time_limit: float | None = None,
+    limits: Limits | None = None,
+    _function: str = "mediate",
+) -> MediatorResult:
+    """Apply ``mediator`` to one profile (see :func:`mediate_batch` for many)."""
+    watch = Stopwatch()
+    call = _Call.validate(_function, game, mediator, welfare, method, solver, time_limit, limits)
+    g = call.game
+    a = g.check_actions(call.function, actions)
+    d = v.bool_array(call.function, "delegate", delegate, shape=(g.n_players,))
+    batch = call.solve(a[None], d[None], watch)
+    res = batch.profile(0)
+    return MediatorResult(
+        res.mediator,
+        res.actions_before,
+        res.delegate,
+        res.actions_after,
+        res.utilities_before,
+        res.utilities_after,
+        res.welfare,
+        res.welfare_name,
+        SolveInfo(
+            res.info.termination,
+            res.info.objective,
+            res.info.method,
+            res.info.backend,
+            watch.elapsed,
+            batch.info.message,
+        ),
+    )
+
+
+def mediate_batch(
+    game: NormalFormGame | Any,
+    actions: Any,
+    delegate: Any,
+    *,
+    mediator: str | MediatorKind = "pareto",
+    welfare: str | Welfare | WelfareKind = "utilitarian",
+    method: str = "enumeration",
+    solver: str | None = None,
+    time_limit: float | None = None,
+    limits: Limits | None = None,
+    _function: str = "mediate_batch",
+) -> BatchResult:
+    """Apply ``mediator`` to ``m`` profiles of one game: ``actions`` and ``delegate`` have
+    shape ``(m, n)``. Profiles are grouped by delegate mask and solved together, vectorized
+    (``method="enumeration"``), or one MILP per profile (``"milp"``, ``"pyomo"``).
+
+    A ``time_limit`` that runs out leaves the remaining profiles at their submitted action
+    (feasible for every mediator) with termination ``FEASIBLE``.
+    """
+    watch = Stopwatch()
+    call = _Call.validate(_function, game, mediator, welfare, method, solver, time_limit, limits)
+    g, fn = call.game, call.function
+    n = g.n_players
+    acts = v.int_array(
+        fn,
+        "actions",
+        actions,
+        shape=(None, n),
+        low=0,
+        high=np.asarray(g.num_actions, dtype=np.int64),
+        allow_empty=True,
+    )
+    dele = v.bool_array(fn, "delegate", delegate, shape=(acts.shape[0], n))
+    call.limits.check(fn, "actions", acts.shape[0], "max_batch_profiles")
+    return call.solve(acts, dele, watch)
+
+
+@dataclass(frozen=True)
+class _Call:
+    """The validated, profile-independent arguments of a mediator call."""
+
+    function: str
+    game: NormalFormGame
+    kind: MediatorKind
+    method: str
+    welfare: Welfare
+    time_limit: float | None
+    solver: str | None
+    limits: Limits
+
+    @classmethod
+    def validate(
+        cls,
+        fn: str,
+        game: Any,
+        mediator: Any,
+        welfare: Any,
+        method: Any,
+        solver: Any,
+        time_limit: Any,
+        limits: Limits | None,
+    ) -> _Call:
+        lim = resolve(limits)
+        g = as_game(fn, game, lim)
+        kind = MediatorKind(v.choice(fn, "mediator", _kind_value(mediator), MEDIATOR_NAMES))
+        meth = v.choice(fn, "method", method, METHODS)
+        w = make_welfare(fn, welfare, g.n_players)
+        tl = v.time_limit(fn, time_limit)
+        if solver is not None and meth != "pyomo":
+            raise MechsolveInputError(
+                fn, "solver", f"applies to method='pyomo' only; got method={meth!r}"
+            )
+        return cls(fn, g, kind, meth, w, tl, solver, lim)
+
+    def solve(
+        self, acts: NDArray[np.int64], dele: NDArray[np.bool_], watch: Stopwatch
+    ) -> BatchResult:
+        """Solve validated profiles, grouped by delegate mask, in chunks."""
+        g, w, tl = self.game, self.welfare, self.time_limit
+        _check_candidates(self.function, g, self.kind, dele, self.limits)
+        n = g.n_players
+        before = _utilities_at(g.payoffs, acts)
+        idx_after = acts.copy()
+        welfare_v = np.full(acts.shape[0], np.nan)
+        objective_v = np.full(acts.shape[0], np.nan)
+        status = np.full(acts.shape[0], Termination.OPTIMAL.value, dtype=object)
+        solve_block = _BLOCK_SOLVERS[self.method]
+        messages: list[str] = []
+        for mask, rows in _groups_by_mask(dele):
+            spec = mediator_spec(self.kind, mask)
+            if spec.unchanged:
+                welfare_v[rows] = _unchanged_welfare(w, spec, before[rows])
+                objective_v[rows] = welfare_v[rows]
+                continue
+            per_row = n * int(np.prod([g.num_actions[i] for i in spec.free], dtype=np.int64))
+            for sl in chunks(len(rows), per_row):
+                r = rows[sl]
+                if tl is not None and watch.elapsed >= tl:
+                    status[r] = Termination.FEASIBLE.value
+                    welfare_v[r] = _unchanged_welfare(w, spec, before[r])
+                    messages.append("time limit: some profiles returned unchanged")
+                    continue
+                blk = candidate_block(g.payoffs, spec, w, acts[r], before[r], g.num_actions)
+                chosen, terms, msg = solve_block(blk, spec, watch, tl, self.solver)
+                if msg:
+                    messages.append(msg)
+                idx_after[r] = unflatten(chosen, spec.free, g.num_actions, acts[r])
+                take = np.arange(len(r))
+                welfare_v[r] = blk.welfare_score[take, chosen]
+                objective_v[r] = blk.objective_score[take, chosen]
+                status[r] = terms
+        after = _utilities_at(g.payoffs, idx_after)
+        all_optimal = bool((status == Termination.OPTIMAL.value).all())
+        finite = np.isfinite(objective_v)
+        info = SolveInfo(
+            Termination.OPTIMAL if all_optimal else Termination.FEASIBLE,
+            float(objective_v[finite].mean()) if finite.any() else float("nan"),
+            self.method,
+            _backend_name(self.method, self.solver),
+            watch.elapsed,
+            "; ".join(sorted(set(messages))),
+        )
+        return BatchResult(
+            self.kind,
+            _ro(acts),
+            _ro(dele),
+            _ro(idx_after),
+            _ro(before),
+            _ro(after),
+            _ro(welfare_v),
+            _ro(objective_v),
+            _ro(status.astype(str)),
+            w.name,
+            info,
+        )
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def _groups_by_mask(dele: NDArray[np.bool_]) -> list[tuple[NDArray[np.bool_], NDArray[np.int64]]]:
+    """Profiles grouped by delegate mask: ``(mask, row indices)`` per distinct mask."""
+    m, n = dele.shape
+    if m == 0:
+        return []
+    if m == 1:
+        return [(dele[0], np.zeros(1, dtype=np.int64))]
+    codes = dele.astype(np.int64) @ (np.int64(1) << np.arange(n, dtype=np.int64))
+    order = np.argsort(codes, kind="stable")
+    cuts = np.flatnonzero(np.diff(codes[order])) + 1
+    return [(dele[rows[0]], rows) for rows in np.split(order, cuts)]
+
+
+def _kind_value(mediator: Any) -> Any:
+    return mediator.value if isinstance(mediator, MediatorKind) else mediator
+
+
+def _ro(a: NDArray[Any]) -> NDArray[Any]:
+    a.setflags(write=False)
+    return a
+
+
+def _backend_name(method: str, solver: str | None) -> str:
+    if method == "enumeration":
+        return "numpy"
+    if method == "milp":
+        return "highs"
+    return f"pyomo:{solver or 'appsi_highs'}"
+
+
+def _check_candidates(
+    fn: str, g: NormalFormGame, kind: MediatorKind, dele: NDArray[np.bool_], lim: Limits
+) -> None:
+    """The largest candidate set this call will search must be within ``max_candidates``."""
+    if dele.shape[0] == 0:
+        return
+    ks = np.asarray(g.num_actions, dtype=np.float64)
+    if kind is MediatorKind.CENTRAL_PLANNER:
+        largest = g.n_outcomes
+    else:
+        largest = int(np.exp((np.log(ks) * dele).sum(axis=1)).round().max())
+    lim.check(fn, "candidates", largest, "max_candidates")
+
+
+def _unchanged_welfare(
+    w: Welfare, spec: MediatorSpec, before: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    if len(spec.beneficiaries) == 0:
+        return np.full(before.shape[0], np.nan)
+    ben = before[:, spec.beneficiaries]
+    return w.evaluate(ben, spec.beneficiaries, axis=1, ideal=ben if w.needs_ideal else None)
+
+
+_BlockSolver = Callable[
+    [CandidateBlock, MediatorSpec, Stopwatch, float | None, str | None],
+    tuple[NDArray[np.int64], NDArray[Any], str],
+]
+
+
+def _solve_enumeration(
+    blk: CandidateBlock, spec: MediatorSpec, watch: Stopwatch, tl: float | None, solver: str | None
+) -> tuple[NDArray[np.int64], NDArray[Any], str]:
+    chosen = lex_argmax(blk.scores, blk.feasible, blk.submitted)
+    return chosen, np.full(len(chosen), Termination.OPTIMAL.value, dtype=object), ""
+
+
+def _solve_milp_rows(
+    blk: CandidateBlock, spec: MediatorSpec, watch: Stopwatch, tl: float | None, solver: str | None
+) -> tuple[NDArray[np.int64], NDArray[Any], str]:
+    return _solve_rows_with(blk, spec, watch, tl, HighsOneHot)
+
+
+def _solve_pyomo_rows(
+    blk: CandidateBlock, spec: MediatorSpec, watch: Stopwatch, tl: float | None, solver: str | None
+) -> tuple[NDArray[np.int64], NDArray[Any], str]:
+    from .pyomo_model import PyomoOneHot
+
+    return _solve_rows_with(blk, spec, watch, tl, PyomoOneHot.factory(solver or "appsi_highs"))
+
+
+def _solve_rows_with(
+    blk: CandidateBlock, spec: MediatorSpec, watch: Stopwatch, tl: float | None, make: Any
+) -> tuple[NDArray[np.int64], NDArray[Any], str]:
+    m = blk.feasible.shape[0]
+    chosen = np.empty(m, dtype=np.int64)
+    terms = np.empty(m, dtype=object)
+    messages = []
+    for p in range(m):
+        if tl is not None and watch.elapsed >= tl:
+            chosen[p], terms[p] = blk.submitted[p], Termination.FEASIBLE.value
+            messages.append("time limit: some profiles returned unchanged")
+            continue
+        problem = one_hot_problem(blk, spec, p)
+        sol = solve_lex(problem, make, watch, tl)
+        chosen[p], terms[p] = sol.index, sol.termination.value
+        if sol.message:
+            messages.append(sol.message)
+    return chosen, terms, "; ".join(sorted(set(messages)))
+
+
+def one_hot_problem(blk: CandidateBlock, spec: MediatorSpec, p: int) -> OneHotProblem:
+    """Row ``p`` of a block as a :class:`OneHotProblem` (the MILP's data)."""
+    u = blk.utilities[:, p if blk.utilities.shape[1] > 1 else 0, :]
+    before = u[spec.pareto, blk.submitted[p]]
+    return OneHotProblem(
+        tuple(np.array(s[p]) for s in blk.scores),
+        np.ascontiguousarray(u[spec.pareto]),
+        np.asarray(before, dtype=np.float64),
+        int(blk.submitted[p]),
+    )
+
+
+_BLOCK_SOLVERS: dict[str, _BlockSolver] = {
+    "enumeration": _solve_enumeration,
+    "milp": _solve_milp_rows,
+    "pyomo": _solve_pyomo_rows,
+}
+
+
+def mediator_problem(
+    game: NormalFormGame | Any,
+    actions: Any,
+    delegate: Any,
+    *,
+    mediator: str | MediatorKind = "pareto",
+    welfare: str | Welfare | WelfareKind = "utilitarian",
+    limits: Limits | None = None,
+) -> OneHotProblem:
+    """The one-hot MILP data of one profile (what ``method="milp"``/``"pyomo"`` solve).
+
+    A profile the mediator leaves unchanged gives a one-candidate problem.
+    """
+    fn = "mediator_problem"
+    lim = resolve(limits)
+    g = as_game(fn, game, lim)
+    a = g.check_actions(fn, actions)
+    d = v.bool_array(fn, "delegate", delegate, shape=(g.n_players,))
+    kind = MediatorKind(v.choice(fn, "mediator", _kind_value(mediator), MEDIATOR_NAMES))
+    w = make_welfare(fn, welfare, g.n_players)
+    _check_candidates(fn, g, kind, d[None], lim)
+    spec = mediator_spec(kind, d)
+    if spec.unchanged:
+        spec = MediatorSpec(_EMPTY, _EMPTY, _EMPTY, spec.beneficiaries)
+    before = _utilities_at(g.payoffs, a[None])
+    if spec.unchanged:
+        pf = g.payoffs[(slice(None), *a.tolist())].reshape(g.n_players, 1, 1)
+        blk = CandidateBlock(
+            pf,
+            np.ones((1, 1), dtype=bool),
+            (np.zeros((1, 1)),),
+            np.zeros((1, 1)),
+            np.zeros((1, 1)),
+            np.zeros(1, dtype=np.int64),
+            None,
+        )
+        return one_hot_problem(blk, spec, 0)
+    blk = candidate_block(g.payoffs, spec, w, a[None], before, g.num_actions)
+    return one_hot_problem(blk, spec, 0)
+
+
+def write_mediator_model(
+    game: NormalFormGame | Any,
+    actions: Any,
+    delegate: Any,
+    path: str | Path,
+    *,
+    mediator: str | MediatorKind = "pareto",
+    welfare: str | Welfare | WelfareKind = "utilitarian",
+    limits: Limits | None = None,
+) -> Path:
+    """Write one profile's mediator MILP (Pyomo model, stage 1) to ``path`` (``.lp``/``.mps``)."""
+    from .pyomo_model import write_model
+
+    problem = mediator_problem(
+        game, actions, delegate, mediator=mediator, welfare=welfare, limits=limits
+    )
+    return write_model(problem, path)
