@@ -1,2 +1,3 @@
 """mechsolve: optimization-based mechanism solver service."""
+
 __version__ = "0.1.0"

@@ -35,6 +35,7 @@ class NormalFormGame:
     players: tuple[str, ...] = field(default=())
     actions: tuple[tuple[str, ...], ...] = field(default=())
     title: str = ""
+    _ks: tuple[int, ...] = field(init=False, repr=False, compare=False, default=())
 
     def __post_init__(self) -> None:
         p = _validated_payoffs("NormalFormGame", "payoffs", self.payoffs, None)
@@ -66,6 +67,7 @@ class NormalFormGame:
                 )
         object.__setattr__(self, "players", players)
         object.__setattr__(self, "actions", actions)
+        object.__setattr__(self, "_ks", tuple(int(k) for k in ks))
         if not isinstance(self.title, str):
             raise MechsolveInputError(
                 "NormalFormGame", "title", f"must be a string; got {self.title!r}"
@@ -79,11 +81,11 @@ class NormalFormGame:
     @property
     def num_actions(self) -> tuple[int, ...]:
         """``(k_1, ..., k_n)``."""
-        return tuple(int(k) for k in self.payoffs.shape[1:])
+        return self._ks
 
     @property
     def n_outcomes(self) -> int:
-        return int(np.prod(self.num_actions, dtype=np.int64))
+        return math.prod(self._ks)
 
     def utilities(self, actions: Sequence[int] | NDArray[np.int64]) -> NDArray[np.float64]:
         """Every player's utility at one joint action (validated)."""
@@ -140,6 +142,41 @@ class NormalFormGame:
                     f"must have shape {arrays[0].shape} like tensors[0]; got {a.shape}",
                 )
         return cls(np.stack(arrays), **labels)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: ``{"payoffs": nested lists, "players", "actions", "title"}``."""
+        return {
+            "payoffs": self.payoffs.tolist(),
+            "players": list(self.players),
+            "actions": [list(a) for a in self.actions],
+            "title": self.title,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> NormalFormGame:
+        """From :meth:`to_dict`'s format (``payoffs`` required, the rest optional)."""
+        fn = "NormalFormGame.from_dict"
+        if not isinstance(data, dict):
+            raise MechsolveInputError(
+                fn, "data", f"must be a JSON object; got {type(data).__name__}"
+            )
+        unknown = set(data) - {"payoffs", "players", "actions", "title"}
+        if unknown:
+            raise MechsolveInputError(fn, "data", f"has unknown keys {sorted(unknown)}")
+        if "payoffs" not in data:
+            raise MechsolveInputError(fn, "payoffs", "is required")
+        try:
+            payoffs = np.asarray(data["payoffs"], dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise MechsolveInputError(
+                fn, "payoffs", "must be a nested list of numbers of shape (n, k_1, ..., k_n)"
+            ) from exc
+        return cls(
+            payoffs,
+            players=data.get("players") or (),
+            actions=data.get("actions") or (),
+            title=data.get("title", ""),
+        )
 
     def __repr__(self) -> str:
         title = f" {self.title!r}" if self.title else ""

@@ -27,6 +27,7 @@ and ``"pyomo"`` (the same MILP as a Pyomo model, solver chosen by ``solver``, de
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,6 +187,11 @@ class CandidateBlock:
     ideal: NDArray[np.float64] | None
 
 
+def _full(a: NDArray[np.float64], m: int, c: int) -> NDArray[np.float64]:
+    """``a`` as ``(m, c)`` (a broadcast view when it is shared by every profile)."""
+    return a if a.shape == (m, c) else np.broadcast_to(a, (m, c))
+
+
 def _utilities_at(payoffs: NDArray[np.float64], actions: NDArray[np.int64]) -> NDArray[np.float64]:
     """``(m, n)`` utilities at ``m`` joint actions."""
     return np.ascontiguousarray(payoffs[(slice(None), *actions.T)].T)
@@ -209,15 +215,15 @@ def candidate_block(
     ideal = None
     if welfare.needs_ideal:
         ideal = np.where(feasible[None], ben, -np.inf).max(axis=2, keepdims=True)
-    w = np.broadcast_to(welfare.evaluate(ben, spec.beneficiaries, axis=0, ideal=ideal), (m, c))
+    w = _full(welfare.evaluate(ben, spec.beneficiaries, axis=0, ideal=ideal), m, c)
     scores: list[NDArray[np.float64]] = []
     objective = w
     if len(spec.punish):
-        objective = np.broadcast_to(u[spec.punish].sum(axis=0), (m, c))
+        objective = _full(u[spec.punish].sum(axis=0), m, c)
         scores.append(-objective)
     scores.append(w)
     if not (welfare.kind is WelfareKind.UTILITARIAN and welfare.weights is None):
-        scores.append(np.broadcast_to(ben.sum(axis=0), (m, c)))
+        scores.append(_full(ben.sum(axis=0), m, c))
     submitted = flat_index(actions, spec.free, ks)
     return CandidateBlock(u, feasible, tuple(scores), w, objective, submitted, ideal)
 
@@ -438,9 +444,10 @@ class _Call:
         n = g.n_players
         before = _utilities_at(g.payoffs, acts)
         idx_after = acts.copy()
-        welfare_v = np.full(acts.shape[0], np.nan)
-        objective_v = np.full(acts.shape[0], np.nan)
-        status = np.full(acts.shape[0], Termination.OPTIMAL.value, dtype=object)
+        m = acts.shape[0]
+        welfare_v = np.full(m, np.nan)
+        objective_v = np.full(m, np.nan)
+        limited = np.zeros(m, dtype=bool)  # stopped by the time limit: FEASIBLE
         solve_block = _BLOCK_SOLVERS[self.method]
         messages: list[str] = []
         for mask, rows in _groups_by_mask(dele):
@@ -449,34 +456,35 @@ class _Call:
                 welfare_v[rows] = _unchanged_welfare(w, spec, before[rows])
                 objective_v[rows] = welfare_v[rows]
                 continue
-            per_row = n * int(np.prod([g.num_actions[i] for i in spec.free], dtype=np.int64))
+            per_row = n * math.prod(g.num_actions[i] for i in spec.free)
             for sl in chunks(len(rows), per_row):
                 r = rows[sl]
                 if tl is not None and watch.elapsed >= tl:
-                    status[r] = Termination.FEASIBLE.value
+                    limited[r] = True
                     welfare_v[r] = _unchanged_welfare(w, spec, before[r])
                     messages.append("time limit: some profiles returned unchanged")
                     continue
                 blk = candidate_block(g.payoffs, spec, w, acts[r], before[r], g.num_actions)
-                chosen, terms, msg = solve_block(blk, spec, watch, tl, self.solver)
+                chosen, block_limited, msg = solve_block(blk, spec, watch, tl, self.solver)
                 if msg:
                     messages.append(msg)
                 idx_after[r] = unflatten(chosen, spec.free, g.num_actions, acts[r])
                 take = np.arange(len(r))
                 welfare_v[r] = blk.welfare_score[take, chosen]
                 objective_v[r] = blk.objective_score[take, chosen]
-                status[r] = terms
+                limited[r] = block_limited
         after = _utilities_at(g.payoffs, idx_after)
-        all_optimal = bool((status == Termination.OPTIMAL.value).all())
+        any_limited = bool(limited.any())
         finite = np.isfinite(objective_v)
         info = SolveInfo(
-            Termination.OPTIMAL if all_optimal else Termination.FEASIBLE,
+            Termination.FEASIBLE if any_limited else Termination.OPTIMAL,
             float(objective_v[finite].mean()) if finite.any() else float("nan"),
             self.method,
             _backend_name(self.method, self.solver),
             watch.elapsed,
             "; ".join(sorted(set(messages))),
         )
+        status = np.where(limited, Termination.FEASIBLE.value, Termination.OPTIMAL.value)
         return BatchResult(
             self.kind,
             _ro(acts),
@@ -486,7 +494,7 @@ class _Call:
             _ro(after),
             _ro(welfare_v),
             _ro(objective_v),
-            _ro(status.astype(str)),
+            _ro(status),
             w.name,
             info,
         )
@@ -558,7 +566,7 @@ def _solve_enumeration(
     blk: CandidateBlock, spec: MediatorSpec, watch: Stopwatch, tl: float | None, solver: str | None
 ) -> tuple[NDArray[np.int64], NDArray[Any], str]:
     chosen = lex_argmax(blk.scores, blk.feasible, blk.submitted)
-    return chosen, np.full(len(chosen), Termination.OPTIMAL.value, dtype=object), ""
+    return chosen, np.zeros(len(chosen), dtype=bool), ""
 
 
 def _solve_milp_rows(
@@ -580,19 +588,19 @@ def _solve_rows_with(
 ) -> tuple[NDArray[np.int64], NDArray[Any], str]:
     m = blk.feasible.shape[0]
     chosen = np.empty(m, dtype=np.int64)
-    terms = np.empty(m, dtype=object)
+    limited = np.zeros(m, dtype=bool)
     messages = []
     for p in range(m):
         if tl is not None and watch.elapsed >= tl:
-            chosen[p], terms[p] = blk.submitted[p], Termination.FEASIBLE.value
+            chosen[p], limited[p] = blk.submitted[p], True
             messages.append("time limit: some profiles returned unchanged")
             continue
         problem = one_hot_problem(blk, spec, p)
         sol = solve_lex(problem, make, watch, tl)
-        chosen[p], terms[p] = sol.index, sol.termination.value
+        chosen[p], limited[p] = sol.index, sol.termination is not Termination.OPTIMAL
         if sol.message:
             messages.append(sol.message)
-    return chosen, terms, "; ".join(sorted(set(messages)))
+    return chosen, limited, "; ".join(sorted(set(messages)))
 
 
 def one_hot_problem(blk: CandidateBlock, spec: MediatorSpec, p: int) -> OneHotProblem:

@@ -1,0 +1,82 @@
+"""Server configuration: one frozen dataclass, filled from ``mechsolve serve`` flags."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mechsolve.solver.errors import MechsolveInputError
+from mechsolve.solver.limits import Limits
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """How ``mechsolve serve`` runs.
+
+    Attributes:
+        host, port: where to listen (loopback by default; port 0 picks a free port).
+        workers: server processes sharing the port with SO_REUSEPORT (solves are CPU-bound).
+        threads: RPC handler threads per process.
+        max_concurrent_rpcs: in-flight RPCs per process before ``RESOURCE_EXHAUSTED``.
+        max_message_bytes: largest request or response message.
+        max_solve_seconds: a cap on every solve's time limit (the call deadline may lower it).
+        limits: problem-size limits passed to every solver call.
+        tls_cert, tls_key: server certificate and key (PEM files) to serve TLS.
+        tls_client_ca: CA bundle (PEM) to require and verify client certificates (mutual TLS).
+        auth_tokens: accepted bearer tokens (empty: no authentication). Health checks and
+            reflection stay open so that probes need no secret.
+        grace_seconds: how long shutdown waits for in-flight calls.
+        log_format: ``"json"`` (one object per line) or ``"text"``.
+        log_level: ``"DEBUG"``, ``"INFO"``, ...
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 50051
+    workers: int = 1
+    threads: int = 8
+    max_concurrent_rpcs: int = 256
+    max_message_bytes: int = 64 * 1024 * 1024
+    max_solve_seconds: float = 60.0
+    limits: Limits = field(default_factory=Limits)
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_client_ca: Path | None = None
+    auth_tokens: tuple[str, ...] = ()
+    grace_seconds: float = 30.0
+    log_format: str = "json"
+    log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        fn = "ServerConfig"
+        if not 0 <= self.port <= 65535:
+            raise MechsolveInputError(fn, "port", f"must be in [0, 65535]; got {self.port}")
+        for name in ("workers", "threads", "max_concurrent_rpcs", "max_message_bytes"):
+            if getattr(self, name) < 1:
+                raise MechsolveInputError(fn, name, f"must be >= 1; got {getattr(self, name)}")
+        if self.max_solve_seconds <= 0:
+            raise MechsolveInputError(
+                fn, "max_solve_seconds", f"must be > 0; got {self.max_solve_seconds}"
+            )
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise MechsolveInputError(fn, "tls_cert", "and tls_key must be given together")
+        if self.tls_client_ca is not None and self.tls_cert is None:
+            raise MechsolveInputError(
+                fn, "tls_client_ca", "requires tls_cert and tls_key (mutual TLS)"
+            )
+        for name in ("tls_cert", "tls_key", "tls_client_ca"):
+            path = getattr(self, name)
+            if path is not None and not Path(path).is_file():
+                raise MechsolveInputError(fn, name, f"must be a readable file; got {str(path)!r}")
+        if self.log_format not in ("json", "text"):
+            raise MechsolveInputError(
+                fn, "log_format", f"must be 'json' or 'text'; got {self.log_format!r}"
+            )
+
+    @property
+    def address(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host and not self.host.startswith("[") else self.host
+        return f"{host}:{self.port}"
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_cert is not None
