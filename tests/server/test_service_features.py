@@ -14,12 +14,15 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from mechsolve import convert as cv
 from mechsolve.client import MechsolveClient, MechsolveRpcError, RetryPolicy
 from mechsolve.server.app import RunningServer, build_server
 from mechsolve.server.config import ServerConfig
 from mechsolve.solver.errors import MechsolveInputError
 from mechsolve.solver.games import random_game, seed000_prisoners_dilemma
 from mechsolve.solver.results import Termination
+from mechsolve.v1 import mediators_pb2 as mpb
+from mechsolve.v1 import mediators_pb2_grpc as mgrpc
 
 BIG = random_game([8, 8, 8], seed=1)
 
@@ -95,26 +98,31 @@ def test_health_and_reflection(server: RunningServer) -> None:
 
 def test_max_concurrent_rpcs_answers_resource_exhausted(make_server) -> None:
     srv = make_server(max_concurrent_rpcs=1, threads=2)
-    acts, dele = _slow_batch(1500)
-    errors: list[Exception] = []
+    pd = seed000_prisoners_dilemma()
+    gate = threading.Event()
+    first = mpb.StreamMediateBatchRequest(
+        batch=mpb.MediateBatchRequest(
+            game=cv.game_to_proto(pd),
+            actions=cv.int_tensor([[1, 1]]),
+            delegate=cv.bool_tensor([[1, 1]]),
+            mediator=mpb.MEDIATOR_PARETO,
+        )
+    )
 
-    def slow() -> None:
+    def requests():
+        yield first
+        gate.wait(20)
+
+    with grpc.insecure_channel(srv.address) as ch:
+        responses = mgrpc.MediatorServiceStub(ch).StreamMediateBatch(requests(), timeout=30)
+        next(responses)  # the stream is being served: it holds the only slot
         with MechsolveClient(srv.address, retry=RetryPolicy(max_attempts=1)) as c:
-            c.mediate_batch(BIG, acts, dele, method="milp", timeout=2.0)  # busy ~1.9 s
-
-    th = threading.Thread(target=slow)
-    th.start()
-    with MechsolveClient(srv.address, retry=RetryPolicy(max_attempts=1)) as c:
-        while th.is_alive() and not errors:  # probe while the slow call holds the only slot
-            try:
-                c.pareto_mediator(seed000_prisoners_dilemma(), [1, 1], [1, 1])
-            except MechsolveRpcError as exc:
-                errors.append(exc)
-            time.sleep(0.02)
-    th.join()
-    assert errors and errors[0].code == grpc.StatusCode.RESOURCE_EXHAUSTED
-    with MechsolveClient(srv.address) as c:  # capacity is back
-        assert c.pareto_mediator(seed000_prisoners_dilemma(), [1, 1], [1, 1]).welfare == 4.0
+            with pytest.raises(MechsolveRpcError) as info:
+                c.pareto_mediator(pd, [1, 1], [1, 1])
+            assert info.value.code == grpc.StatusCode.RESOURCE_EXHAUSTED
+            gate.set()
+            assert list(responses) == []
+            assert c.pareto_mediator(pd, [1, 1], [1, 1]).welfare == 4.0  # capacity is back
 
 
 def test_bearer_token_auth(make_server) -> None:
