@@ -40,6 +40,11 @@ def candidate_utilities(
     if len(free) == n:
         return payoffs.reshape(n, 1, c)
     m = actions.shape[0]
+    if m == 1:  # basic indexing: a view of the candidates, no index arrays
+        free_set = set(free.tolist())
+        row = actions[0].tolist()
+        view = payoffs[(slice(None), *[slice(None) if i in free_set else row[i] for i in range(n)])]
+        return view.reshape(n, 1, c)
     is_free = np.zeros(n, dtype=bool)
     is_free[free] = True
     nf = len(free)
@@ -62,6 +67,11 @@ def flat_index(
     """C-order flat index of ``actions[:, players]`` over the action counts of ``players``."""
     if len(players) == 0:
         return np.zeros(actions.shape[0], dtype=np.int64)
+    if actions.shape[0] == 1:
+        index = 0
+        for i in players.tolist():
+            index = index * int(ks[i]) + int(actions[0, i])
+        return np.array([index], dtype=np.int64)
     dims = tuple(int(ks[i]) for i in players)
     return np.ravel_multi_index(tuple(actions[:, players].T), dims).astype(np.int64)
 
@@ -71,7 +81,11 @@ def unflatten(
 ) -> NDArray[np.int64]:
     """Joint actions: ``base`` with the actions of ``players`` replaced by the decoded ``index``."""
     out = base.copy()
-    if len(players):
+    if len(players) and len(index) == 1:
+        rest = int(index[0])
+        for i in reversed(players.tolist()):
+            rest, out[0, i] = divmod(rest, int(ks[i]))
+    elif len(players):
         dims = tuple(int(ks[i]) for i in players)
         out[:, players] = np.stack(np.unravel_index(index, dims), axis=1)
     return out

@@ -27,6 +27,7 @@ and ``"pyomo"`` (the same MILP as a Pyomo model, solver chosen by ``solver``, de
 from __future__ import annotations
 
 import enum
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -157,6 +158,13 @@ _EMPTY = np.zeros(0, dtype=np.int64)
 
 
 def mediator_spec(kind: MediatorKind, mask: NDArray[np.bool_]) -> MediatorSpec:
+    """Which players the mediator frees, constrains, punishes and benefits under ``mask``."""
+    return _spec_cached(kind, tuple(bool(x) for x in mask))
+
+
+@functools.lru_cache(maxsize=4096)
+def _spec_cached(kind: MediatorKind, bits: tuple[bool, ...]) -> MediatorSpec:
+    mask = np.asarray(bits, dtype=bool)
     n = len(mask)
     dele = np.flatnonzero(mask).astype(np.int64)
     everyone = np.arange(n, dtype=np.int64)
@@ -440,7 +448,10 @@ class _Call:
     ) -> BatchResult:
         """Solve validated profiles, grouped by delegate mask, in chunks."""
         g, w, tl = self.game, self.welfare, self.time_limit
-        _check_candidates(self.function, g, self.kind, dele, self.limits)
+        groups = [(mediator_spec(self.kind, mask), rows) for mask, rows in _groups_by_mask(dele)]
+        for spec, _ in groups:  # every candidate set within the limit before solving any
+            n_cand = math.prod(g.num_actions[i] for i in spec.free)
+            self.limits.check(self.function, "candidates", n_cand, "max_candidates")
         n = g.n_players
         before = _utilities_at(g.payoffs, acts)
         idx_after = acts.copy()
@@ -450,8 +461,7 @@ class _Call:
         limited = np.zeros(m, dtype=bool)  # stopped by the time limit: FEASIBLE
         solve_block = _BLOCK_SOLVERS[self.method]
         messages: list[str] = []
-        for mask, rows in _groups_by_mask(dele):
-            spec = mediator_spec(self.kind, mask)
+        for spec, rows in groups:
             if spec.unchanged:
                 welfare_v[rows] = _unchanged_welfare(w, spec, before[rows])
                 objective_v[rows] = welfare_v[rows]
@@ -537,14 +547,11 @@ def _check_candidates(
     fn: str, g: NormalFormGame, kind: MediatorKind, dele: NDArray[np.bool_], lim: Limits
 ) -> None:
     """The largest candidate set this call will search must be within ``max_candidates``."""
-    if dele.shape[0] == 0:
-        return
-    ks = np.asarray(g.num_actions, dtype=np.float64)
-    if kind is MediatorKind.CENTRAL_PLANNER:
-        largest = g.n_outcomes
-    else:
-        largest = int(np.exp((np.log(ks) * dele).sum(axis=1)).round().max())
-    lim.check(fn, "candidates", largest, "max_candidates")
+    for mask, _ in _groups_by_mask(dele):
+        spec = mediator_spec(kind, mask)
+        lim.check(
+            fn, "candidates", math.prod(g.num_actions[i] for i in spec.free), "max_candidates"
+        )
 
 
 def _unchanged_welfare(

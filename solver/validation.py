@@ -83,18 +83,18 @@ def int_array(
         raise MechsolveInputError(
             function, argument, f"must be an array of integers; got {_short(value)}"
         ) from exc
-    if raw.dtype == np.bool_ or not (
-        np.issubdtype(raw.dtype, np.integer) or np.issubdtype(raw.dtype, np.floating)
-    ):
+    kind = raw.dtype.kind
+    if kind not in "iuf":  # bool, str, object...
         if raw.size:
             raise MechsolveInputError(
                 function, argument, f"must be an array of integers; got dtype {raw.dtype}"
             )
         raw = raw.astype(np.int64)
+        kind = "i"
     _check_shape(function, argument, raw, ndim, shape)
     if not allow_empty and raw.size == 0:
         raise MechsolveInputError(function, argument, f"must not be empty; got shape {raw.shape}")
-    if np.issubdtype(raw.dtype, np.floating):
+    if kind == "f":
         bad = ~np.isfinite(raw) | (raw != np.round(raw))
         if bad.any():
             idx = _first_index(bad)
@@ -103,17 +103,15 @@ def int_array(
             )
     arr = raw.astype(np.int64)
     if low is not None or high is not None:
-        lo = np.broadcast_to(
-            np.asarray(low if low is not None else np.iinfo(np.int64).min), arr.shape
-        )
-        hi = np.broadcast_to(
-            np.asarray(high if high is not None else np.iinfo(np.int64).max), arr.shape
-        )
-        bad = (arr < lo) | (arr >= hi)
+        bad = np.zeros(arr.shape, dtype=bool)
+        if low is not None:
+            bad |= arr < low
+        if high is not None:
+            bad |= arr >= high
         if bad.any():
             idx = _first_index(bad)
-            lo_s = "-inf" if low is None else str(int(lo[idx]))
-            hi_s = "inf" if high is None else str(int(hi[idx]))
+            lo_s = "-inf" if low is None else str(int(np.broadcast_to(low, arr.shape)[idx]))
+            hi_s = "inf" if high is None else str(int(np.broadcast_to(high, arr.shape)[idx]))
             raise MechsolveInputError(
                 function, _index_str(argument, idx), f"must be in [{lo_s}, {hi_s}); got {arr[idx]}"
             )

@@ -90,11 +90,14 @@ class Welfare:
         ``ideal`` (same layout as ``u`` with ``axis`` of length ``len(players)``, broadcastable)
         is required for Kalai-Smorodinsky.
         """
-        x = np.moveaxis(np.asarray(u, dtype=np.float64), axis, -1) - self.d(players)
         kind = self.kind
+        if kind is WelfareKind.UTILITARIAN and self.weights is None:  # the hot path: no copies
+            total = np.asarray(u, dtype=np.float64).sum(axis=axis)
+            return total if self.disagreement is None else total - self.d(players).sum()
+        x = np.moveaxis(np.asarray(u, dtype=np.float64), axis, -1)
+        if self.disagreement is not None:
+            x = x - self.d(players)
         if kind is WelfareKind.UTILITARIAN:
-            if self.weights is None:
-                return x.sum(axis=-1)
             return x @ np.asarray(self.weights, dtype=np.float64)[players]
         if kind is WelfareKind.EGALITARIAN:
             return x.min(axis=-1)
