@@ -120,9 +120,10 @@ def pass_model(
     lp.a_matrix_.start_ = a_csc.indptr.astype(np.int32)
     lp.a_matrix_.index_ = a_csc.indices.astype(np.int32)
     lp.a_matrix_.value_ = a_csc.data.astype(np.float64)
-    if integrality is not None:
-        lp.integrality_ = [highspy.HighsVarType(int(t)) for t in np.asarray(integrality)]
     h.passModel(lp)
+    if integrality is not None:  # from numpy in one call (a per-column list is slow at scale)
+        kinds = np.asarray(integrality, dtype=np.uint8)
+        h.changeColsIntegrality(n_col, np.arange(n_col, dtype=np.int32), kinds)
 
 
 def run(h: highspy.Highs) -> HighsSolution:

@@ -31,6 +31,7 @@ from numpy.typing import NDArray
 from . import highs_backend as hb
 from . import validation as v
 from .candidates import unflatten
+from .cvxpy_backend import cvxpy
 from .errors import MechsolveInputError
 from .games import NormalFormGame, as_game
 from .limits import Limits, resolve
@@ -305,8 +306,7 @@ def _nash_lottery(
     watch: Stopwatch,
 ) -> tuple[NDArray[np.float64], Termination, str]:
     """``max sum_i log y_i`` with cvxpy (exponential cone), then a basic-solution LP polish."""
-    import cvxpy as cp
-
+    cp = cvxpy()
     c = u.shape[1]
     ud, dd = u[dele], w.d(dele)
     x = cp.Variable(c, nonneg=True)

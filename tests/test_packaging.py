@@ -58,3 +58,16 @@ def test_console_script_and_pins() -> None:
     deps = " ".join(PYPROJECT["project"]["dependencies"])
     assert "protobuf>=6.33.5,<6.34" in deps and "ortools==9.15" in deps
     assert "grpcio-tools==1.81.1" in PYPROJECT["project"]["optional-dependencies"]["test"]
+
+
+def test_highspy_and_ortools_load_in_one_process_in_either_order() -> None:
+    """OR-Tools bundles libhighs.so.1 (HiGHS 1.12.0); a highspy with another HiGHS version
+    fails to load next to it (undefined symbol), so highspy is pinned to 1.12.0."""
+    import subprocess
+    import sys
+
+    first = "import highspy; h = highspy.Highs(); h.silent()"
+    second = "from ortools.graph.python import min_cost_flow; min_cost_flow.SimpleMinCostFlow()"
+    for a, b in ((first, second), (second, first)):
+        out = subprocess.run([sys.executable, "-c", f"{a}\n{b}"], capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr

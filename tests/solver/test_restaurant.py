@@ -1,0 +1,404 @@
+"""Restaurant game mediators (seed 000 section 4.3) against independent references: the paper's
+seat-expanded assignment built here table by table (scipy ``linear_sum_assignment``), a brute
+force over every reassignment of the delegators, and hand-checked examples. The guarantee that
+no delegator is worse off (congested payoff, the utilities the mediator used) is asserted on
+every instance."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linear_sum_assignment
+
+from mechsolve.solver.errors import MechsolveInputError, ProblemTooLargeError
+from mechsolve.solver.limits import Limits
+from mechsolve.solver.restaurant import (
+    PARETO_METHODS,
+    congested_payoffs,
+    random_restaurant_instance,
+    random_restaurant_profile,
+    restaurant_central_planner,
+    restaurant_pareto,
+    restaurant_pareto_exact,
+    restaurant_punishing,
+)
+from mechsolve.solver.results import Termination
+
+TOL = 1e-9
+
+
+# ---------------------------------------------------------------------------------------------
+# Independent references (plain Python over tables / outcomes)
+# ---------------------------------------------------------------------------------------------
+def payoffs_ref(u, caps, choices):
+    out = []
+    for i, r in enumerate(choices):
+        n_r = sum(1 for c in choices if c == r)
+        out.append(u[i][r] * min(1.0, caps[r] / n_r))
+    return np.array(out)
+
+
+def seat_expanded_ref(u, caps, choices, delegate):
+    """The paper's eq. 4 built table by table: (seated welfare, feasible?)."""
+    n, n_rest = u.shape
+    dels = [i for i in range(n) if delegate[i]]
+    if len(dels) < 2:
+        return 0.0
+    m = [sum(1 for i in range(n) if not delegate[i] and choices[i] == r) for r in range(n_rest)]
+    total = [sum(1 for i in range(n) if choices[i] == r) for r in range(n_rest)]
+    tables = [r for r in range(n_rest) for _ in range(max(0, caps[r] - m[r]))]
+    stayers = [i for i in dels if total[choices[i]] > caps[choices[i]]]
+    mat = np.full((len(dels), len(tables) + len(stayers)), -np.inf)
+    for a, i in enumerate(dels):
+        own = choices[i]
+        for t, r in enumerate(tables):
+            open_to_i = total[r] <= caps[r] or r == own
+            if u[i][r] >= u[i][own] and open_to_i:
+                mat[a, t] = u[i][r]
+        if i in stayers:
+            mat[a, len(tables) + stayers.index(i)] = 0.0
+    rows, cols = linear_sum_assignment(mat, maximize=True)
+    return float(mat[rows, cols].sum())
+
+
+def planner_ref(u, caps):
+    n, n_rest = u.shape
+    tables = [r for r in range(n_rest) for _ in range(caps[r])]
+    mat = np.zeros((n, len(tables) + n))
+    for t, r in enumerate(tables):
+        mat[:, t] = u[:, r]
+    rows, cols = linear_sum_assignment(mat, maximize=True)
+    return float(mat[rows, cols].sum())
+
+
+def exact_ref(u, caps, choices, delegate):
+    """Max delegator congested welfare over all reassignments, nobody in D worse off."""
+    dels = [i for i in range(len(choices)) if delegate[i]]
+    p0 = payoffs_ref(u, caps, choices)
+    if len(dels) < 2:
+        return float(sum(p0[i] for i in dels))
+    best = -np.inf
+    for combo in itertools.product(range(u.shape[1]), repeat=len(dels)):
+        new = list(choices)
+        for i, r in zip(dels, combo, strict=True):
+            new[i] = r
+        p = payoffs_ref(u, caps, new)
+        if all(p[i] >= p0[i] - 1e-12 for i in dels):
+            best = max(best, sum(p[i] for i in dels))
+    return best
+
+
+def assert_pareto(res, u, caps, choices, delegate):
+    before = payoffs_ref(u, caps, choices)
+    after = payoffs_ref(u, caps, res.choices)
+    np.testing.assert_allclose(res.payoff_before, before, atol=1e-12)
+    np.testing.assert_allclose(res.payoff_after, after, atol=1e-12)
+    d = np.asarray(delegate, dtype=bool)
+    assert np.all(after[d] >= before[d] - TOL), (after[d], before[d])
+    np.testing.assert_array_equal(res.choices[~d], np.asarray(choices)[~d])
+
+
+# ---------------------------------------------------------------------------------------------
+# Strategies
+# ---------------------------------------------------------------------------------------------
+@st.composite
+def instances(draw, max_agents=9, max_restaurants=4, max_capacity=3):
+    n = draw(st.integers(2, max_agents))
+    n_rest = draw(st.integers(1, max_restaurants))
+    grid = draw(st.booleans())  # utilities on a coarse grid produce many ties
+    if grid:
+        u = np.array(draw(st.lists(st.integers(0, 4), min_size=n * n_rest, max_size=n * n_rest)))
+        u = u.reshape(n, n_rest) / 4.0
+    else:
+        seed = draw(st.integers(0, 2**32 - 1))
+        u = np.random.default_rng(seed).random((n, n_rest))
+    caps = np.array(draw(st.lists(st.integers(1, max_capacity), min_size=n_rest, max_size=n_rest)))
+    choices = np.array(draw(st.lists(st.integers(0, n_rest - 1), min_size=n, max_size=n)))
+    delegate = np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    return u, caps, choices, delegate
+
+
+# ---------------------------------------------------------------------------------------------
+# Pareto Mediator, the paper's method
+# ---------------------------------------------------------------------------------------------
+@settings(max_examples=1500)
+@given(instances())
+def test_pareto_methods_match_seat_expanded_reference(inst):
+    u, caps, choices, delegate = inst
+    ref = seat_expanded_ref(u, caps, choices, delegate)
+    for method in PARETO_METHODS:
+        res = restaurant_pareto(u, caps, choices, delegate, method=method)
+        assert res.termination is Termination.OPTIMAL
+        assert res.objective == pytest.approx(ref, abs=1e-9)
+        assert_pareto(res, u, caps, choices, delegate)
+        # the seated delegators' known utility is the objective (eq. 4)
+        assert u[res.seated, res.choices[res.seated]].sum() == pytest.approx(ref, abs=1e-9)
+
+
+def test_pareto_many_seeded_instances_with_true_utilities():
+    """Thousands of instances; the mediator told to use the true utility keeps its guarantee
+    under the true utility, and the known-utility mediator under the known one."""
+    rng = np.random.default_rng(2024)
+    for _ in range(1500):
+        n, n_rest = int(rng.integers(2, 30)), int(rng.integers(1, 8))
+        inst = random_restaurant_instance(n, n_rest, max_capacity=4, alpha=2.0, seed=rng)
+        choices, delegate = random_restaurant_profile(n, n_rest, popularity=1.0, seed=rng)
+        for view, u in (("known", inst.known), ("true", inst.true_utilities)):
+            res = restaurant_pareto(
+                inst.known,
+                inst.capacities,
+                choices,
+                delegate,
+                private=inst.private,
+                alpha=inst.alpha,
+                mediator_utility=view,
+            )
+            assert_pareto(res, u, inst.capacities, choices, delegate)
+            np.testing.assert_allclose(
+                res.true_payoff_after,
+                payoffs_ref(inst.true_utilities, inst.capacities, res.choices),
+                atol=1e-12,
+            )
+
+
+@pytest.mark.parametrize("scale", [1e-6, 1.0, 1e6])
+@pytest.mark.parametrize("seed", range(3))
+def test_min_cost_flow_equals_lp_and_seat_assignment_on_medium_instances(scale, seed):
+    """Crowded popular restaurants, few free seats elsewhere: the flow and the LP prune arcs
+    (fewer free seats than delegators who may go without one) that the paper's seat-expanded
+    assignment keeps, and all three reach the same welfare at every utility scale."""
+    n, n_rest = 800, 40
+    inst = random_restaurant_instance(n, n_rest, max_capacity=3, seed=seed)
+    choices, delegate = random_restaurant_profile(n, n_rest, popularity=2.0, seed=seed + 10)
+    u = inst.known * scale
+    results = {
+        m: restaurant_pareto(u, inst.capacities, choices, delegate, method=m)
+        for m in PARETO_METHODS
+    }
+    objectives = [r.objective for r in results.values()]
+    assert max(objectives) - min(objectives) <= 1e-9 * scale * n
+    free = np.maximum(inst.capacities - np.bincount(choices[~delegate], minlength=n_rest), 0).sum()
+    crowded = np.bincount(choices, minlength=n_rest) > inst.capacities
+    assert 0 < free < (delegate & crowded[choices]).sum()
+    for r in results.values():
+        assert_pareto(r, u, inst.capacities, choices, delegate)
+
+
+def test_pruned_arcs_keep_every_agent_an_optimum_needs():
+    """Every free restaurant ranks the delegators the same way, so each restaurant's kept arcs
+    must reach as deep down the ranking as there are free seats."""
+    n_free, n_del = 6, 12
+    u = np.zeros((n_del + 1, n_free + 1))
+    u[1:, 1:] = (1.0 + 0.01 * np.arange(n_del))[:, None]
+    caps = np.ones(n_free + 1, dtype=int)
+    choices, delegate = np.zeros(n_del + 1, dtype=int), np.arange(n_del + 1) > 0
+    expected = seat_expanded_ref(u, caps, choices, delegate)
+    assert expected == pytest.approx(sum(1.0 + 0.01 * i for i in range(n_del - n_free, n_del)))
+    for method in PARETO_METHODS:
+        res = restaurant_pareto(u, caps, choices, delegate, method=method)
+        assert res.objective == pytest.approx(expected)
+        assert res.seated.sum() == n_free
+    planner = restaurant_central_planner(u, caps, choices)
+    assert planner.objective == pytest.approx(planner_ref(u, caps))
+
+
+def test_figure_1_example():
+    """Seed 000 Figure 1 in miniature: restaurant 0 (1 seat) is overbooked by a non-delegator
+    and two delegators; the Pareto Mediator moves a delegator to the free restaurant 1."""
+    u = np.array([[1.0, 0.2], [0.6, 0.8], [0.5, 0.9]])
+    caps = np.array([1, 1])
+    res = restaurant_pareto(u, caps, [0, 0, 0], [False, True, True])
+    np.testing.assert_allclose(res.payoff_before, [1 / 3, 0.2, 1 / 6])
+    assert res.choices[0] == 0 and sorted(res.choices[1:]) == [0, 1]
+    assert res.delegator_welfare_after > res.delegator_welfare_before
+    assert res.welfare_after > res.welfare_before
+    punish = restaurant_punishing(u, caps, [0, 0, 1], [False, True, True])
+    np.testing.assert_array_equal(punish.choices, [0, 0, 0])
+
+
+def test_fewer_than_two_delegators_leave_the_profile_unchanged():
+    u = np.array([[0.1, 0.9], [0.5, 0.5]])
+    res = restaurant_pareto(u, [1, 1], [0, 0], [True, False])
+    np.testing.assert_array_equal(res.choices, [0, 0])
+    assert res.termination is Termination.OPTIMAL
+
+
+# ---------------------------------------------------------------------------------------------
+# Pareto Mediator, exact MILP
+# ---------------------------------------------------------------------------------------------
+@settings(max_examples=500)
+@given(instances(max_agents=6, max_restaurants=3))
+def test_exact_equals_brute_force_and_beats_paper(inst):
+    u, caps, choices, delegate = inst
+    delegate = delegate & (np.cumsum(delegate) <= 4)  # brute force stays small
+    if delegate.sum() < 2:
+        delegate[:2] = True
+    res = restaurant_pareto_exact(u, caps, choices, delegate)
+    paper = restaurant_pareto(u, caps, choices, delegate)
+    assert res.termination is Termination.OPTIMAL
+    assert_pareto(res, u, caps, choices, delegate)
+    assert res.delegator_welfare_after == pytest.approx(
+        exact_ref(u, caps, choices, delegate), abs=1e-7
+    )
+    assert res.delegator_welfare_after >= paper.delegator_welfare_after - 1e-9
+    assert res.gain_over_paper == pytest.approx(
+        res.delegator_welfare_after - paper.delegator_welfare_after, abs=1e-12
+    )
+
+
+def test_exact_gains_by_overbooking():
+    """A delegator stuck at a crowded restaurant does better by overbooking a restaurant it
+    likes; the paper's method cannot (no free seat), the MILP does."""
+    u = np.array([[0.56, 0.22, 0.92], [0.04, 0.88, 0.98], [0.62, 0.21, 0.81],
+                  [0.44, 0.71, 0.32], [0.22, 0.95, 0.08], [0.06, 0.78, 0.78]])  # fmt: skip
+    caps, choices = np.array([1, 3, 1]), np.array([0, 1, 1, 2, 2, 1])
+    delegate = np.array([False, True, False, True, False, True])
+    res = restaurant_pareto_exact(u, caps, choices, delegate)
+    assert res.delegator_welfare_after == pytest.approx(1.88)
+    assert res.gain_over_paper == pytest.approx(0.06)
+    assert res.choices[3] == 0
+
+
+def test_exact_time_limit_returns_a_pareto_solution():
+    inst = random_restaurant_instance(120, 12, max_capacity=4, seed=7)
+    choices, delegate = random_restaurant_profile(120, 12, popularity=1.0, seed=8)
+    res = restaurant_pareto_exact(inst.known, inst.capacities, choices, delegate, time_limit=0.05)
+    assert res.termination in (Termination.OPTIMAL, Termination.FEASIBLE)
+    assert_pareto(res, inst.known, inst.capacities, choices, delegate)
+    assert res.gain_over_paper >= -1e-9
+
+
+# ---------------------------------------------------------------------------------------------
+# Central planner and Punishing Mediator
+# ---------------------------------------------------------------------------------------------
+@settings(max_examples=400)
+@given(instances(max_agents=12, max_restaurants=4))
+def test_planner_matches_reference_and_punishing(inst):
+    u, caps, choices, delegate = inst
+    ref = planner_ref(u, caps)
+    for method in PARETO_METHODS:
+        res = restaurant_central_planner(u, caps, choices, method=method)
+        assert res.objective == pytest.approx(ref, abs=1e-9)
+        counts = np.bincount(res.choices[res.seated], minlength=len(caps))
+        assert np.all(counts <= caps)
+        np.testing.assert_array_equal(res.choices[~res.seated], choices[~res.seated])
+    everyone = restaurant_punishing(u, caps, choices, np.ones(len(choices), bool))
+    assert everyone.objective == pytest.approx(ref, abs=1e-9)
+    punish = restaurant_punishing(u, caps, choices, delegate)
+    if delegate.any() and not delegate.all():
+        nd = ~delegate
+        best = min(
+            payoffs_ref(u, caps, np.where(delegate, r, choices))[nd].sum()
+            for r in set(choices[nd].tolist())
+        )
+        assert punish.objective == pytest.approx(best, abs=1e-12)
+        assert len(set(punish.choices[delegate].tolist())) == 1
+        assert punish.choices[delegate][0] in set(choices[nd].tolist())
+
+
+def test_planner_prunes_arcs_exactly_when_agents_outnumber_seats():
+    inst = random_restaurant_instance(300, 6, max_capacity=5, seed=3)
+    choices, _ = random_restaurant_profile(300, 6, seed=4)
+    res = restaurant_central_planner(inst.known, inst.capacities, choices)
+    assert res.objective == pytest.approx(planner_ref(inst.known, inst.capacities), abs=1e-9)
+    assert res.seated.sum() == inst.capacities.sum()
+
+
+# ---------------------------------------------------------------------------------------------
+# Model helpers and generators
+# ---------------------------------------------------------------------------------------------
+def test_congested_payoffs():
+    u = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    np.testing.assert_allclose(congested_payoffs(u, [2, 1], [1, 1, 0]), [1.0, 2.0, 5.0])
+    np.testing.assert_allclose(congested_payoffs(u, [1, 1], [0, 0, 0]), [1 / 3, 1.0, 5 / 3])
+
+
+def test_random_instance_shapes_and_reproducibility():
+    a = random_restaurant_instance(50, 300, alpha=2.0, seed=1)
+    b = random_restaurant_instance(50, 300, alpha=2.0, seed=1)
+    assert a.known.shape == a.private.shape == (50, 300)
+    assert a.capacities.min() >= 1 and a.capacities.max() <= 10
+    assert set(np.unique(a.capacities)) == set(range(1, 11))
+    np.testing.assert_array_equal(a.known, b.known)
+    np.testing.assert_allclose(a.true_utilities, a.known + 2.0 * a.private)
+    choices, delegate = random_restaurant_profile(1000, 300, delegate_share=0.5, seed=2)
+    assert choices.min() >= 0 and choices.max() < 300
+    assert 400 < delegate.sum() < 600
+
+
+# ---------------------------------------------------------------------------------------------
+# Bad input
+# ---------------------------------------------------------------------------------------------
+U3 = np.array([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]])
+GOOD = {"known": U3, "capacities": [1, 2, 1], "choices": [0, 2], "delegate": [True, True]}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"capacities": [1, 0, 1]},
+            r"restaurant_pareto\(\): `capacities\[1\]` must be >= 1; got 0",
+        ),
+        ({"capacities": [1, 2, -3]}, r"`capacities\[2\]` must be >= 1; got -3"),
+        ({"capacities": [1.5, 2, 1]}, r"`capacities\[0\]` must be an integer; got 1.5"),
+        ({"capacities": [1, 2]}, r"`capacities` must have shape \(3,\); got \(2,\)"),
+        (
+            {"known": [[0.1, np.nan, 0.3], [0.4, 0.5, 0.6]]},
+            r"`known\[0\]\[1\]` must be finite; got nan",
+        ),
+        (
+            {"known": [[0.1, -0.2, 0.3], [0.4, 0.5, 0.6]]},
+            r"`known\[0\]\[1\]` must be >= 0.0; got -0.2",
+        ),
+        ({"known": [0.1, 0.2]}, r"`known` must have 2 dimension\(s\)"),
+        ({"choices": [0, 3]}, r"`choices\[1\]` must be in \[0, 3\); got 3"),
+        ({"choices": [-1, 0]}, r"`choices\[0\]` must be in \[0, 3\); got -1"),
+        ({"choices": [0, 1, 2]}, r"`choices` must have shape \(2,\); got \(3,\)"),
+        ({"delegate": [True]}, r"`delegate` must have shape \(2,\); got \(1,\)"),
+        ({"delegate": [2, 0]}, r"`delegate\[0\]` must be a boolean \(0 or 1\); got 2"),
+        ({"private": np.zeros((2, 2))}, r"`private` must have shape \(2, 3\); got \(2, 2\)"),
+        ({"private": np.full((2, 3), np.inf)}, r"`private\[0\]\[0\]` must be finite; got inf"),
+        ({"alpha": -1.0}, r"`alpha` must be >= 0.0; got -1.0"),
+        ({"mediator_utility": "true"}, r"`private` must be given when mediator_utility='true'"),
+        ({"mediator_utility": "guess"}, r"`mediator_utility` must be one of 'known', 'true'"),
+        ({"method": "hungarian"}, r"`method` must be one of 'min_cost_flow'"),
+        ({"time_limit": 0}, r"`time_limit` must be > 0.0; got 0.0"),
+    ],
+)
+def test_bad_input_names_the_argument(change, message):
+    with pytest.raises(MechsolveInputError, match=message):
+        restaurant_pareto(**{**GOOD, **change})
+
+
+@pytest.mark.parametrize(
+    "solve", [restaurant_pareto, restaurant_pareto_exact, restaurant_punishing]
+)
+def test_every_mediator_validates(solve):
+    with pytest.raises(MechsolveInputError, match=rf"{solve.__name__}\(\): `capacities\[1\]`"):
+        solve(**{**GOOD, "capacities": [1, 0, 1]})
+    with pytest.raises(MechsolveInputError, match=rf"{solve.__name__}\(\): `choices\[1\]`"):
+        solve(**{**GOOD, "choices": [0, 5]})
+
+
+def test_planner_validates():
+    with pytest.raises(MechsolveInputError, match=r"restaurant_central_planner\(\): `known`"):
+        restaurant_central_planner([[0.1, 0.2], [0.3]], [1, 1], [0, 1])
+
+
+def test_size_limits():
+    small = Limits().with_(max_agents=1)
+    with pytest.raises(
+        ProblemTooLargeError, match=r"`known` has size 2, over the limit max_agents=1"
+    ):
+        restaurant_pareto(**GOOD, limits=small)
+    few = Limits().with_(max_exact_agents=1)
+    with pytest.raises(ProblemTooLargeError, match=r"max_exact_agents=1"):
+        restaurant_pareto_exact(**GOOD, limits=few)
+    tiny = Limits().with_(max_candidates=2)
+    with pytest.raises(ProblemTooLargeError, match=r"seat_assignment matrix"):
+        restaurant_pareto(**GOOD, method="seat_assignment", limits=tiny)
