@@ -24,11 +24,30 @@ from mechsolve.v1 import mediators_pb2 as mpb
 from mechsolve.v1 import mediators_pb2_grpc as mgrpc
 
 from .errors import MechsolveRpcError, translate
-from .operations import Operations, batch_request
+from .operations import MediatorOperations, batch_request
 from .retry import RetryPolicy
 
 DEFAULT_TIMEOUT = 30.0
 """Seconds a call may take when the caller gives no ``timeout``."""
+
+STUBS: tuple[type, ...] = (mgrpc.MediatorServiceStub,)
+"""The generated stub of every mechsolve.v1 service the clients talk to."""
+
+
+class Operations(MediatorOperations):
+    """Every operation of every mechsolve.v1 service (one mixin per service)."""
+
+
+def _methods(channel: Any) -> dict[str, Any]:
+    """RPC name -> stub callable, over every service in :data:`STUBS` (names are unique)."""
+    out: dict[str, Any] = {}
+    for stub_cls in STUBS:
+        stub = stub_cls(channel)
+        for name, method in vars(stub).items():
+            if name in out:
+                raise RuntimeError(f"RPC name {name!r} is defined by two services")
+            out[name] = method
+    return out
 
 
 @dataclass(frozen=True)
@@ -102,13 +121,13 @@ class MechsolveClient(Operations):
             self._channel = grpc.secure_channel(
                 self.settings.address, creds, options=self.settings.options
             )
-        self._stub = mgrpc.MediatorServiceStub(self._channel)
+        self._rpc = _methods(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
 
     def _invoke(
         self, rpc: str, request: Any, parse: Callable[[Any], Any], timeout: float | None
     ) -> Any:
-        return parse(self._call(getattr(self._stub, rpc), request, timeout))
+        return parse(self._call(self._rpc[rpc], request, timeout))
 
     def _call(self, method: Any, request: Any, timeout: float | None) -> Any:
         deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
@@ -147,7 +166,7 @@ class MechsolveClient(Operations):
                 yield mpb.StreamMediateBatchRequest(batch=req)
 
         try:
-            for resp in self._stub.StreamMediateBatch(
+            for resp in self._rpc["StreamMediateBatch"](
                 requests(),
                 timeout=self.timeout if timeout is None else timeout,
                 metadata=self.settings.metadata,
@@ -213,13 +232,13 @@ class AsyncMechsolveClient(Operations):
             self._channel = grpc.aio.secure_channel(
                 self.settings.address, creds, options=self.settings.options
             )
-        self._stub = mgrpc.MediatorServiceStub(self._channel)
+        self._rpc = _methods(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
 
     async def _invoke(
         self, rpc: str, request: Any, parse: Callable[[Any], Any], timeout: float | None
     ) -> Any:
-        return parse(await self._call(getattr(self._stub, rpc), request, timeout))
+        return parse(await self._call(self._rpc[rpc], request, timeout))
 
     async def _call(self, method: Any, request: Any, timeout: float | None) -> Any:
         loop = asyncio.get_running_loop()
@@ -256,7 +275,7 @@ class AsyncMechsolveClient(Operations):
             )
             for a, d in items
         ]
-        call = self._stub.StreamMediateBatch(
+        call = self._rpc["StreamMediateBatch"](
             iter(reqs),
             timeout=self.timeout if timeout is None else timeout,
             metadata=self.settings.metadata,

@@ -12,11 +12,10 @@ from mechsolve.solver.mediators import mediate, mediate_batch
 from mechsolve.solver.nfg import dumps_nfg, loads_nfg
 
 
-class LocalMechsolve:
-    """In-process implementation; ``timeout`` becomes the solver's time limit."""
+class LocalMediators:
+    """``MediatorService`` in-process (``self.limits``; ``timeout`` is the solver's time limit)."""
 
-    def __init__(self, *, limits: Limits | None = None) -> None:
-        self.limits = limits
+    limits: Limits | None
 
     def mediate(
         self, game: Any, actions: Any, delegate: Any, *, timeout: float | None = None, **kw: Any
@@ -72,6 +71,13 @@ class LocalMechsolve:
 
     def export_nfg(self, game: Any, *, timeout: float | None = None) -> Any:
         return dumps_nfg(game)
+
+
+class LocalMechsolve(LocalMediators):
+    """In-process implementation of every mechsolve.v1 service (one mixin per service)."""
+
+    def __init__(self, *, limits: Limits | None = None) -> None:
+        self.limits = limits
 
     def close(self) -> None:
         """Nothing to release (for symmetry with the remote clients)."""

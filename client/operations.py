@@ -42,15 +42,20 @@ def _welfare_name(welfare: WelfareArg) -> str:
     return welfare.value if isinstance(welfare, WelfareKind) else str(welfare)
 
 
-class Operations:
-    """The mechsolve API over gRPC. Subclasses implement
-    ``_invoke(rpc_name, request, parse, timeout)``: the sync client returns the parsed result,
-    the asyncio client an awaitable of it."""
+class OperationsBase:
+    """Base of the per-service operation mixins. The clients implement
+    ``_invoke(rpc_name, request, parse, timeout)`` (the RPC name is unique across the
+    mechsolve.v1 services): the sync client returns the parsed result, the asyncio client an
+    awaitable of it."""
 
     def _invoke(
         self, rpc: str, request: Any, parse: Callable[[Any], Any], timeout: float | None
     ) -> Any:
         raise NotImplementedError
+
+
+class MediatorOperations(OperationsBase):
+    """``mechsolve.v1.MediatorService``: mediators on normal-form games."""
 
     # -- mediators ----------------------------------------------------------------------
     def mediate(

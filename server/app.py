@@ -14,9 +14,11 @@ import os
 import signal
 import socket
 import threading
+from collections.abc import Callable
 from concurrent import futures
 from dataclasses import dataclass, replace
 from types import FrameType
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -29,7 +31,24 @@ from .interceptors import AuthInterceptor, LoggingInterceptor
 from .logs import configure, log
 from .mediator_servicer import MediatorServicer
 
-SERVICE_NAMES = (mediators_pb2.DESCRIPTOR.services_by_name["MediatorService"].full_name,)
+
+@dataclass(frozen=True)
+class Service:
+    """One mechsolve.v1 service: its generated registration function and servicer class."""
+
+    name: str
+    add_to_server: Callable[[Any, grpc.Server], None]
+    servicer: Callable[[ServerConfig], Any]
+
+
+SERVICES: tuple[Service, ...] = (
+    Service(
+        mediators_pb2.DESCRIPTOR.services_by_name["MediatorService"].full_name,
+        mediators_pb2_grpc.add_MediatorServiceServicer_to_server,
+        MediatorServicer,
+    ),
+)
+SERVICE_NAMES = tuple(s.name for s in SERVICES)
 
 
 @dataclass
@@ -78,7 +97,8 @@ def build_server(config: ServerConfig, *, reuse_port: bool = False) -> RunningSe
         options=options,
         maximum_concurrent_rpcs=config.max_concurrent_rpcs,
     )
-    mediators_pb2_grpc.add_MediatorServiceServicer_to_server(MediatorServicer(config), server)
+    for service in SERVICES:
+        service.add_to_server(service.servicer(config), server)
     health_servicer = health.HealthServicer(experimental_non_blocking=True)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
