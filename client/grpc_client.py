@@ -97,9 +97,11 @@ def _settings(address: str | ChannelSettings, **kw: Any) -> ChannelSettings:
     return ChannelSettings(address, **kw)
 
 
-class MechsolveClient(Operations):
-    """Blocking client. Every method takes ``timeout`` (seconds, default
-    :data:`DEFAULT_TIMEOUT`), retried on ``UNAVAILABLE`` within that deadline."""
+class _Client(Operations):
+    """What both clients share: settings, the channel (plain or TLS), the RPC table."""
+
+    _insecure_channel: Callable[..., Any]
+    _secure_channel: Callable[..., Any]
 
     def __init__(
         self,
@@ -112,17 +114,21 @@ class MechsolveClient(Operations):
         self.settings = _settings(address, **channel)
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
-        creds = self.settings.credentials
+        creds, opts = self.settings.credentials, self.settings.options
         if creds is None:
-            self._channel = grpc.insecure_channel(
-                self.settings.address, options=self.settings.options
-            )
+            self._channel = self._insecure_channel(self.settings.address, options=opts)
         else:
-            self._channel = grpc.secure_channel(
-                self.settings.address, creds, options=self.settings.options
-            )
+            self._channel = self._secure_channel(self.settings.address, creds, options=opts)
         self._rpc = _methods(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
+
+
+class MechsolveClient(_Client):
+    """Blocking client. Every method takes ``timeout`` (seconds, default
+    :data:`DEFAULT_TIMEOUT`), retried on ``UNAVAILABLE`` within that deadline."""
+
+    _insecure_channel = staticmethod(grpc.insecure_channel)
+    _secure_channel = staticmethod(grpc.secure_channel)
 
     def _invoke(
         self, rpc: str, request: Any, parse: Callable[[Any], Any], timeout: float | None
@@ -208,32 +214,12 @@ class MechsolveClient(Operations):
         self.close()
 
 
-class AsyncMechsolveClient(Operations):
+class AsyncMechsolveClient(_Client):
     """asyncio client (``grpc.aio``): the same methods as :class:`MechsolveClient`, each
     returning an awaitable. Use ``async with AsyncMechsolveClient(...) as client``."""
 
-    def __init__(
-        self,
-        address: str | ChannelSettings = "127.0.0.1:50051",
-        *,
-        timeout: float = DEFAULT_TIMEOUT,
-        retry: RetryPolicy | None = None,
-        **channel: Any,
-    ) -> None:
-        self.settings = _settings(address, **channel)
-        self.timeout = timeout
-        self.retry = retry or RetryPolicy()
-        creds = self.settings.credentials
-        if creds is None:
-            self._channel = grpc.aio.insecure_channel(
-                self.settings.address, options=self.settings.options
-            )
-        else:
-            self._channel = grpc.aio.secure_channel(
-                self.settings.address, creds, options=self.settings.options
-            )
-        self._rpc = _methods(self._channel)
-        self._health = health_pb2_grpc.HealthStub(self._channel)
+    _insecure_channel = staticmethod(grpc.aio.insecure_channel)
+    _secure_channel = staticmethod(grpc.aio.secure_channel)
 
     async def _invoke(
         self, rpc: str, request: Any, parse: Callable[[Any], Any], timeout: float | None
