@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from . import __version__
 
-SUBCOMMAND_MODULES: tuple[str, ...] = ("cli_demo", "cli_serve", "cli_solve")
+SUBCOMMAND_MODULES: tuple[str, ...] = ("cli_demo", "cli_serve", "cli_solve", "cli_auction")
 """Modules (relative to the ``mechsolve`` package) that register subcommands, in help order."""
 
 

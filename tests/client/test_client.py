@@ -78,7 +78,7 @@ def test_retry_delays_follow_the_policy() -> None:
         RetryPolicy(max_attempts=0)
 
 
-def test_default_deadline_applies(server) -> None:  # noqa: ANN001
+def test_default_deadline_applies(server) -> None:
     rng = np.random.default_rng(0)
     acts = rng.integers(0, 8, (4000, 3))
     game = np.random.default_rng(1).random((3, 8, 8, 8))

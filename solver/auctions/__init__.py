@@ -1,0 +1,84 @@
+"""Revenue-maximizing auctions as linear programs, with exact incentive audits (SPEC section 6;
+seed 004, first study).
+
+Solvers (HiGHS, utility variables, constraint generation, verified results):
+:func:`optimal_menu` (one bidder), :func:`optimal_dsic_auction`, :func:`optimal_bic_auction`,
+:func:`optimal_auction` (either), :func:`regret_budget_auction` / :func:`regret_budget_curve`.
+Priors: :func:`uniform_grid`, :func:`discrete_marginals`, :func:`empirical_prior`.
+Evaluation: :func:`continuous_menu_revenue`, :func:`sampled_menu_revenue`,
+:func:`rounded_evaluation`, :func:`richardson`, :func:`extrapolate_optimum`.
+Audit: :func:`audit_mechanism`, :func:`audit_callable`, :func:`audit_result`; reference
+auctions :func:`first_price_tables`, :func:`second_price_tables`.
+"""
+
+from .audit import REGRET_CONVENTION, audit_callable, audit_mechanism, audit_result
+from .evaluation import (
+    continuous_menu_revenue,
+    extrapolate_optimum,
+    richardson,
+    rounded_evaluation,
+    sampled_menu_revenue,
+)
+from .multi_bidder import optimal_auction, optimal_bic_auction, optimal_dsic_auction
+from .one_bidder import optimal_menu
+from .priors import (
+    PriorKind,
+    TypePrior,
+    discrete_marginals,
+    empirical_prior,
+    profile_probs,
+    uniform_grid,
+)
+from .reference import first_price_tables, second_price_tables
+from .regret_budget import DEFAULT_EPSILONS, regret_budget_auction, regret_budget_curve
+from .results import (
+    AuctionResult,
+    AuditReport,
+    ContinuousRevenue,
+    Extrapolation,
+    GenerationStats,
+    Incentive,
+    InterimAuctionResult,
+    Menu,
+    MenuResult,
+    RoundedEvaluation,
+    Verification,
+)
+
+__all__ = [
+    "DEFAULT_EPSILONS",
+    "REGRET_CONVENTION",
+    "AuctionResult",
+    "AuditReport",
+    "ContinuousRevenue",
+    "Extrapolation",
+    "GenerationStats",
+    "Incentive",
+    "InterimAuctionResult",
+    "Menu",
+    "MenuResult",
+    "PriorKind",
+    "RoundedEvaluation",
+    "TypePrior",
+    "Verification",
+    "audit_callable",
+    "audit_mechanism",
+    "audit_result",
+    "continuous_menu_revenue",
+    "discrete_marginals",
+    "empirical_prior",
+    "extrapolate_optimum",
+    "first_price_tables",
+    "optimal_auction",
+    "optimal_bic_auction",
+    "optimal_dsic_auction",
+    "optimal_menu",
+    "profile_probs",
+    "regret_budget_auction",
+    "regret_budget_curve",
+    "richardson",
+    "rounded_evaluation",
+    "sampled_menu_revenue",
+    "second_price_tables",
+    "uniform_grid",
+]

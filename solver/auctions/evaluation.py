@@ -1,0 +1,281 @@
+"""Evaluation of grid mechanisms on the continuous prior, and grid extrapolation.
+
+- One bidder: a menu is exactly IC for continuous types (the buyer picks the entry maximizing
+  ``q . v - p``; ties favour the seller), so its revenue on ``U[lo, hi]^m`` is a true lower
+  bound on the continuous optimum. :func:`continuous_menu_revenue` integrates it with a
+  guaranteed error bound by adaptive cell refinement; :func:`sampled_menu_revenue` averages it
+  over samples (Monte Carlo, standard error).
+- n bidders: :func:`rounded_evaluation` runs the grid mechanism on continuous values with bids
+  rounded to their grid cell: the revenue equals the grid revenue exactly, the ex-post regret
+  (best gain over every possible bid, i.e. every grid report) is estimated by Monte Carlo.
+- :func:`richardson` / :func:`extrapolate_optimum`: grid optima behave like ``R* + c/K``
+  (midpoint grids from above, corner grids from below), so two grids give
+  ``R* ~ (K2 R(K2) - K1 R(K1)) / (K2 - K1)``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .. import validation as v
+from ..errors import MechsolveInputError
+from ..limits import Limits
+from ..results import Stopwatch, Termination
+from .audit import bidder_menus
+from .priors import GRID_POINTS, uniform_grid
+from .results import (
+    AuctionResult,
+    ContinuousRevenue,
+    Extrapolation,
+    Menu,
+    MenuResult,
+    RoundedEvaluation,
+)
+from .separation import best_deviation, seller_favoured_choice
+
+START_CELLS = 8
+"""Cells per axis of the first level of :func:`continuous_menu_revenue`."""
+
+
+def _menu_arrays(
+    function: str, menu: Any, lo: Any, hi: Any
+) -> tuple[NDArray[np.float64], NDArray[np.float64], float, float]:
+    """Menu entries (with the null entry appended) and the box ``[lo, hi]``."""
+    if isinstance(menu, MenuResult):
+        prior = menu.prior
+        if lo is None and hi is None and prior.is_uniform_grid:
+            lo, hi = prior.lo, prior.hi
+        menu = menu.menu(decimals=12)
+    if not isinstance(menu, Menu):
+        raise MechsolveInputError(
+            function, "menu", f"must be a Menu or MenuResult; got {type(menu).__name__}"
+        )
+    if lo is None or hi is None:
+        raise MechsolveInputError(
+            function, "lo", "and `hi` are required unless the menu comes from a uniform grid"
+        )
+    lo_f = v.real(function, "lo", lo)
+    hi_f = v.real(function, "hi", hi)
+    if not hi_f > lo_f:
+        raise MechsolveInputError(function, "hi", f"must be > lo={lo_f}; got {hi_f}")
+    m = menu.allocation.shape[1]
+    alloc = np.vstack([menu.allocation, np.zeros((1, m))])
+    price = np.concatenate([menu.price, [0.0]])
+    return alloc, price, lo_f, hi_f
+
+
+def continuous_menu_revenue(
+    menu: Menu | MenuResult,
+    *,
+    lo: float | None = None,
+    hi: float | None = None,
+    tol: float = 1e-5,
+    max_cells: int = 4_000_000,
+) -> ContinuousRevenue:
+    """Expected price paid when a buyer with values ``U[lo, hi]^m`` picks from ``menu``.
+
+    Adaptive cells: within a cube of half-width ``h`` around ``c`` an entry ``l`` can beat the
+    best entry ``b`` at ``c`` only if ``U_b(c) - U_l(c) < h ||q_b - q_l||_1`` (with equality it
+    ties ``b`` at a corner at most, a null set). A cell whose
+    candidates' prices lie within ``tol`` of each other is settled at the middle of that range;
+    the others are split in ``2^m`` (keeping only their candidates) until their uncertainty
+    ``sum vol (p_max - p_min) / 2`` is at most ``tol`` or a level would exceed ``max_cells``
+    cells. The returned ``error`` (settled plus open uncertainty) bounds ``|revenue - exact|``. ``lo``/``hi`` default to the grid of a :class:`MenuResult`.
+    """
+    fn = "continuous_menu_revenue"
+    alloc, price, lo_f, hi_f = _menu_arrays(fn, menu, lo, hi)
+    tol_f = v.real(fn, "tol", tol, min_value=0.0, min_exclusive=True)
+    cap = v.positive_int(fn, "max_cells", max_cells)
+    m = alloc.shape[1]
+    n0 = START_CELLS
+    grid = (np.arange(n0) + 0.5) / n0
+    centres = np.stack([g.ravel() for g in np.meshgrid(*[grid] * m, indexing="ij")], axis=1)
+    centres = lo_f + (hi_f - lo_f) * centres
+    half = (hi_f - lo_f) / (2 * n0)
+    vol = 1.0 / n0**m
+    cand = np.broadcast_to(np.arange(len(price)), (len(centres), len(price)))
+    total, error, evaluated = 0.0, 0.0, 0
+    offsets = np.stack([g.ravel() for g in np.meshgrid(*[[-0.5, 0.5]] * m, indexing="ij")], axis=1)
+    while True:
+        evaluated += len(centres)
+        alive, p_lo, p_hi = _cell_candidates(centres, half, cand, alloc, price)
+        spread = p_hi - p_lo
+        settled = spread <= tol_f  # price known to within tol: at most vol * tol / 2 error
+        total += vol * float((p_lo[settled] + p_hi[settled]).sum()) / 2.0
+        error += vol * float(spread[settled].sum()) / 2.0
+        open_ = ~settled
+        pending = vol * float(spread[open_].sum()) / 2.0
+        n_children = int(open_.sum()) * 2**m
+        if pending <= tol_f or n_children > cap or n_children == 0:
+            total += vol * float((p_lo[open_] + p_hi[open_]).sum()) / 2.0
+            return ContinuousRevenue(total, error + pending, "bound", "adaptive_cells", evaluated)
+        centres = (centres[open_][:, None, :] + half * offsets[None]).reshape(-1, m)
+        cand = np.repeat(alive[open_], 2**m, axis=0)
+        half /= 2.0
+        vol /= 2**m
+
+
+def _cell_candidates(
+    centres: NDArray[np.float64],
+    half: float,
+    cand: NDArray[np.int64],
+    alloc: NDArray[np.float64],
+    price: NDArray[np.float64],
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+    """Entries that can be chosen somewhere in each cell (``-1``-padded, compacted) and the
+    range of their prices."""
+    valid = cand >= 0
+    c = np.where(valid, cand, 0)
+    util = np.einsum("cm,ckm->ck", centres, alloc[c]) - price[c]
+    util = np.where(valid, util, -np.inf)
+    b = util.argmax(axis=1)
+    best = np.take_along_axis(util, b[:, None], axis=1)
+    qb = alloc[np.take_along_axis(c, b[:, None], axis=1)[:, 0]]
+    reach = half * np.abs(alloc[c] - qb[:, None, :]).sum(axis=2)
+    # an entry with slack >= reach at most ties the best one on the cell's boundary (measure 0)
+    is_best = np.arange(cand.shape[1])[None, :] == b[:, None]
+    ok = valid & ((best - util < reach) | is_best)
+    width = int(ok.sum(axis=1).max())
+    order = np.argsort(~ok, axis=1, kind="stable")[:, :width]
+    kept = np.where(
+        np.take_along_axis(ok, order, axis=1), np.take_along_axis(cand, order, axis=1), -1
+    )
+    prices = np.where(ok, price[c], np.nan)
+    return kept, np.nanmin(prices, axis=1), np.nanmax(prices, axis=1)
+
+
+def sampled_menu_revenue(menu: Menu | MenuResult, samples: Any) -> ContinuousRevenue:
+    """Mean price paid by buyers with valuations ``samples`` (``(N, m)``) picking from
+    ``menu``, with its Monte Carlo standard error."""
+    fn = "sampled_menu_revenue"
+    if isinstance(menu, MenuResult):
+        menu = menu.menu(decimals=12)
+    if not isinstance(menu, Menu):
+        raise MechsolveInputError(
+            fn, "menu", f"must be a Menu or MenuResult; got {type(menu).__name__}"
+        )
+    m = menu.allocation.shape[1]
+    x = v.float_array(fn, "samples", samples, shape=(None, m), min_value=0.0)
+    alloc = np.vstack([menu.allocation, np.zeros((1, m))])
+    price = np.concatenate([menu.price, [0.0]])
+    paid = price[seller_favoured_choice(x, alloc, price)]
+    se = float(paid.std(ddof=1) / math.sqrt(len(paid))) if len(paid) > 1 else math.inf
+    return ContinuousRevenue(float(paid.mean()), se, "standard_error", "monte_carlo", len(paid))
+
+
+def rounded_evaluation(
+    result: AuctionResult, *, n_samples: int = 100_000, seed: Any = 0, batch: int = 8192
+) -> RoundedEvaluation:
+    """Run a grid mechanism on continuous values ``U[lo, hi]^m`` (each bidder's grid) with bids
+    rounded to the grid cell; exact revenue, Monte Carlo ex-post regret (exact inner max over
+    every possible bid)."""
+    fn = "rounded_evaluation"
+    if not isinstance(result, AuctionResult) or result.payment.size == 0:
+        raise MechsolveInputError(fn, "result", "must be an AuctionResult with a mechanism")
+    for i, p in enumerate(result.priors):
+        if not p.is_uniform_grid:
+            raise MechsolveInputError(
+                fn, f"result.priors[{i}]", f"must be a uniform grid; got kind={p.kind.value!r}"
+            )
+    n_s = v.positive_int(fn, "n_samples", n_samples, minimum=2)
+    bs = v.positive_int(fn, "batch", batch)
+    gen = v.rng(fn, seed)
+    seed_out = int(seed) if isinstance(seed, int | np.integer) else -1
+    ps = result.priors
+    n, m = len(ps), result.n_items
+    shape = tuple(p.n_types for p in ps)
+    menus = [bidder_menus(result.allocation, result.payment, i) for i in range(n)]
+    regret = np.empty((n_s, n))
+    for s0 in range(0, n_s, bs):
+        k = min(bs, n_s - s0)
+        vals = np.stack([p.lo + (p.hi - p.lo) * gen.random((k, m)) for p in ps], axis=1)
+        cells = np.stack([p.cell_index(vals[:, i]) for i, p in enumerate(ps)], axis=1)
+        for i, (a_i, p_i) in enumerate(menus):
+            others = cells[:, [j for j in range(n) if j != i]]
+            r = (
+                np.ravel_multi_index(tuple(others.T), shape[:i] + shape[i + 1 :])
+                if n > 1
+                else np.zeros(k, np.int64)
+            )
+            best, _ = best_deviation(vals[:, i][:, None, :], a_i[r], p_i[r])
+            own = cells[:, i]
+            truthful = np.einsum("km,km->k", a_i[r, own], vals[:, i]) - p_i[r, own]
+            regret[s0 : s0 + k, i] = np.maximum(best[:, 0] - truthful, 0.0)
+    per_sample = regret.mean(axis=1)
+    return RoundedEvaluation(
+        revenue=result.revenue,
+        regret_mean=float(per_sample.mean()),
+        regret_mean_se=float(per_sample.std(ddof=1) / math.sqrt(n_s)),
+        regret_per_bidder=regret.mean(axis=0),
+        regret_max_observed=float(regret.max()),
+        n_samples=n_s,
+        seed=seed_out,
+    )
+
+
+def richardson(k1: int, r1: float, k2: int, r2: float) -> float:
+    """``(K2 R2 - K1 R1) / (K2 - K1)``: removes the ``c / K`` term of ``R(K) = R* + c/K``."""
+    fn = "richardson"
+    a = v.positive_int(fn, "k1", k1)
+    b = v.positive_int(fn, "k2", k2)
+    if a == b:
+        raise MechsolveInputError(fn, "k2", f"must differ from k1={a}; got {b}")
+    return (b * v.real(fn, "r2", r2) - a * v.real(fn, "r1", r1)) / (b - a)
+
+
+def extrapolate_optimum(
+    n_items: int,
+    n_bidders: int = 1,
+    grids: tuple[int, int] = (20, 40),
+    *,
+    points: str = "midpoint",
+    lo: float = 0.0,
+    hi: float = 1.0,
+    unit_demand: bool = False,
+    limits: Limits | None = None,
+    time_limit: float | None = None,
+) -> Extrapolation:
+    """Estimate the continuous optimum on ``U[lo, hi]^m`` (i.i.d. bidders; DSIC for
+    ``n_bidders > 1``) by Richardson extrapolation of the grid optima at ``K1, K2``."""
+    from .multi_bidder import optimal_dsic_auction
+    from .one_bidder import optimal_menu
+
+    fn = "extrapolate_optimum"
+    watch = Stopwatch()
+    pts = v.choice(fn, "points", points, GRID_POINTS)
+    if not isinstance(grids, tuple | list) or len(grids) != 2:
+        raise MechsolveInputError(fn, "grids", f"must be two grid sizes (K1, K2); got {grids!r}")
+    ks = (
+        v.positive_int(fn, "grids[0]", grids[0], minimum=2),
+        v.positive_int(fn, "grids[1]", grids[1], minimum=2),
+    )
+    nb = v.positive_int(fn, "n_bidders", n_bidders)
+    revenues: list[float] = []
+    message = ""
+    for k in ks:
+        prior = uniform_grid(n_items, k, lo=lo, hi=hi, points=pts, limits=limits)
+        remaining = watch.remaining(time_limit)
+        if remaining is not None and remaining <= 0.0:
+            message = f"time limit reached before the grid K={k} was solved"
+            break
+        res = (
+            optimal_menu(prior, unit_demand=unit_demand, limits=limits, time_limit=remaining)
+            if nb == 1
+            else optimal_dsic_auction(
+                prior, nb, unit_demand=unit_demand, limits=limits, time_limit=remaining
+            )
+        )
+        if res.termination is not Termination.OPTIMAL:
+            message = f"the grid K={k} ended {res.termination.value}: {res.info.message}"
+            break
+        revenues.append(res.revenue)
+    if message:
+        revenues += [math.nan] * (2 - len(revenues))
+        est = math.nan
+    else:
+        est = richardson(ks[0], revenues[0], ks[1], revenues[1])
+    return Extrapolation(est, ks, (revenues[0], revenues[1]), pts, watch.elapsed, message)

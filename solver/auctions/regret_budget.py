@@ -1,0 +1,98 @@
+"""Revenue at a regret budget: the best any mechanism on the grid can do with that much regret.
+
+RegretNet-style learners (seed 004, first study, Table 1) report revenue at a budget ``R_max``
+on the mean ex-post regret. On a grid the exact ceiling is an LP with an epigraph variable
+``r_i(t) >= 0`` per bidder and profile (utility form, payment ``q . t_i - u``)::
+
+    max   sum_t f(t) sum_i (q_i(t) . t_i - u_i(t))
+    s.t.  r_i(t) >= u_i(s_i, t_-i) + q_i(s_i, t_-i) . (t_i - s_i) - u_i(t)   for all s_i
+          (1/n) sum_i sum_t f(t) r_i(t) <= epsilon
+          u_i(t) >= 0 (ex-post IR),  sum_i q_ij(t) <= 1,  q >= 0
+
+``r_i(t)`` bounds bidder ``i``'s ex-post regret at ``t`` (the best misreport gain), so the mean
+regret of the optimum is at most ``epsilon`` (RegretNet's convention: averaged over bidders).
+``epsilon = 0`` is the DSIC LP. Solved by constraint generation like the DSIC LP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .. import validation as v
+from ..limits import Limits
+from ..results import Stopwatch
+from .arguments import flag, solve_args
+from .multi_bidder import ex_post_result
+from .results import AuctionResult, Incentive
+from .rochet_lp import ex_post_layout, solve_rochet
+
+DEFAULT_EPSILONS = (0.0, 1e-4, 1e-3)
+"""The budgets of the comparison with the seed's Table 1 (0 = DSIC, then its R_max values)."""
+
+
+def regret_budget_auction(
+    priors: Any,
+    n_bidders: int | None = None,
+    *,
+    epsilon: float,
+    unit_demand: bool = False,
+    constraints: str = "generation",
+    symmetry: bool = True,
+    limits: Limits | None = None,
+    time_limit: float | None = None,
+) -> AuctionResult:
+    """The revenue-maximizing ex-post IR mechanism whose mean ex-post regret (averaged over
+    bidders, misreports to any grid type) is at most ``epsilon``.
+
+    Other arguments as :func:`~mechsolve.solver.auctions.multi_bidder.optimal_dsic_auction`.
+    """
+    watch = Stopwatch()
+    args = solve_args(
+        "regret_budget_auction",
+        priors,
+        n_bidders,
+        constraints=constraints,
+        symmetry=symmetry,
+        limits=limits,
+        time_limit=time_limit,
+    )
+    eps = v.real(args.function, "epsilon", epsilon, min_value=0.0)
+    ud = flag(args.function, "unit_demand", unit_demand)
+    layout = ex_post_layout(args.priors, unit_demand=ud, use_symmetry=args.symmetry)
+    sol = solve_rochet(layout, args, regret_budget=eps, watch=watch)
+    return ex_post_result(
+        args.priors,
+        sol,
+        Incentive.REGRET_BUDGET,
+        eps,
+        ud,
+        f"regret_budget_lp_{args.constraints}",
+        watch,
+    )
+
+
+def regret_budget_curve(
+    priors: Any,
+    n_bidders: int | None = None,
+    *,
+    epsilons: Sequence[float] = DEFAULT_EPSILONS,
+    unit_demand: bool = False,
+    symmetry: bool = True,
+    limits: Limits | None = None,
+    time_limit: float | None = None,
+) -> tuple[AuctionResult, ...]:
+    """:func:`regret_budget_auction` at every budget in ``epsilons`` (``time_limit`` each)."""
+    eps = v.float_array("regret_budget_curve", "epsilons", epsilons, ndim=1, min_value=0.0)
+    return tuple(
+        regret_budget_auction(
+            priors,
+            n_bidders,
+            epsilon=float(e),
+            unit_demand=unit_demand,
+            symmetry=symmetry,
+            limits=limits,
+            time_limit=time_limit,
+        )
+        for e in eps
+    )
