@@ -25,9 +25,10 @@ Mediators (D = delegators; non-delegators never change their pointer):
 
 Every matching is solved exactly by :func:`max_weight_matching`'s algorithm: the matching LP in
 HiGHS with column generation over all pairs (pricing by the row duals) and odd-set (blossom)
-cuts for fractional odd cycles; if a fractional point remains, HiGHS branch-and-bound on the
-edges whose reduced cost cannot rule them out of an improving matching (so the answer is
-optimal over all pairs, not just the generated ones).
+cuts for fractional odd cycles; if a fractional point remains, Edmonds' blossom algorithm
+(rustworkx) on the edges whose reduced cost cannot rule them out of an improving matching (so
+the answer is optimal over all pairs, not just the generated ones, and the finish is
+polynomial: no branch-and-bound that may not terminate).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ _TOP_EDGES = 8
 """Edges per node in the first working set of the column generation."""
 
 _MAX_CUT_ROUNDS = 50
-"""Rounds of odd-set cuts before the branch-and-bound finish."""
+"""Rounds of odd-set cuts before the blossom finish."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -199,7 +200,7 @@ def _result(
 
 
 # --------------------------------------------------------------------------------------------
-# Maximum-weight matching: LP + column generation + odd-set cuts + branch-and-bound finish
+# Maximum-weight matching: LP + column generation + odd-set cuts + blossom finish
 # --------------------------------------------------------------------------------------------
 @dataclass(frozen=True, eq=False)
 class _Graph:
@@ -251,7 +252,6 @@ class _MatchingLp:
         self.col_u = np.empty(0, np.int64)
         self.col_v = np.empty(0, np.int64)
         self.cut_sets = np.zeros((g.k, 0), dtype=np.bool_)
-        self.integer = False
         ns = len(self.solo_nodes)
         self.h = hb.new_highs()
         hb.pass_model(
@@ -282,21 +282,16 @@ class _MatchingLp:
         row = np.concatenate([u, v, self.g.k + cut_c])
         a = sp.csc_array((np.ones(len(col)), (row, col)), shape=(self.g.k + self.n_cuts, len(u)))
         a.sort_indices()
-        upper = 1.0 if self.integer else hb.INF
         self.h.addCols(
             len(u),
             self.g.weight[u, v],
             np.zeros(len(u)),
-            np.full(len(u), upper),
+            np.full(len(u), hb.INF),
             a.nnz,
             a.indptr.astype(np.int32),
             a.indices.astype(np.int32),
             a.data,
         )
-        if self.integer:
-            first = len(self.solo_nodes) + len(self.col_u)
-            idx = np.arange(first, first + len(u), dtype=np.int32)
-            self.h.changeColsIntegrality(len(u), idx, np.ones(len(u), np.uint8))
         self.col_u = np.concatenate([self.col_u, u])
         self.col_v = np.concatenate([self.col_v, v])
         return len(u)
@@ -320,14 +315,6 @@ class _MatchingLp:
             a.data,
         )
         self.cut_sets = np.concatenate([self.cut_sets, sets], axis=1)
-
-    def make_integer(self) -> None:
-        """Turn the LP into the MILP: binary columns."""
-        n = len(self.solo_nodes) + len(self.col_u)
-        idx = np.arange(n, dtype=np.int32)
-        self.h.changeColsBounds(n, idx, np.zeros(n), np.ones(n))
-        self.h.changeColsIntegrality(n, idx, np.ones(n, np.uint8))
-        self.integer = True
 
     def solve(self, time_limit: float | None) -> hb.HighsSolution:
         self.h.setOptionValue("time_limit", hb.INF if time_limit is None else max(time_limit, 1e-3))
@@ -411,26 +398,60 @@ def _solve_matching(g: _Graph, time_limit: float | None) -> _Solved:
     if np.all(np.minimum(sol.x, np.abs(1.0 - sol.x)) <= 1e-6):
         mates, solo = lp.decode(sol.x)
         return _solved(g, lp, mates, solo, Termination.OPTIMAL, "LP integral", rounds, build_s, sw)
-    # Branch-and-bound on the working set, then on every edge that could still improve on its
-    # incumbent: by LP duality (cut duals >= 0) a matching using edge e is worth at most
-    # upper + rc_e, so edges with rc_e < -(upper - incumbent) cannot beat the incumbent.
-    lp.make_integer()
-    mip = lp.solve(sw.remaining(time_limit))
-    if not mip.termination.has_solution:
-        return _fallback(g, lp, rounds, f"matching MIP: {mip.status_text}", build_s, sw)
-    gap = upper - mip.objective
-    x, term, text = mip.x, mip.termination, mip.status_text
-    if gap > lp.tol and lp.add(useful & (rc >= -gap - lp.tol)):
-        again = lp.solve(sw.remaining(time_limit))
-        if again.termination.has_solution and again.objective >= mip.objective:
-            x, term, text = again.x, again.termination, again.status_text
-        else:  # a limit stopped the larger MIP: keep the first incumbent (columns are a prefix)
-            x = np.concatenate([x, np.zeros(len(lp.col_u) + len(lp.solo_nodes) - len(x))])
-            term, text = Termination.FEASIBLE, f"{text}; extended MIP: {again.status_text}"
-    mates, solo = lp.decode(x)
-    return _solved(
-        g, lp, mates, solo, term, f"branch-and-bound: {text}", rounds, build_s, sw,
-    )  # fmt: skip
+    # A fractional point is left: finish with Edmonds' blossom algorithm on the edges that can
+    # still beat the starting matching. By LP duality (cut duals >= 0) a matching that uses
+    # edge e is worth at most upper + rc_e, so edges with rc_e < -(upper - start) are useless.
+    if time_limit is not None and sw.elapsed >= time_limit:
+        return _fallback(g, lp, rounds, "time limit before the blossom step", build_s, sw)
+    lower = _value(g, g.start, g.start_solo)
+    keep = useful & (rc >= -(upper - lower) - lp.tol)
+    mates, solo, note = _blossom(g, keep | keep.T)
+    if not np.all(g.must <= ((mates >= 0) | solo)):  # cannot happen: the start covers them
+        return _fallback(g, lp, rounds, "blossom left a must-cover node uncovered", build_s, sw)
+    return _solved(g, lp, mates, solo, Termination.OPTIMAL, note, rounds, build_s, sw)
+
+
+def _blossom(
+    g: _Graph, keep: NDArray[np.bool_]
+) -> tuple[NDArray[np.int64], NDArray[np.bool_], str]:
+    """Exact maximum-weight matching of ``g`` on the edges in ``keep`` (plus every solo
+    option) by Edmonds' blossom algorithm (rustworkx, integer weights).
+
+    A solo option of node i is an edge to a private dummy node. A node that must be covered
+    gets a bonus ``B`` on each of its edges, larger than any matching's weight, so every
+    optimum covers every must node (the start matching shows it is possible) and, among those,
+    has the largest weight. Weights are scaled to integers by ``2^s`` (``s`` as large as int64
+    allows); the answer is optimal for the scaled weights, within ``k / 2^(s+1)`` of the exact
+    optimum.
+    """
+    import rustworkx as rx
+
+    k = g.k
+    u, v = np.nonzero(np.triu(keep & np.isfinite(g.weight), 1))
+    solo_nodes = np.flatnonzero(np.isfinite(g.solo))
+    w = np.concatenate([g.weight[u, v], g.solo[solo_nodes]])
+    tails = np.concatenate([u, solo_nodes])
+    heads = np.concatenate([v, k + np.arange(len(solo_nodes))])
+    total = float(np.abs(w).sum()) + 1.0
+    bits = max(0, int(np.floor(np.log2((2.0**60) / ((k + 2) * 3.0 * total)))))
+    scale = float(2**bits)
+    bonus = int(np.ceil(total * scale)) + 1
+    iw = np.rint(w * scale).astype(np.int64)
+    iw += bonus * (g.must[tails].astype(np.int64) + (heads < k) * g.must[np.minimum(heads, k - 1)])
+    graph = rx.PyGraph()
+    graph.add_nodes_from(range(k + len(solo_nodes)))
+    graph.add_edges_from(list(zip(tails.tolist(), heads.tolist(), iw.tolist(), strict=True)))
+    pairs = rx.max_weight_matching(graph, max_cardinality=False, weight_fn=int)
+    mates = np.full(k, -1, np.int64)
+    solo = np.zeros(k, dtype=np.bool_)
+    for a, b in pairs:
+        a, b = min(a, b), max(a, b)
+        if b >= k:
+            solo[a] = True
+        else:
+            mates[a], mates[b] = b, a
+    note = f"blossom (rustworkx) on {len(u)} edges kept by LP reduced costs; weights x 2^{bits}"
+    return mates, solo, note
 
 
 def _solved(

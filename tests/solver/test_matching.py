@@ -251,9 +251,9 @@ def test_odd_cycles_need_cuts_and_stay_exact():
     assert s.objective == pytest.approx(5.0)
 
 
-def test_branch_and_bound_finish_is_exact():
+def test_blossom_finish_is_exact():
     """Sparse graphs with small integer weights where cuts on fractional components are not
-    enough: the solve ends in branch-and-bound on the reduced-cost-filtered edges."""
+    enough: the solve ends with the blossom algorithm on the reduced-cost-filtered edges."""
     finishes = []
     for seed in (100, 1384, 1764, 2336, 2946):
         rng = np.random.default_rng(seed)
@@ -264,11 +264,25 @@ def test_branch_and_bound_finish_is_exact():
         s = max_weight_matching(w)
         assert s.termination is Termination.OPTIMAL
         assert s.objective == pytest.approx(networkx_weight(w))
-        finishes.append(s.info.message.startswith("branch-and-bound"))
+        finishes.append(s.info.message.startswith("blossom"))
     assert any(finishes)
 
 
-def test_branch_and_bound_alone_is_exact_from_a_minimal_working_set(monkeypatch):
+def test_pareto_instances_whose_lp_stays_fractional_finish_exactly() -> None:
+    """Random pools where 50 rounds of odd-set cuts leave a fractional point (a case that used
+    to run for minutes in branch-and-bound): the blossom finish is exact and fast."""
+    for seed in (1, 4, 7):
+        r = random_matching_instance(80, seed=seed)
+        p, d = random_matching_profile(80, seed=100 + seed)
+        res = matching_pareto(r, p, d, time_limit=60)
+        assert res.termination is Termination.OPTIMAL and res.info.message.startswith("blossom")
+        pool = np.flatnonzero(d & (matching.mutual_mates(p) < 0))
+        sub = r[np.ix_(pool, pool)]
+        gain = res.delegator_welfare_after - res.delegator_welfare_before
+        assert gain == pytest.approx(networkx_weight(sub + sub.T), abs=1e-9)
+
+
+def test_blossom_alone_is_exact_from_a_minimal_working_set(monkeypatch):
     """With one starting edge per node and no cuts, the LP is fractional and the working set
     small: the finish must add every edge whose reduced cost leaves room for improvement."""
     monkeypatch.setattr(matching, "_TOP_EDGES", 1)
