@@ -20,21 +20,29 @@ import grpc.aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from mechsolve import convert as cv
+from mechsolve.v1 import auctions_pb2_grpc as agrpc
 from mechsolve.v1 import mediators_pb2 as mpb
 from mechsolve.v1 import mediators_pb2_grpc as mgrpc
+from mechsolve.v1 import structured_pb2_grpc as sgrpc
 
+from .auction_ops import AuctionOperations
 from .errors import MechsolveRpcError, translate
 from .operations import MediatorOperations, batch_request
 from .retry import RetryPolicy
+from .structured_ops import StructuredOperations
 
 DEFAULT_TIMEOUT = 30.0
 """Seconds a call may take when the caller gives no ``timeout``."""
 
-STUBS: tuple[type, ...] = (mgrpc.MediatorServiceStub,)
+STUBS: tuple[type, ...] = (
+    mgrpc.MediatorServiceStub,
+    sgrpc.StructuredMediatorServiceStub,
+    agrpc.AuctionServiceStub,
+)
 """The generated stub of every mechsolve.v1 service the clients talk to."""
 
 
-class Operations(MediatorOperations):
+class Operations(MediatorOperations, StructuredOperations, AuctionOperations):
     """Every operation of every mechsolve.v1 service (one mixin per service)."""
 
 

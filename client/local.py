@@ -11,6 +11,9 @@ from mechsolve.solver.lottery import lottery_pareto_mediator
 from mechsolve.solver.mediators import mediate, mediate_batch
 from mechsolve.solver.nfg import dumps_nfg, loads_nfg
 
+from .local_auctions import LocalAuctions
+from .local_structured import LocalStructured
+
 
 class LocalMediators:
     """``MediatorService`` in-process (``self.limits``; ``timeout`` is the solver's time limit)."""
@@ -73,7 +76,7 @@ class LocalMediators:
         return dumps_nfg(game)
 
 
-class LocalMechsolve(LocalMediators):
+class LocalMechsolve(LocalMediators, LocalStructured, LocalAuctions):
     """In-process implementation of every mechsolve.v1 service (one mixin per service)."""
 
     def __init__(self, *, limits: Limits | None = None) -> None:

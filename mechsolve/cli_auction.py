@@ -12,6 +12,10 @@ Audit::
 
     mechsolve auction --audit mechanism.npz [--json]
 
+With ``--address HOST:PORT`` the same commands solve, evaluate and audit on a running
+``mechsolve serve`` (``mechsolve.v1.AuctionService``) through the Python client; priors and
+files are read here and the output is the same.
+
 File formats (``--samples``, ``--audit``, ``--output``): see
 :mod:`mechsolve.solver.auctions.files` and ``docs/auctions.md``.
 """
@@ -22,6 +26,10 @@ import argparse
 import json
 import sys
 from typing import Any
+
+REMOTE_TIMEOUT = 3600.0
+"""Deadline of a remote call without ``--time-limit`` (the server caps every solve with its
+``max_solve_seconds``)."""
 
 EPILOG = """\
 --samples FILE: .npy / .npz (array 'samples') / .csv / .txt of shape (N, m): every bidder's
@@ -78,11 +86,37 @@ def register(subparsers: Any) -> None:
     p.add_argument("--output", metavar="FILE", help="write the mechanism (.npz or .json)")
     p.add_argument("--audit", metavar="FILE", help="audit the mechanism in FILE instead of solving")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--address",
+        metavar="HOST:PORT",
+        help="solve, evaluate and audit on a running server instead of in-process",
+    )
     p.set_defaults(func=run)
 
 
+def _api(args: argparse.Namespace) -> Any:
+    """The mechsolve API: a client of the server at ``--address``, else in-process."""
+    if args.address:
+        from mechsolve.client import MechsolveClient
+
+        timeout = args.time_limit if args.time_limit is not None else REMOTE_TIMEOUT
+        return MechsolveClient(args.address, timeout=timeout)
+    from mechsolve.client import LocalMechsolve
+
+    return LocalMechsolve()
+
+
 def run(args: argparse.Namespace) -> int:
-    out = _audit(args) if args.audit else _solve(args)
+    from mechsolve.client import MechsolveRpcError
+
+    try:
+        with _api(args) as api:
+            out = _audit(args, api) if args.audit else _solve(args, api)
+    except MechsolveRpcError as exc:
+        print(f"mechsolve auction: error: {exc}", file=sys.stderr)
+        return 1
+    if args.address:
+        out["server"] = args.address
     if args.json:
         json.dump(out, sys.stdout, indent=2, default=_jsonable)
         sys.stdout.write("\n")
@@ -134,15 +168,7 @@ def _priors(args: argparse.Namespace) -> Any:
     )
 
 
-def _solve(args: argparse.Namespace) -> dict[str, Any]:
-    from mechsolve.solver.auctions import (
-        audit_result,
-        continuous_menu_revenue,
-        optimal_auction,
-        optimal_menu,
-        regret_budget_auction,
-        rounded_evaluation,
-    )
+def _solve(args: argparse.Namespace, api: Any) -> dict[str, Any]:
     from mechsolve.solver.auctions.files import save_mechanism
     from mechsolve.solver.auctions.results import AuctionResult, MenuResult
     from mechsolve.solver.errors import MechsolveInputError
@@ -151,19 +177,19 @@ def _solve(args: argparse.Namespace) -> dict[str, Any]:
     common = {
         "constraints": args.constraints,
         "symmetry": not args.no_symmetry,
-        "time_limit": args.time_limit,
+        "timeout": args.time_limit,
     }
     n = len(priors) if isinstance(priors, list) else args.bidders
     if args.regret_budget is not None:
         if args.bic:
             raise MechsolveInputError("auction", "--regret-budget", "cannot be combined with --bic")
-        res: Any = regret_budget_auction(
+        res: Any = api.regret_budget_auction(
             priors, n, epsilon=args.regret_budget, unit_demand=args.unit_demand, **common
         )
     elif n == 1 and not args.bic and not isinstance(priors, list):
-        res = optimal_menu(priors, unit_demand=args.unit_demand, **common)
+        res = api.optimal_menu(priors, unit_demand=args.unit_demand, **common)
     else:
-        res = optimal_auction(
+        res = api.optimal_auction(
             priors,
             n,
             incentive="bic" if args.bic else "dsic",
@@ -204,7 +230,7 @@ def _solve(args: argparse.Namespace) -> dict[str, Any]:
         ]
     elif isinstance(res, AuctionResult):
         out["summary"] = _ex_post_summary(res)
-        audit = audit_result(res)
+        audit = api.audit_result(res)
         out["grid_regret_mean"] = audit.regret_mean
         out["grid_regret_max"] = audit.regret_max
     else:
@@ -220,11 +246,11 @@ def _solve(args: argparse.Namespace) -> dict[str, Any]:
         ]
     if args.continuous:
         if isinstance(res, MenuResult):
-            cont = continuous_menu_revenue(res, lo=args.lo, hi=args.hi)
+            cont = api.continuous_menu_revenue(res, lo=args.lo, hi=args.hi)
             out["continuous_revenue"] = cont.revenue
             out["continuous_revenue_error_bound"] = cont.error
         elif isinstance(res, AuctionResult):
-            ev = rounded_evaluation(res, n_samples=args.eval_samples, seed=args.seed)
+            ev = api.rounded_evaluation(res, n_samples=args.eval_samples, seed=args.seed)
             out["continuous_revenue"] = ev.revenue
             out["continuous_regret_mean"] = ev.regret_mean
             out["continuous_regret_mean_se"] = ev.regret_mean_se
@@ -257,12 +283,11 @@ def _ex_post_summary(res: Any) -> list[dict[str, Any]]:
     ]
 
 
-def _audit(args: argparse.Namespace) -> dict[str, Any]:
-    from mechsolve.solver.auctions import audit_mechanism
+def _audit(args: argparse.Namespace, api: Any) -> dict[str, Any]:
     from mechsolve.solver.auctions.files import load_mechanism
 
     mech = load_mechanism(args.audit, lo=args.lo, hi=args.hi, points=args.points)
-    rep = audit_mechanism(
+    rep = api.audit_mechanism(
         mech.allocation, mech.payment, list(mech.priors), unit_demand=mech.unit_demand
     )
     out = {"mode": "audit", "file": args.audit, **rep.__dict__}
@@ -294,6 +319,8 @@ def _print_text(out: dict[str, Any], show: int) -> None:
         ):
             print(f"{key:22s} {fmt(out[key])}")
         print(f"convention: {out['convention']}")
+        if "server" in out:
+            print(f"audited on server      {out['server']}")
         return
     print(
         f"mode                   {out['mode']} ({out['bidders']} bidder(s), {out['items']} item(s), types {out['types_per_bidder']})"
@@ -338,3 +365,5 @@ def _print_text(out: dict[str, Any], show: int) -> None:
             )
     if "output" in out:
         print(f"mechanism written to   {out['output']}")
+    if "server" in out:
+        print(f"solved on server       {out['server']}")

@@ -24,12 +24,21 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from mechsolve.v1 import mediators_pb2, mediators_pb2_grpc
+from mechsolve.v1 import (
+    auctions_pb2,
+    auctions_pb2_grpc,
+    mediators_pb2,
+    mediators_pb2_grpc,
+    structured_pb2,
+    structured_pb2_grpc,
+)
 
+from .auction_servicer import AuctionServicer
 from .config import ServerConfig
 from .interceptors import AuthInterceptor, LoggingInterceptor
 from .logs import configure, log
 from .mediator_servicer import MediatorServicer
+from .structured_servicer import StructuredMediatorServicer
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,16 @@ SERVICES: tuple[Service, ...] = (
         mediators_pb2.DESCRIPTOR.services_by_name["MediatorService"].full_name,
         mediators_pb2_grpc.add_MediatorServiceServicer_to_server,
         MediatorServicer,
+    ),
+    Service(
+        structured_pb2.DESCRIPTOR.services_by_name["StructuredMediatorService"].full_name,
+        structured_pb2_grpc.add_StructuredMediatorServiceServicer_to_server,
+        StructuredMediatorServicer,
+    ),
+    Service(
+        auctions_pb2.DESCRIPTOR.services_by_name["AuctionService"].full_name,
+        auctions_pb2_grpc.add_AuctionServiceServicer_to_server,
+        AuctionServicer,
     ),
 )
 SERVICE_NAMES = tuple(s.name for s in SERVICES)
