@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import grpc
 import numpy as np
@@ -29,6 +31,13 @@ from mechsolve.v1 import mediators_pb2_grpc as mgrpc
 
 GAME = random_game([3, 3], seed=0)
 ACTIONS, DELEGATE = [1, 2], [1, 1]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its children so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = sum(int(x) for x in fields[11:15])  # utime, stime, cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def stats(lat: list[float], wall: float) -> str:
@@ -128,7 +137,9 @@ def main() -> None:
             mediate_batch(GAME, acts, dele)
             batch_local = time.perf_counter() - t0
         par_lat, par_wall = asyncio.run(inflight(address, args.calls, 32, raw=False))
+        cpu0 = cpu_seconds(server.pid)
         praw_lat, praw_wall = asyncio.run(inflight(address, args.calls, 32, raw=True))
+        server_cpu = (cpu_seconds(server.pid) - cpu0) / args.calls
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
@@ -149,6 +160,10 @@ def main() -> None:
     )
     print(
         f"32 in flight, raw async stub    {stats(praw_lat, praw_wall)}   ratio to in-process {praw_wall / args.calls / local_mean:5.1f}x"
+    )
+    print(
+        f"server CPU per call (32 in flight) {server_cpu * 1e6:6.0f} us  -> {1 / server_cpu:,.0f} calls/s per server "
+        "process (the load generator shares the 2 cores, so the measured calls/s above are client-bound)"
     )
     print(
         f"batch over gRPC                 {args.batch_profiles / batch_wall:9,.0f} profiles/s ({args.batch_profiles:,} profiles in {batch_wall:.3f} s)"

@@ -8,6 +8,7 @@ same port with SO_REUSEPORT; the kernel spreads connections across them.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import multiprocessing as mp
 import os
@@ -15,12 +16,12 @@ import signal
 import socket
 import threading
 from collections.abc import Callable
-from concurrent import futures
 from dataclasses import dataclass, replace
 from types import FrameType
 from typing import Any
 
 import grpc
+import grpc.aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
@@ -38,6 +39,7 @@ from .config import ServerConfig
 from .interceptors import AuthInterceptor, LoggingInterceptor
 from .logs import configure, log
 from .mediator_servicer import MediatorServicer
+from .status import set_solve_threads
 from .structured_servicer import StructuredMediatorServicer
 
 
@@ -72,18 +74,25 @@ SERVICE_NAMES = tuple(s.name for s in SERVICES)
 
 @dataclass
 class RunningServer:
-    """A started server: the gRPC server object, its port and its health servicer."""
+    """A started ``grpc.aio`` server running on its own event-loop thread (for tests, the
+    demo and embedding); :func:`run` serves in the main thread instead."""
 
-    server: grpc.Server
-    port: int
-    health: health.HealthServicer
+    started: _Started
     config: ServerConfig
+    loop: asyncio.AbstractEventLoop
+    thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self.started.port
 
     def stop(self, grace: float | None = None) -> None:
         """Stop accepting calls and wait for in-flight calls (at most ``grace`` seconds)."""
-        self.health.enter_graceful_shutdown()
         g = self.config.grace_seconds if grace is None else grace
-        self.server.stop(g).wait()
+        asyncio.run_coroutine_threadsafe(self.started.shutdown(g), self.loop).result()
+        if self.thread is not None:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join()
 
     @property
     def address(self) -> str:
@@ -100,9 +109,26 @@ def _credentials(config: ServerConfig) -> grpc.ServerCredentials:
     )
 
 
-def build_server(config: ServerConfig, *, reuse_port: bool = False) -> RunningServer:
-    """Create, configure and start a server (returns once it listens)."""
-    interceptors: list[grpc.ServerInterceptor] = [LoggingInterceptor()]
+@dataclass
+class _Started:
+    server: grpc.aio.Server
+    port: int
+    health: Any
+    logging: LoggingInterceptor
+
+    async def shutdown(self, grace: float) -> None:
+        """Report NOT_SERVING, refuse new calls, let in-flight calls finish within ``grace``,
+        then write the last call statistics."""
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace)
+        self.logging.flush()
+
+
+async def _start(config: ServerConfig, reuse_port: bool) -> _Started:
+    """Create, configure and start the aio server (in the running loop)."""
+    set_solve_threads(config.threads)
+    call_logs = LoggingInterceptor()
+    interceptors: list[grpc.aio.ServerInterceptor] = [call_logs]
     if config.auth_tokens:
         interceptors.append(AuthInterceptor(config.auth_tokens))
     options = [
@@ -110,15 +136,14 @@ def build_server(config: ServerConfig, *, reuse_port: bool = False) -> RunningSe
         ("grpc.max_send_message_length", config.max_message_bytes),
         ("grpc.so_reuseport", 1 if reuse_port else 0),
     ]
-    server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=config.threads, thread_name_prefix="mechsolve-rpc"),
+    server = grpc.aio.server(
         interceptors=interceptors,
         options=options,
         maximum_concurrent_rpcs=config.max_concurrent_rpcs,
     )
     for service in SERVICES:
         service.add_to_server(service.servicer(config), server)
-    health_servicer = health.HealthServicer(experimental_non_blocking=True)
+    health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
         (
@@ -134,33 +159,49 @@ def build_server(config: ServerConfig, *, reuse_port: bool = False) -> RunningSe
         port = server.add_insecure_port(config.address)
     if port == 0:
         raise OSError(f"cannot listen on {config.address}")
-    server.start()
+    await server.start()
     for name in ("", *SERVICE_NAMES):
-        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    return RunningServer(server, port, health_servicer, config)
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    return _Started(server, port, health_servicer, call_logs)
 
 
-def run(
-    config: ServerConfig, *, reuse_port: bool = False, ready: threading.Event | None = None
-) -> int:
-    """Serve until SIGTERM/SIGINT, then drain in-flight calls and exit (blocking)."""
+def build_server(config: ServerConfig, *, reuse_port: bool = False) -> RunningServer:
+    """Start a server on a background event-loop thread; returns once it listens."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="mechsolve-server", daemon=True)
+    thread.start()
+    try:
+        started = asyncio.run_coroutine_threadsafe(_start(config, reuse_port), loop).result()
+    except BaseException:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
+        raise
+    return RunningServer(started, config, loop, thread)
+
+
+def run(config: ServerConfig, *, reuse_port: bool = False) -> int:
+    """Serve in this thread until SIGTERM/SIGINT, then drain in-flight calls and exit."""
     configure(config.log_format, config.log_level)
-    running = build_server(config, reuse_port=reuse_port)
-    stop = threading.Event()
 
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        log("shutdown", signal=signal.Signals(signum).name)
-        stop.set()
+    async def main() -> None:
+        started = await _start(config, reuse_port)
+        address = replace(config, port=started.port).address
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, _on_signal, sig, stop)
+        log("serving", address=address, tls=config.tls, auth=bool(config.auth_tokens))
+        await stop.wait()
+        await started.shutdown(config.grace_seconds)
+        log("stopped", address=address)
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    log("serving", address=running.address, tls=config.tls, auth=bool(config.auth_tokens))
-    if ready is not None:
-        ready.set()
-    stop.wait()
-    running.stop()
-    log("stopped", address=running.address)
+    asyncio.run(main())
     return 0
+
+
+def _on_signal(sig: signal.Signals, stop: asyncio.Event) -> None:
+    log("shutdown", signal=signal.Signals(sig).name)
+    stop.set()
 
 
 def _worker(config: ServerConfig) -> None:  # pragma: no cover - runs in a child process

@@ -16,7 +16,7 @@ class ServerConfig:
     Attributes:
         host, port: where to listen (loopback by default; port 0 picks a free port).
         workers: server processes sharing the port with SO_REUSEPORT (solves are CPU-bound).
-        threads: RPC handler threads per process.
+        threads: solve threads per process (requests too large to answer inline on the event loop).
         max_concurrent_rpcs: in-flight RPCs per process before ``RESOURCE_EXHAUSTED``.
         max_message_bytes: largest request or response message.
         max_solve_seconds: a cap on every solve's time limit (the call deadline may lower it).

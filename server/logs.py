@@ -50,5 +50,9 @@ def configure(fmt: str = "json", level: str = "INFO") -> logging.Logger:
     return logger
 
 
+_LOGGER = logging.getLogger(LOGGER_NAME)
+
+
 def log(event: str, level: int = logging.INFO, **fields: Any) -> None:
-    logging.getLogger(LOGGER_NAME).log(level, event, extra={"fields": fields})
+    if _LOGGER.isEnabledFor(level):
+        _LOGGER.log(level, event, extra={"fields": fields})

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import grpc
@@ -19,7 +20,7 @@ from mechsolve.v1 import mediators_pb2 as mpb
 from mechsolve.v1 import mediators_pb2_grpc as mgrpc
 
 from .config import ServerConfig
-from .status import CallBudget, budget, streaming, unary
+from .status import CallBudget, small, streaming, unary
 
 # Solver argument -> request field (error field paths).
 FIELDS = {
@@ -37,16 +38,52 @@ FIELDS = {
 }
 
 
+class GameCache:
+    """Validated games by their serialized message: simulations send the same game every
+    round, so each distinct game is parsed and validated once (LRU, small games only)."""
+
+    MAX_ENTRIES = 256
+    MAX_BYTES = 1 << 20
+
+    def __init__(self, limits: Any) -> None:
+        self._limits = limits
+        self._games: OrderedDict[bytes, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, fn: str, msg: Any) -> Any:
+        if msg.ByteSize() > self.MAX_BYTES:
+            return cv.game_from_proto(msg, fn, limits=self._limits)
+        key = msg.SerializeToString(deterministic=True)
+        with self._lock:
+            game = self._games.get(key)
+            if game is not None:
+                self._games.move_to_end(key)
+                return game
+        game = cv.game_from_proto(msg, fn, limits=self._limits)  # raises on bad input
+        with self._lock:
+            self._games[key] = game
+            if len(self._games) > self.MAX_ENTRIES:
+                self._games.popitem(last=False)
+        return game
+
+
+def _small_enumeration(request: Any) -> bool:
+    """Small enumeration requests run inline on the event loop (well under a millisecond)."""
+    body = getattr(request, "batch", request)
+    return body.method in (mpb.METHOD_UNSPECIFIED, mpb.METHOD_ENUMERATION) and small(request)
+
+
 class MediatorServicer(mgrpc.MediatorServiceServicer):
     """Every method: request -> solver call (with the server's limits and the call's time
     limit) -> response."""
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
+        self._games = GameCache(config.limits)
 
     # -- helpers ------------------------------------------------------------------------
     def _game(self, fn: str, msg: Any) -> Any:
-        return cv.game_from_proto(msg, fn, limits=self.config.limits)
+        return self._games.get(fn, msg)
 
     def _welfare(self, fn: str, msg: Any, n_players: int) -> Any:
         return make_welfare(fn, n_players=n_players, **cv.welfare_from_proto(fn, msg))
@@ -74,7 +111,7 @@ class MediatorServicer(mgrpc.MediatorServiceServicer):
         return cv.batch_result_to_proto(res)
 
     # -- RPCs ---------------------------------------------------------------------------
-    @unary(FIELDS)
+    @unary(FIELDS, inline=_small_enumeration)
     def Mediate(
         self, request: mpb.MediateRequest, context: grpc.ServicerContext, b: CallBudget
     ) -> mpb.MediateResponse:
@@ -94,21 +131,17 @@ class MediatorServicer(mgrpc.MediatorServiceServicer):
         )
         return mpb.MediateResponse(result=cv.mediator_result_to_proto(res))
 
-    @unary(FIELDS)
+    @unary(FIELDS, inline=_small_enumeration)
     def MediateBatch(
         self, request: mpb.MediateBatchRequest, context: grpc.ServicerContext, b: CallBudget
     ) -> mpb.MediateBatchResponse:
         return self._batch(request, b)
 
-    @streaming(FIELDS)
+    @streaming(FIELDS, inline=_small_enumeration)
     def StreamMediateBatch(
-        self,
-        request_iterator: Iterator[mpb.StreamMediateBatchRequest],
-        context: grpc.ServicerContext,
-    ) -> Iterator[mpb.StreamMediateBatchResponse]:
-        for request in request_iterator:
-            b = budget(context, self.config.max_solve_seconds)
-            yield mpb.StreamMediateBatchResponse(batch=self._batch(request.batch, b))
+        self, request: mpb.StreamMediateBatchRequest, context: Any, b: CallBudget
+    ) -> mpb.StreamMediateBatchResponse:
+        return mpb.StreamMediateBatchResponse(batch=self._batch(request.batch, b))
 
     @unary(FIELDS)
     def MediateLottery(
@@ -155,7 +188,7 @@ class MediatorServicer(mgrpc.MediatorServiceServicer):
         )
         return cv.summary_to_proto(summary)
 
-    @unary(FIELDS)
+    @unary(FIELDS, inline=small)
     def FindPureEquilibria(
         self, request: mpb.FindPureEquilibriaRequest, context: grpc.ServicerContext, b: CallBudget
     ) -> mpb.FindPureEquilibriaResponse:
@@ -164,21 +197,21 @@ class MediatorServicer(mgrpc.MediatorServiceServicer):
             equilibria=cv.int_tensor(mgm.pure_nash_equilibria(game))
         )
 
-    @unary(FIELDS)
+    @unary(FIELDS, inline=small)
     def CheckStrongNash(
         self, request: mpb.CheckStrongNashRequest, context: grpc.ServicerContext, b: CallBudget
     ) -> mpb.CheckStrongNashResponse:
         game = self._game("CheckStrongNash", request.game)
         return cv.strong_nash_to_proto(mgm.strong_nash(game, list(request.profile)))
 
-    @unary(FIELDS)
+    @unary(FIELDS, inline=small)
     def ImportNfg(
         self, request: mpb.ImportNfgRequest, context: grpc.ServicerContext, b: CallBudget
     ) -> mpb.ImportNfgResponse:
         game = loads_nfg(request.nfg_text, limits=self.config.limits)
         return mpb.ImportNfgResponse(game=cv.game_to_proto(game))
 
-    @unary(FIELDS)
+    @unary(FIELDS, inline=small)
     def ExportNfg(
         self, request: mpb.ExportNfgRequest, context: grpc.ServicerContext, b: CallBudget
     ) -> mpb.ExportNfgResponse:

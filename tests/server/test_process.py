@@ -95,9 +95,27 @@ def test_sigterm_drains_in_flight_calls_then_exits(serve) -> None:
     events = _log_events(proc.stderr.read())
     names = [e["event"] for e in events]
     assert "serving" in names and "shutdown" in names and "stopped" in names
-    rpc = [e for e in events if e["event"] == "rpc" and e["method"].endswith("/MediateBatch")]
-    assert rpc and rpc[0]["code"] == "OK" and rpc[0]["ms"] > 1000
+    stats = [
+        e for e in events if e["event"] == "rpc_stats" and e["method"].endswith("/MediateBatch")
+    ]
+    assert (
+        stats and stats[0]["code"] == "OK" and stats[0]["calls"] == 1 and stats[0]["p50_ms"] > 1000
+    )
     assert names.index("shutdown") < names.index("stopped")
+
+
+def test_debug_logs_every_call_and_info_logs_failures(serve) -> None:
+    proc, address = serve("--log-level", "DEBUG")
+    with MechsolveClient(address) as c:
+        c.pareto_mediator(seed000_prisoners_dilemma(), [1, 1], [1, 1])
+        with pytest.raises(ValueError):
+            c.pareto_mediator(seed000_prisoners_dilemma(), [1, 9], [1, 1])
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+    rpc = [e for e in _log_events(proc.stderr.read()) if e["event"] == "rpc"]
+    codes = {e["code"]: e for e in rpc if e["method"].endswith("/Mediate")}
+    assert codes["OK"]["level"] == "DEBUG" and codes["INVALID_ARGUMENT"]["level"] == "INFO"
+    assert codes["OK"]["ms"] > 0 and codes["OK"]["peer"]
 
 
 def test_new_calls_are_refused_during_shutdown(serve) -> None:
@@ -119,7 +137,7 @@ def test_worker_processes_share_the_port(serve) -> None:
     events = _log_events(proc.stderr.read())
     serving_pids = {e["pid"] for e in events if e["event"] == "serving"}
     assert len(serving_pids) == 2 and os.getpid() not in serving_pids
-    rpc_pids = {e["pid"] for e in events if e["event"] == "rpc"}
+    rpc_pids = {e["pid"] for e in events if e["event"] == "rpc_stats"}
     assert rpc_pids <= serving_pids and rpc_pids
 
 
