@@ -162,8 +162,8 @@ def main() -> None:
         f"32 in flight, raw async stub    {stats(praw_lat, praw_wall)}   ratio to in-process {praw_wall / args.calls / local_mean:5.1f}x"
     )
     print(
-        f"server CPU per call (32 in flight) {server_cpu * 1e6:6.0f} us  -> {1 / server_cpu:,.0f} calls/s per server "
-        "process (the load generator shares the 2 cores, so the measured calls/s above are client-bound)"
+        f"server CPU per call (32 in flight) {server_cpu * 1e6:6.0f} us  (all server threads: the event "
+        "loop, gRPC's own threads and the solve pool; the load generator shares this machine's cores)"
     )
     print(
         f"batch over gRPC                 {args.batch_profiles / batch_wall:9,.0f} profiles/s ({args.batch_profiles:,} profiles in {batch_wall:.3f} s)"
