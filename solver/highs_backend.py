@@ -6,6 +6,9 @@ Python. :func:`termination_of` maps HiGHS' model status to :class:`Termination` 
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,9 +129,30 @@ def pass_model(
         h.changeColsIntegrality(n_col, np.arange(n_col, dtype=np.int32), kinds)
 
 
+WATCHDOG_GRACE = 0.25
+"""Seconds past its ``time_limit`` option after which a solve is interrupted from outside."""
+
+
 def run(h: highspy.Highs) -> HighsSolution:
-    """Solve the loaded model and collect the solution."""
-    h.run()
+    """Solve the loaded model and collect the solution.
+
+    HiGHS checks its ``time_limit`` option only at some points of a MIP solve and can overrun
+    it by seconds; with a finite limit a watchdog interrupts the solve (HiGHS' user interrupt)
+    :data:`WATCHDOG_GRACE` seconds after it, so a limited solve really ends on time.
+    """
+    limit = float(h.getOptionValue("time_limit")[1])
+    if np.isfinite(limit) and limit < 1e30:
+        h.HandleUserInterrupt = True
+        timer = threading.Timer(limit + WATCHDOG_GRACE, h.cancelSolve)
+        timer.daemon = True
+        timer.start()
+        try:
+            h.run()
+        finally:
+            timer.cancel()
+            h.HandleUserInterrupt = False
+    else:
+        h.run()
     term = termination_of(h)
     status_text = h.modelStatusToString(h.getModelStatus())
     if term.has_solution:
@@ -168,3 +192,70 @@ def solve(
         maximize=maximize,
     )
     return run(h)
+
+
+# -- isolated solves: a hard deadline for large MILPs -----------------------------------------
+
+ISOLATE_COLUMNS = 50_000
+"""Time-limited MILPs with more columns than this are solved in a child process."""
+
+_KILL_GRACE = 0.5
+"""Seconds past the time limit after which the child process is killed."""
+
+
+def _solve_child(conn: Any, deadline: float, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """Child-process body of :func:`solve_isolated`: the HiGHS limit is what is left until
+    the (wall-clock) ``deadline`` once the child runs."""
+    sol = solve(*args, time_limit=max(1e-3, deadline - time.time()), **kwargs)
+    conn.send((sol.x, sol.objective, sol.termination.value, sol.status_text))
+    conn.close()
+
+
+def solve_isolated(
+    c: NDArray[np.float64],
+    a: sp.spmatrix | sp.sparray,
+    row_lower: NDArray[np.float64],
+    row_upper: NDArray[np.float64],
+    col_lower: NDArray[np.float64],
+    col_upper: NDArray[np.float64],
+    *,
+    integrality: NDArray[np.int32] | None = None,
+    maximize: bool = False,
+    time_limit: float,
+    options: dict[str, Any] | None = None,
+) -> HighsSolution:
+    """:func:`solve` in a child process that is killed when the time limit has passed.
+
+    HiGHS checks its time limit (and its user interrupt) only at some points of a MIP solve:
+    on models with hundreds of thousands of binaries its root phases (clique table, probing,
+    heuristics) can run seconds past the limit. A service with deadlines needs a hard stop,
+    so large time-limited MILPs run in a child of a clean ``forkserver`` process (no gRPC
+    threads are forked) and are killed ``0.5 s`` after the limit; the caller then gets
+    ``TIME_LIMIT_NO_SOLUTION`` (an incumbent found before the kill is lost).
+    """
+    deadline = time.time() + time_limit
+    ctx = mp.get_context("forkserver")
+    parent, child = ctx.Pipe(duplex=False)
+    kwargs = {"integrality": integrality, "maximize": maximize, "options": options}
+    model = (c, sp.csc_array(a), row_lower, row_upper, col_lower, col_upper)
+    proc = ctx.Process(target=_solve_child, args=(child, deadline, model, kwargs), daemon=True)
+    proc.start()
+    child.close()
+    try:
+        if parent.poll(max(0.0, deadline - time.time()) + _KILL_GRACE):
+            x, objective, term, text = parent.recv()
+            return HighsSolution(x, objective, Termination(term), text, np.empty(0))
+    except EOFError:  # the child died without an answer
+        return HighsSolution(
+            np.empty(0), float("nan"), Termination.NUMERICAL_ERROR, "solver process failed",
+            np.empty(0),
+        )  # fmt: skip
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join()
+        parent.close()
+    return HighsSolution(
+        np.empty(0), float("nan"), Termination.TIME_LIMIT_NO_SOLUTION,
+        "time limit: solver process stopped", np.empty(0),
+    )  # fmt: skip

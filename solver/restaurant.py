@@ -796,22 +796,22 @@ def _pareto_milp(
     n_col = npair + n_lv
     # Presolve off: on this model it costs more than it saves (320 agents x 40 restaurants:
     # 24 s with, 7 s without) and does not check the time limit often enough.
-    h = hb.new_highs(None if tl is None else tl - sw.elapsed, options={"presolve": "off"})
-    hb.pass_model(
-        h,
-        np.concatenate([value[pair_i, pair_b], np.zeros(n_lv)]),
-        a,
-        row_lo,
-        row_hi,
-        np.zeros(n_col),
-        np.ones(n_col),
-        integrality=np.ones(n_col, np.int32),
-        maximize=True,
-    )
     # No MIP start: HiGHS (1.12 and 1.15) presolve, given the paper's solution as a start,
     # declared it optimal on instances where it is not. The paper's solution is the fallback.
+    # A large time-limited model runs in a child process with a hard deadline (HiGHS' root
+    # phases on hundreds of thousands of binaries do not check the time limit).
+    model = (np.concatenate([value[pair_i, pair_b], np.zeros(n_lv)]), a, row_lo, row_hi)
+    bounds = (np.zeros(n_col), np.ones(n_col))
+    kw: dict[str, Any] = {
+        "integrality": np.ones(n_col, np.int32),
+        "maximize": True,
+        "options": {"presolve": "off"},
+    }
     build_s = sw.elapsed
-    sol = hb.run(h)
+    if tl is not None and n_col > hb.ISOLATE_COLUMNS:
+        sol = hb.solve_isolated(*model, *bounds, time_limit=max(1e-3, tl - sw.elapsed), **kw)
+    else:
+        sol = hb.solve(*model, *bounds, time_limit=None if tl is None else tl - sw.elapsed, **kw)
     solve_s = sw.elapsed - build_s
     paper_w = paper.delegator_welfare_after
     new, term, msg = paper.choices, Termination.FEASIBLE, sol.status_text

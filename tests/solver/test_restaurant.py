@@ -402,3 +402,19 @@ def test_size_limits():
     tiny = Limits().with_(max_candidates=2)
     with pytest.raises(ProblemTooLargeError, match=r"seat_assignment matrix"):
         restaurant_pareto(**GOOD, method="seat_assignment", limits=tiny)
+
+
+def test_exact_milp_time_limit_is_a_hard_deadline() -> None:
+    """A large model (about 300k binaries) whose HiGHS root phases do not check the time limit
+    runs in a child process that is stopped at the limit: the answer comes back on time, as the
+    paper's solution marked FEASIBLE."""
+    import time
+
+    inst = random_restaurant_instance(426, 53, seed=426)
+    choices, delegate = random_restaurant_profile(426, 53, popularity=1.0, seed=427)
+    t0 = time.perf_counter()
+    res = restaurant_pareto_exact(inst.known, inst.capacities, choices, delegate, time_limit=1.0)
+    assert time.perf_counter() - t0 < 2.5
+    assert res.termination is Termination.FEASIBLE
+    assert res.gain_over_paper == 0.0
+    assert (res.payoff_after[delegate] >= res.payoff_before[delegate] - 1e-9).all()
