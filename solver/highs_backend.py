@@ -7,7 +7,6 @@ Python. :func:`termination_of` maps HiGHS' model status to :class:`Termination` 
 from __future__ import annotations
 
 import multiprocessing as mp
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -129,30 +128,13 @@ def pass_model(
         h.changeColsIntegrality(n_col, np.arange(n_col, dtype=np.int32), kinds)
 
 
-WATCHDOG_GRACE = 0.25
-"""Seconds past its ``time_limit`` option after which a solve is interrupted from outside."""
-
-
 def run(h: highspy.Highs) -> HighsSolution:
     """Solve the loaded model and collect the solution.
 
-    HiGHS checks its ``time_limit`` option only at some points of a MIP solve and can overrun
-    it by seconds; with a finite limit a watchdog interrupts the solve (HiGHS' user interrupt)
-    :data:`WATCHDOG_GRACE` seconds after it, so a limited solve really ends on time.
+    HiGHS honours its ``time_limit`` option at some points of a solve only (large MILPs can
+    overrun it by seconds); :func:`solve_isolated` gives a hard deadline where that matters.
     """
-    limit = float(h.getOptionValue("time_limit")[1])
-    if np.isfinite(limit) and limit < 1e30:
-        h.HandleUserInterrupt = True
-        timer = threading.Timer(limit + WATCHDOG_GRACE, h.cancelSolve)
-        timer.daemon = True
-        timer.start()
-        try:
-            h.run()
-        finally:
-            timer.cancel()
-            h.HandleUserInterrupt = False
-    else:
-        h.run()
+    h.run()
     term = termination_of(h)
     status_text = h.modelStatusToString(h.getModelStatus())
     if term.has_solution:
