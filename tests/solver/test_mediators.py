@@ -137,14 +137,14 @@ def test_enumeration_matches_brute_force(inst: Instance) -> None:
         _check(inst, "enumeration", mediator)
 
 
-@settings(max_examples=700)
+@settings(max_examples=1000)
 @given(instances())
 def test_highs_milp_matches_brute_force(inst: Instance) -> None:
     for mediator in MEDIATOR_NAMES:
         _check(inst, "milp", mediator)
 
 
-@settings(max_examples=150)
+@settings(max_examples=1000)
 @given(instances(max_outcomes=120))
 def test_pyomo_milp_matches_brute_force(inst: Instance) -> None:
     for mediator in MEDIATOR_NAMES:
