@@ -25,7 +25,7 @@ from mechsolve.solver.mediated_game import (
     StrongNashResult,
 )
 from mechsolve.solver.mediators import BatchResult, MediatorKind, MediatorResult
-from mechsolve.solver.results import SolveInfo, Termination
+from mechsolve.solver.results import SolveInfo, Termination, readonly
 from mechsolve.solver.welfare import Welfare, WelfareKind
 from mechsolve.v1 import common_pb2 as cpb
 from mechsolve.v1 import mediators_pb2 as mpb
@@ -236,11 +236,6 @@ def info_from_proto(msg: cpb.SolveInfo) -> SolveInfo:
     )
 
 
-def _ro(a: NDArray[Any]) -> NDArray[Any]:
-    a.setflags(write=False)
-    return a
-
-
 def mediator_result_to_proto(res: MediatorResult) -> mpb.MediatorResult:
     return mpb.MediatorResult(
         mediator=mediator_to_proto(res.mediator),
@@ -258,11 +253,11 @@ def mediator_result_to_proto(res: MediatorResult) -> mpb.MediatorResult:
 def mediator_result_from_proto(msg: mpb.MediatorResult) -> MediatorResult:
     return MediatorResult(
         _MEDIATORS[msg.mediator],
-        _ro(np.asarray(msg.actions_before, dtype=np.int64)),
-        _ro(np.asarray(msg.delegate, dtype=bool)),
-        _ro(np.asarray(msg.actions_after, dtype=np.int64)),
-        _ro(np.asarray(msg.utilities_before, dtype=np.float64)),
-        _ro(np.asarray(msg.utilities_after, dtype=np.float64)),
+        readonly(np.asarray(msg.actions_before, dtype=np.int64)),
+        readonly(np.asarray(msg.delegate, dtype=bool)),
+        readonly(np.asarray(msg.actions_after, dtype=np.int64)),
+        readonly(np.asarray(msg.utilities_before, dtype=np.float64)),
+        readonly(np.asarray(msg.utilities_after, dtype=np.float64)),
         msg.welfare,
         msg.welfare_function,
         info_from_proto(msg.info),
@@ -289,14 +284,16 @@ def batch_result_from_proto(
     """The response, with the request's own ``actions`` and ``delegate`` (not echoed)."""
     return BatchResult(
         _MEDIATORS[msg.mediator],
-        _ro(np.array(actions, dtype=np.int64)),
-        _ro(np.array(delegate, dtype=bool)),
-        _ro(tensor_to_numpy(msg.actions_after, "actions_after", np.int64, "client")),
-        _ro(tensor_to_numpy(msg.utilities_before, "utilities_before", np.float64, "client")),
-        _ro(tensor_to_numpy(msg.utilities_after, "utilities_after", np.float64, "client")),
-        _ro(np.asarray(msg.welfare, dtype=np.float64)),
-        _ro(np.asarray(msg.objective_values, dtype=np.float64)),
-        _ro(np.asarray([termination_from_proto(t).value for t in msg.terminations], dtype=str)),
+        readonly(np.array(actions, dtype=np.int64)),
+        readonly(np.array(delegate, dtype=bool)),
+        readonly(tensor_to_numpy(msg.actions_after, "actions_after", np.int64, "client")),
+        readonly(tensor_to_numpy(msg.utilities_before, "utilities_before", np.float64, "client")),
+        readonly(tensor_to_numpy(msg.utilities_after, "utilities_after", np.float64, "client")),
+        readonly(np.asarray(msg.welfare, dtype=np.float64)),
+        readonly(np.asarray(msg.objective_values, dtype=np.float64)),
+        readonly(
+            np.asarray([termination_from_proto(t).value for t in msg.terminations], dtype=str)
+        ),
         msg.welfare_function,
         info_from_proto(msg.info),
     )
@@ -319,14 +316,14 @@ def lottery_to_proto(res: LotteryResult) -> mpb.MediateLotteryResponse:
 
 def lottery_from_proto(msg: mpb.MediateLotteryResponse) -> LotteryResult:
     return LotteryResult(
-        _ro(np.asarray(msg.actions_before, dtype=np.int64)),
-        _ro(np.asarray(msg.delegate, dtype=bool)),
-        _ro(np.asarray(msg.utilities_before, dtype=np.float64)),
-        _ro(tensor_to_numpy(msg.support, "support", np.int64, "client")),
-        _ro(np.asarray(msg.probabilities, dtype=np.float64)),
-        _ro(np.asarray(msg.expected_utilities, dtype=np.float64)),
+        readonly(np.asarray(msg.actions_before, dtype=np.int64)),
+        readonly(np.asarray(msg.delegate, dtype=bool)),
+        readonly(np.asarray(msg.utilities_before, dtype=np.float64)),
+        readonly(tensor_to_numpy(msg.support, "support", np.int64, "client")),
+        readonly(np.asarray(msg.probabilities, dtype=np.float64)),
+        readonly(np.asarray(msg.expected_utilities, dtype=np.float64)),
         msg.welfare,
-        _ro(np.asarray(msg.sampled_actions, dtype=np.int64)),
+        readonly(np.asarray(msg.sampled_actions, dtype=np.int64)),
         msg.welfare_function,
         info_from_proto(msg.info),
     )
@@ -349,7 +346,7 @@ def mediated_game_from_proto(
     return MediatedGame(
         game_from_proto(msg.mediated_game, "client", "mediated_game"),
         base,
-        _ro(tensor_to_numpy(msg.outcomes, "outcomes", np.int64, "client")),
+        readonly(tensor_to_numpy(msg.outcomes, "outcomes", np.int64, "client")),
         mediator,
         welfare_name,
         msg.wall_time_seconds,
@@ -392,8 +389,8 @@ def strong_nash_to_proto(r: StrongNashResult) -> mpb.CheckStrongNashResponse:
 
 def strong_nash_from_proto(m: mpb.CheckStrongNashResponse, profile: Any) -> StrongNashResult:
     return StrongNashResult(
-        _ro(np.asarray(profile, dtype=np.int64)),
+        readonly(np.asarray(profile, dtype=np.int64)),
         m.is_strong,
         tuple(int(c) for c in m.coalition),
-        None if m.is_strong else _ro(np.asarray(m.deviation, dtype=np.int64)),
+        None if m.is_strong else readonly(np.asarray(m.deviation, dtype=np.int64)),
     )

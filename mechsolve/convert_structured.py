@@ -24,6 +24,7 @@ from mechsolve.solver.errors import MechsolveInputError
 from mechsolve.solver.limits import Limits, resolve
 from mechsolve.solver.matching import MatchingResult
 from mechsolve.solver.restaurant import RestaurantResult
+from mechsolve.solver.results import readonly
 from mechsolve.v1 import structured_pb2 as spb
 
 STRUCTURED_MEDIATORS = ("pareto", "pareto_exact", "punishing", "central_planner")
@@ -221,21 +222,16 @@ def mediate_matching(
 # -- results --------------------------------------------------------------------------------
 
 
-def _ro(a: NDArray[Any]) -> NDArray[Any]:
-    a.setflags(write=False)
-    return a
-
-
 def _floats(values: Any) -> NDArray[np.float64]:
-    return _ro(np.asarray(values, dtype=np.float64))
+    return readonly(np.asarray(values, dtype=np.float64))
 
 
 def _ints(values: Any) -> NDArray[np.int64]:
-    return _ro(np.asarray(values, dtype=np.int64))
+    return readonly(np.asarray(values, dtype=np.int64))
 
 
 def _bools(values: Any) -> NDArray[np.bool_]:
-    return _ro(np.asarray(values, dtype=np.bool_))
+    return readonly(np.asarray(values, dtype=np.bool_))
 
 
 def restaurant_result_to_proto(res: RestaurantResult) -> spb.RestaurantResult:

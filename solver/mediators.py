@@ -43,7 +43,7 @@ from .errors import MechsolveInputError
 from .games import NormalFormGame, as_game
 from .limits import Limits, resolve
 from .onehot_milp import HighsOneHot, OneHotProblem, solve_lex
-from .results import HasSolveInfo, SolveInfo, Stopwatch, Termination
+from .results import HasSolveInfo, SolveInfo, Stopwatch, Termination, readonly
 from .welfare import Welfare, WelfareKind, make_welfare
 
 
@@ -497,14 +497,14 @@ class _Call:
         status = np.where(limited, Termination.FEASIBLE.value, Termination.OPTIMAL.value)
         return BatchResult(
             self.kind,
-            _ro(acts),
-            _ro(dele),
-            _ro(idx_after),
-            _ro(before),
-            _ro(after),
-            _ro(welfare_v),
-            _ro(objective_v),
-            _ro(status),
+            readonly(acts),
+            readonly(dele),
+            readonly(idx_after),
+            readonly(before),
+            readonly(after),
+            readonly(welfare_v),
+            readonly(objective_v),
+            readonly(status),
             w.name,
             info,
         )
@@ -528,11 +528,6 @@ def _groups_by_mask(dele: NDArray[np.bool_]) -> list[tuple[NDArray[np.bool_], ND
 
 def _kind_value(mediator: Any) -> Any:
     return mediator.value if isinstance(mediator, MediatorKind) else mediator
-
-
-def _ro(a: NDArray[Any]) -> NDArray[Any]:
-    a.setflags(write=False)
-    return a
 
 
 def _backend_name(method: str, solver: str | None) -> str:

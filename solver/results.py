@@ -12,6 +12,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
+
+from numpy.typing import NDArray
 
 
 class Termination(enum.Enum):
@@ -109,3 +112,9 @@ class Stopwatch:
 def timed() -> Iterator[Stopwatch]:
     """``with timed() as sw: ...; sw.elapsed``."""
     yield Stopwatch()
+
+
+def readonly(a: NDArray[Any]) -> NDArray[Any]:
+    """``a``, made read-only in place (result arrays are immutable like their dataclasses)."""
+    a.setflags(write=False)
+    return a
