@@ -152,10 +152,11 @@ def _plot(traces: dict[str, SimulationTrace], config: DemoConfig) -> Path:
     import matplotlib.pyplot as plt
 
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
-    for arm, tr in traces.items():
-        top.plot(_smooth(tr.mean_reward), label=arm)
+    for k, (arm, tr) in enumerate(traces.items()):
+        color = f"C{k}"  # one colour per arm in both panels
+        top.plot(_smooth(tr.mean_reward), label=arm, color=color)
         if arm != "original":
-            bottom.plot(_smooth(tr.share_delegating), label=arm)
+            bottom.plot(_smooth(tr.share_delegating), label=arm, color=color)
     top.set_ylabel("mean reward per agent")
     top.set_title(
         f"epsilon-greedy agents, {config.games} random games, "
