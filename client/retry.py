@@ -40,6 +40,3 @@ class RetryPolicy:
         for k in range(self.max_attempts - 1):
             base = min(self.max_backoff, self.initial_backoff * self.multiplier**k)
             yield base * rng.uniform(0.5, 1.0)
-
-
-NO_RETRY = RetryPolicy(max_attempts=1)

@@ -231,6 +231,11 @@ class _Solved:
     build_s: float
     solve_s: float
 
+    @property
+    def backend(self) -> str:
+        """HiGHS for the LP; plus rustworkx when the blossom algorithm finished the solve."""
+        return "highs+rustworkx" if self.message.startswith("blossom") else "highs"
+
 
 class _MatchingLp:
     """The matching LP/MILP over a growing working set of edges, kept in one HiGHS instance
@@ -520,7 +525,7 @@ def max_weight_matching(
         s.lp_rounds,
         s.cuts,
         s.columns,
-        SolveInfo(s.termination, s.objective, "lp_cuts_columns", "highs", sw.elapsed, s.message),
+        SolveInfo(s.termination, s.objective, "lp_cuts_columns", s.backend, sw.elapsed, s.message),
     )
 
 
@@ -574,7 +579,7 @@ def _pareto(
     new = np.where(mates >= 0, mates, p)
     return _result(
         r, p, new, d, objective=s.objective, termination=s.termination,
-        method="max_weight_matching", backend="highs", message=s.message, sw=sw,
+        method="max_weight_matching", backend=s.backend, message=s.message, sw=sw,
         build_s=s.build_s, solve_s=s.solve_s,
     )  # fmt: skip
 
@@ -615,7 +620,8 @@ def matching_pareto_exact(
         new, dw = paper.partners, paper.delegator_welfare_after
         term, msg = Termination.FEASIBLE, f"{msg}; paper's solution kept"
     return _result(
-        r, p, new, d, objective=dw, termination=term, method="milp", backend="highs",
+        r, p, new, d, objective=dw, termination=term, method="max_weight_matching",
+        backend=s.backend,
         message=msg, sw=sw, build_s=s.build_s, solve_s=s.solve_s,
         gain_over_paper=dw - paper.delegator_welfare_after,
     )  # fmt: skip
@@ -709,7 +715,7 @@ def _planner(
     mates, s = _matching_among(r, np.arange(len(p)), tl)
     return _result(
         r, p, mates, d, objective=s.objective, termination=s.termination,
-        method="planner_max_weight_matching", backend="highs", message=s.message, sw=sw,
+        method="planner_max_weight_matching", backend=s.backend, message=s.message, sw=sw,
         build_s=s.build_s, solve_s=s.solve_s,
     )  # fmt: skip
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,12 +104,6 @@ class Stopwatch:
         if time_limit is None:
             return None
         return max(0.0, time_limit - self.elapsed)
-
-
-@contextmanager
-def timed() -> Iterator[Stopwatch]:
-    """``with timed() as sw: ...; sw.elapsed``."""
-    yield Stopwatch()
 
 
 def readonly(a: NDArray[Any]) -> NDArray[Any]:
