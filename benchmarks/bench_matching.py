@@ -22,7 +22,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from mechsolve.solver.matching import (
+from mechsolve.solver.structured.matching import (
     matching_central_planner,
     matching_pareto,
     matching_pareto_exact,

@@ -20,10 +20,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from mechsolve.solver.candidates import candidate_utilities
-from mechsolve.solver.games import NormalFormGame, random_game
-from mechsolve.solver.mediated_game import mediated_game
-from mechsolve.solver.mediators import mediate_batch, pareto_mediator
+from mechsolve.solver.games.normal_form import NormalFormGame, random_game
+from mechsolve.solver.mediators.candidates import candidate_utilities
+from mechsolve.solver.mediators.deterministic import mediate_batch, pareto_mediator
+from mechsolve.solver.mediators.mediated_games import mediated_game
 
 
 def best_of(fn: Callable[[], object], repeat: int) -> float:

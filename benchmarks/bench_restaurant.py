@@ -24,15 +24,15 @@ from typing import Any
 
 import numpy as np
 
-from mechsolve.solver.limits import Limits
-from mechsolve.solver.restaurant import (
+from mechsolve.solver.core.limits import Limits
+from mechsolve.solver.core.results import Termination
+from mechsolve.solver.structured.restaurant import (
     random_restaurant_instance,
     random_restaurant_profile,
     restaurant_central_planner,
     restaurant_pareto,
     restaurant_pareto_exact,
 )
-from mechsolve.solver.results import Termination
 
 BIG = Limits().with_(max_candidates=1 << 30)  # the seat-expanded matrix is ~30M cells
 

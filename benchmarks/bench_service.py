@@ -24,8 +24,8 @@ import numpy as np
 from mechsolve import convert as cv
 from mechsolve.client import AsyncMechsolveClient, MechsolveClient
 from mechsolve.server.app import free_port
-from mechsolve.solver.games import random_game
-from mechsolve.solver.mediators import mediate_batch, pareto_mediator
+from mechsolve.solver.games.normal_form import random_game
+from mechsolve.solver.mediators.deterministic import mediate_batch, pareto_mediator
 from mechsolve.v1 import mediators_pb2 as mpb
 from mechsolve.v1 import mediators_pb2_grpc as mgrpc
 

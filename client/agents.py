@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from mechsolve.solver import validation as v
+from mechsolve.solver.core import validation as v
 
 
 class EpsilonGreedy:

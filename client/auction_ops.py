@@ -16,13 +16,13 @@ import numpy as np
 
 from mechsolve import convert as cv
 from mechsolve import convert_auctions as ca
-from mechsolve.solver import validation as v
 from mechsolve.solver.auctions.arguments import bidder_priors, flag
 from mechsolve.solver.auctions.audit import result_tables
 from mechsolve.solver.auctions.priors import TypePrior
 from mechsolve.solver.auctions.regret_budget import DEFAULT_EPSILONS
 from mechsolve.solver.auctions.results import AuctionResult, Menu, MenuResult
-from mechsolve.solver.errors import MechsolveInputError
+from mechsolve.solver.core import validation as v
+from mechsolve.solver.core.errors import MechsolveInputError
 from mechsolve.v1 import auctions_pb2 as apb
 
 from .operations import OperationsBase

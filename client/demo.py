@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from mechsolve.solver.games import random_game
+from mechsolve.solver.games.normal_form import random_game
 
 from .simulation import SimulationTrace, simulate
 

@@ -7,7 +7,7 @@ import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
-from mechsolve.solver.errors import MechsolveError, MechsolveInputError, ProblemTooLargeError
+from mechsolve.solver.core.errors import MechsolveError, MechsolveInputError, ProblemTooLargeError
 
 
 class MechsolveRpcError(MechsolveError):

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from mechsolve.solver import mediated_game as mgm
-from mechsolve.solver.limits import Limits
-from mechsolve.solver.lottery import lottery_pareto_mediator
-from mechsolve.solver.mediators import mediate, mediate_batch
-from mechsolve.solver.nfg import dumps_nfg, loads_nfg
+from mechsolve.solver.core.limits import Limits
+from mechsolve.solver.games.nfg import dumps_nfg, loads_nfg
+from mechsolve.solver.mediators import mediated_games as mgm
+from mechsolve.solver.mediators.deterministic import mediate, mediate_batch
+from mechsolve.solver.mediators.lottery import lottery_pareto_mediator
 
 from .local_auctions import LocalAuctions
 from .local_structured import LocalStructured
@@ -34,7 +34,7 @@ class LocalMediators:
     def central_planner(
         self, game: Any, actions: Any = None, delegate: Any = None, **kw: Any
     ) -> Any:
-        from mechsolve.solver.mediators import central_planner
+        from mechsolve.solver.mediators.deterministic import central_planner
 
         timeout = kw.pop("timeout", None)
         return central_planner(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from mechsolve.solver import auctions as au
-from mechsolve.solver.limits import Limits
+from mechsolve.solver.core.limits import Limits
 
 
 class LocalAuctions:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from mechsolve import convert_structured as cs
-from mechsolve.solver import matching as mt
-from mechsolve.solver import restaurant as rs
-from mechsolve.solver.limits import Limits
+from mechsolve.solver.core.limits import Limits
+from mechsolve.solver.structured import matching as mt
+from mechsolve.solver.structured import restaurant as rs
 
 
 class LocalStructured:

@@ -9,10 +9,10 @@ from typing import Any, TypeAlias
 import numpy as np
 
 from mechsolve import convert as cv
-from mechsolve.solver import validation as v
-from mechsolve.solver.games import NormalFormGame
-from mechsolve.solver.mediators import MediatorKind
-from mechsolve.solver.welfare import Welfare, WelfareKind
+from mechsolve.solver.core import validation as v
+from mechsolve.solver.games.normal_form import NormalFormGame
+from mechsolve.solver.games.welfare import Welfare, WelfareKind
+from mechsolve.solver.mediators.deterministic import MediatorKind
 from mechsolve.v1 import mediators_pb2 as mpb
 
 WelfareArg: TypeAlias = str | Welfare | WelfareKind
@@ -70,7 +70,7 @@ class MediatorOperations(OperationsBase):
         solver: str | None = None,
         timeout: float | None = None,
     ) -> Any:
-        """One profile (see :func:`mechsolve.solver.mediators.mediate`) -> MediatorResult."""
+        """One profile (see :func:`mechsolve.solver.mediators.deterministic.mediate`) -> MediatorResult."""
         req = mpb.MediateRequest(
             game=cv.game_to_proto(_game_of(game)),
             actions=_ints("actions", actions).ravel().tolist(),

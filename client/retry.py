@@ -7,7 +7,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from mechsolve.solver.errors import MechsolveInputError
+from mechsolve.solver.core.errors import MechsolveInputError
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from mechsolve.solver import validation as v
-from mechsolve.solver.errors import MechsolveInputError
-from mechsolve.solver.games import NormalFormGame
+from mechsolve.solver.core import validation as v
+from mechsolve.solver.core.errors import MechsolveInputError
+from mechsolve.solver.games.normal_form import NormalFormGame
 
 from .agents import EpsilonGreedy
 

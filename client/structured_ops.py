@@ -1,6 +1,6 @@
 """Remote operations of ``mechsolve.v1.StructuredMediatorService``: the restaurant and matching
-mediators. numpy in, the solver's :class:`~mechsolve.solver.restaurant.RestaurantResult` and
-:class:`~mechsolve.solver.matching.MatchingResult` out."""
+mediators. numpy in, the solver's :class:`~mechsolve.solver.structured.restaurant.RestaurantResult` and
+:class:`~mechsolve.solver.structured.matching.MatchingResult` out."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from mechsolve import convert as cv
 from mechsolve import convert_structured as cs
-from mechsolve.solver import validation as v
+from mechsolve.solver.core import validation as v
 from mechsolve.v1 import common_pb2 as cpb
 from mechsolve.v1 import structured_pb2 as spb
 

@@ -38,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 2
-    from mechsolve.solver.errors import MechsolveInputError
+    from mechsolve.solver.core.errors import MechsolveInputError
 
     try:
         return int(func(args))

@@ -139,7 +139,7 @@ def _jsonable(x: Any) -> Any:
 def _priors(args: argparse.Namespace) -> Any:
     from mechsolve.solver.auctions.files import load_samples
     from mechsolve.solver.auctions.priors import empirical_prior, uniform_grid
-    from mechsolve.solver.errors import MechsolveInputError
+    from mechsolve.solver.core.errors import MechsolveInputError
 
     if args.samples:
         x = load_samples(args.samples)
@@ -171,7 +171,7 @@ def _priors(args: argparse.Namespace) -> Any:
 def _solve(args: argparse.Namespace, api: Any) -> dict[str, Any]:
     from mechsolve.solver.auctions.files import save_mechanism
     from mechsolve.solver.auctions.results import AuctionResult, MenuResult
-    from mechsolve.solver.errors import MechsolveInputError
+    from mechsolve.solver.core.errors import MechsolveInputError
 
     priors = _priors(args)
     common = {

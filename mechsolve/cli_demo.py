@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     import time
 
     from mechsolve.client.demo import DemoConfig, format_table, run_demo
-    from mechsolve.solver import validation as v
+    from mechsolve.solver.core import validation as v
 
     for name in ("players", "actions", "games", "populations", "rounds"):
         v.positive_int(

@@ -84,8 +84,8 @@ def register(sub: Any) -> None:
 
 
 def _limits(pairs: list[str]) -> Any:
-    from mechsolve.solver.errors import MechsolveInputError
-    from mechsolve.solver.limits import Limits
+    from mechsolve.solver.core.errors import MechsolveInputError
+    from mechsolve.solver.core.limits import Limits
 
     known = {f.name for f in fields(Limits)}
     values: dict[str, int] = {}
@@ -115,7 +115,7 @@ def _tokens(path: Path | None) -> tuple[str, ...]:
 def run_serve(args: argparse.Namespace) -> int:
     from mechsolve.server.app import serve
     from mechsolve.server.config import ServerConfig
-    from mechsolve.solver.limits import Limits
+    from mechsolve.solver.core.limits import Limits
 
     if args.list_limits:
         for f in fields(Limits):

@@ -45,9 +45,9 @@ def register(sub: Any) -> None:
 
 def load_game(spec: str) -> Any:
     """A game from ``fixture:NAME``, a ``.nfg`` file or a ``.json`` file."""
-    from mechsolve.solver.errors import MechsolveInputError
-    from mechsolve.solver.games import NormalFormGame, fixture
-    from mechsolve.solver.nfg import read_nfg
+    from mechsolve.solver.core.errors import MechsolveInputError
+    from mechsolve.solver.games.nfg import read_nfg
+    from mechsolve.solver.games.normal_form import NormalFormGame, fixture
 
     if spec.startswith("fixture:"):
         return fixture(spec.split(":", 1)[1])

@@ -2,7 +2,7 @@
 
 The server and the Python client both use these functions, so a result that crosses the wire
 comes back as the same frozen dataclass the in-process call returns. Malformed messages raise
-:class:`~mechsolve.solver.errors.MechsolveInputError` naming the field path (``game.payoffs``),
+:class:`~mechsolve.solver.core.errors.MechsolveInputError` naming the field path (``game.payoffs``),
 which the server answers with ``INVALID_ARGUMENT``.
 """
 
@@ -14,19 +14,19 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from mechsolve.solver.errors import MechsolveInputError
-from mechsolve.solver.games import NormalFormGame
-from mechsolve.solver.limits import Limits, resolve
-from mechsolve.solver.lottery import LotteryResult
-from mechsolve.solver.mediated_game import (
+from mechsolve.solver.core.errors import MechsolveInputError
+from mechsolve.solver.core.limits import Limits, resolve
+from mechsolve.solver.core.results import SolveInfo, Termination, readonly
+from mechsolve.solver.games.normal_form import NormalFormGame
+from mechsolve.solver.games.welfare import Welfare, WelfareKind
+from mechsolve.solver.mediators.deterministic import BatchResult, MediatorKind, MediatorResult
+from mechsolve.solver.mediators.lottery import LotteryResult
+from mechsolve.solver.mediators.mediated_games import (
     EquilibriumWelfare,
     MediatedGame,
     MediationSummary,
     StrongNashResult,
 )
-from mechsolve.solver.mediators import BatchResult, MediatorKind, MediatorResult
-from mechsolve.solver.results import SolveInfo, Termination, readonly
-from mechsolve.solver.welfare import Welfare, WelfareKind
 from mechsolve.v1 import common_pb2 as cpb
 from mechsolve.v1 import mediators_pb2 as mpb
 
@@ -201,7 +201,7 @@ def welfare_to_proto(welfare: str | Welfare | WelfareKind) -> cpb.Welfare:
 
 
 def welfare_from_proto(function: str, msg: cpb.Welfare) -> dict[str, Any]:
-    """Keyword arguments for :func:`~mechsolve.solver.welfare.make_welfare`."""
+    """Keyword arguments for :func:`~mechsolve.solver.games.welfare.make_welfare`."""
     kind = enum_value(function, "welfare.function", msg.function, _WELFARE, "WELFARE_FUNCTION")
     return {
         "welfare": kind,

@@ -3,10 +3,10 @@
 
 The server and the Python client both use these functions, so a result that crosses the wire
 comes back as the same frozen dataclass the in-process call returns. Malformed messages raise
-:class:`~mechsolve.solver.errors.MechsolveInputError` naming the field path
+:class:`~mechsolve.solver.core.errors.MechsolveInputError` naming the field path
 (``priors[0].uniform_grid.points_per_item``), which the server answers with
 ``INVALID_ARGUMENT``; priors over the size limits raise
-:class:`~mechsolve.solver.errors.ProblemTooLargeError` (``RESOURCE_EXHAUSTED``) before anything
+:class:`~mechsolve.solver.core.errors.ProblemTooLargeError` (``RESOURCE_EXHAUSTED``) before anything
 of their size is built.
 
 Priors cross the wire as the recipe that rebuilds them exactly: a uniform grid as its
@@ -25,7 +25,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mechsolve.convert import enum_value, info_from_proto, info_to_proto, tensor, tensor_to_numpy
-from mechsolve.solver import validation as v
 from mechsolve.solver.auctions.priors import (
     PriorKind,
     TypePrior,
@@ -45,8 +44,9 @@ from mechsolve.solver.auctions.results import (
     RoundedEvaluation,
     Verification,
 )
-from mechsolve.solver.errors import MechsolveInputError, ProblemTooLargeError
-from mechsolve.solver.limits import Limits, resolve
+from mechsolve.solver.core import validation as v
+from mechsolve.solver.core.errors import MechsolveInputError, ProblemTooLargeError
+from mechsolve.solver.core.limits import Limits, resolve
 from mechsolve.v1 import auctions_pb2 as apb
 
 DEFAULT_HI = 1.0

@@ -2,9 +2,9 @@
 restaurant and matching types, plus the mediator dispatch that the servicer and the in-process
 client share (so both accept and reject exactly the same requests).
 
-Malformed messages raise :class:`~mechsolve.solver.errors.MechsolveInputError` naming the field
+Malformed messages raise :class:`~mechsolve.solver.core.errors.MechsolveInputError` naming the field
 (``known_utilities``, ``rewards.values``), which the server answers with ``INVALID_ARGUMENT``;
-tensors over the size limits raise :class:`~mechsolve.solver.errors.ProblemTooLargeError`
+tensors over the size limits raise :class:`~mechsolve.solver.core.errors.ProblemTooLargeError`
 before they are converted.
 """
 
@@ -17,14 +17,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mechsolve.convert import enum_value, info_from_proto, info_to_proto, tensor_to_numpy
-from mechsolve.solver import matching as mt
-from mechsolve.solver import restaurant as rs
-from mechsolve.solver import validation as v
-from mechsolve.solver.errors import MechsolveInputError
-from mechsolve.solver.limits import Limits, resolve
-from mechsolve.solver.matching import MatchingResult
-from mechsolve.solver.restaurant import RestaurantResult
-from mechsolve.solver.results import readonly
+from mechsolve.solver.core import validation as v
+from mechsolve.solver.core.errors import MechsolveInputError
+from mechsolve.solver.core.limits import Limits, resolve
+from mechsolve.solver.core.results import readonly
+from mechsolve.solver.structured import matching as mt
+from mechsolve.solver.structured import restaurant as rs
+from mechsolve.solver.structured.matching import MatchingResult
+from mechsolve.solver.structured.restaurant import RestaurantResult
 from mechsolve.v1 import structured_pb2 as spb
 
 STRUCTURED_MEDIATORS = ("pareto", "pareto_exact", "punishing", "central_planner")

@@ -12,7 +12,6 @@ from numpy.typing import NDArray
 
 from mechsolve import convert_auctions as ca
 from mechsolve.convert import tensor_to_numpy
-from mechsolve.solver import validation as v
 from mechsolve.solver.auctions import (
     DEFAULT_EPSILONS,
     audit_mechanism,
@@ -34,8 +33,9 @@ from mechsolve.solver.auctions.results import (
     Menu,
     Verification,
 )
-from mechsolve.solver.errors import MechsolveInputError, ProblemTooLargeError
-from mechsolve.solver.results import SolveInfo, Stopwatch, Termination
+from mechsolve.solver.core import validation as v
+from mechsolve.solver.core.errors import MechsolveInputError, ProblemTooLargeError
+from mechsolve.solver.core.results import SolveInfo, Stopwatch, Termination
 from mechsolve.v1 import auctions_pb2 as apb
 from mechsolve.v1 import auctions_pb2_grpc as agrpc
 

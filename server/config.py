@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mechsolve.solver.errors import MechsolveInputError
-from mechsolve.solver.limits import Limits
+from mechsolve.solver.core.errors import MechsolveInputError
+from mechsolve.solver.core.limits import Limits
 
 
 @dataclass(frozen=True)

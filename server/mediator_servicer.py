@@ -10,12 +10,12 @@ import grpc
 import numpy as np
 
 from mechsolve import convert as cv
-from mechsolve.solver import mediated_game as mgm
-from mechsolve.solver.errors import MechsolveInputError
-from mechsolve.solver.lottery import lottery_pareto_mediator
-from mechsolve.solver.mediators import mediate, mediate_batch
-from mechsolve.solver.nfg import dumps_nfg, loads_nfg
-from mechsolve.solver.welfare import make_welfare
+from mechsolve.solver.core.errors import MechsolveInputError
+from mechsolve.solver.games.nfg import dumps_nfg, loads_nfg
+from mechsolve.solver.games.welfare import make_welfare
+from mechsolve.solver.mediators import mediated_games as mgm
+from mechsolve.solver.mediators.deterministic import mediate, mediate_batch
+from mechsolve.solver.mediators.lottery import lottery_pareto_mediator
 from mechsolve.v1 import mediators_pb2 as mpb
 from mechsolve.v1 import mediators_pb2_grpc as mgrpc
 

@@ -1,9 +1,9 @@
 """Errors to gRPC statuses, the call deadline to a solver time limit, and the RPC wrappers that
 every servicer method goes through (no mechanism logic here).
 
-- :class:`~mechsolve.solver.errors.ProblemTooLargeError` -> ``RESOURCE_EXHAUSTED``
-- :class:`~mechsolve.solver.errors.MechsolveInputError` -> ``INVALID_ARGUMENT``
-- :class:`~mechsolve.solver.errors.SolverBackendError` -> ``FAILED_PRECONDITION``
+- :class:`~mechsolve.solver.core.errors.ProblemTooLargeError` -> ``RESOURCE_EXHAUSTED``
+- :class:`~mechsolve.solver.core.errors.MechsolveInputError` -> ``INVALID_ARGUMENT``
+- :class:`~mechsolve.solver.core.errors.SolverBackendError` -> ``FAILED_PRECONDITION``
 
 Each carries the solver's message, the request field path, and a ``google.rpc.BadRequest``
 detail with that field (readable with ``grpc_status.rpc_status.from_call``).
@@ -30,7 +30,11 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from mechsolve.solver.errors import MechsolveInputError, ProblemTooLargeError, SolverBackendError
+from mechsolve.solver.core.errors import (
+    MechsolveInputError,
+    ProblemTooLargeError,
+    SolverBackendError,
+)
 
 DEADLINE_FRACTION = 0.95
 """The solver gets this fraction of the call's remaining time as its time limit."""

@@ -13,7 +13,7 @@ from mechsolve.client import MechsolveClient
 from mechsolve.server.app import RunningServer, build_server
 from mechsolve.server.config import ServerConfig
 from mechsolve.server.logs import configure
-from mechsolve.solver.limits import Limits
+from mechsolve.solver.core.limits import Limits
 from mechsolve.v1 import mediators_pb2_grpc as mgrpc
 
 settings.register_profile(

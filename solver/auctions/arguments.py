@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .. import validation as v
-from ..errors import MechsolveInputError
-from ..limits import Limits, resolve
+from ..core import validation as v
+from ..core.errors import MechsolveInputError
+from ..core.limits import Limits, resolve
 from .priors import TypePrior
 
 CONSTRAINT_MODES = ("generation", "full")

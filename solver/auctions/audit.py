@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .. import validation as v
-from ..errors import MechsolveInputError
-from ..limits import Limits, resolve
+from ..core import validation as v
+from ..core.errors import MechsolveInputError
+from ..core.limits import Limits, resolve
 from .arguments import bidder_priors, check_profiles, flag
 from .priors import TypePrior, profile_probs
 from .results import AuctionResult, AuditReport, MenuResult

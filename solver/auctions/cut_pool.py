@@ -8,7 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from ..highs_backend import INF
+from ..core.highs_backend import INF
 
 DROP_AFTER = 3
 """Generated rows slack in this many consecutive LP solves are deleted from the model ..."""

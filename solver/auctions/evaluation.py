@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .. import validation as v
-from ..errors import MechsolveInputError
-from ..limits import Limits
-from ..results import Stopwatch, Termination
+from ..core import validation as v
+from ..core.errors import MechsolveInputError
+from ..core.limits import Limits
+from ..core.results import Stopwatch, Termination
 from .audit import bidder_menus
 from .priors import GRID_POINTS, uniform_grid
 from .results import (

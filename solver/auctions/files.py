@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .. import validation as v
-from ..errors import MechsolveInputError
+from ..core import validation as v
+from ..core.errors import MechsolveInputError
 from .audit import result_tables
 from .priors import GRID_POINTS, PriorKind, TypePrior, discrete_marginals, uniform_grid
 from .results import AuctionResult, MenuResult

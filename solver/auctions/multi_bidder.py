@@ -26,10 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import validation as v
-from ..errors import MechsolveInputError
-from ..limits import Limits
-from ..results import SolveInfo, Stopwatch
+from ..core import validation as v
+from ..core.errors import MechsolveInputError
+from ..core.limits import Limits
+from ..core.results import SolveInfo, Stopwatch
 from .arguments import INCENTIVES, flag, solve_args
 from .priors import TypePrior, profile_probs
 from .results import AuctionResult, Incentive, InterimAuctionResult

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..limits import Limits
-from ..results import SolveInfo, Stopwatch, Termination
+from ..core.limits import Limits
+from ..core.results import SolveInfo, Stopwatch, Termination
 from .arguments import flag, solve_args
 from .results import MenuResult
 from .rochet_lp import RochetSolution, ex_post_layout, solve_rochet, verify

@@ -29,9 +29,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .. import validation as v
-from ..errors import MechsolveInputError
-from ..limits import Limits, resolve
+from ..core import validation as v
+from ..core.errors import MechsolveInputError
+from ..core.limits import Limits, resolve
 
 
 class PriorKind(enum.Enum):

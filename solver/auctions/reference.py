@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .. import validation as v
-from ..limits import Limits, resolve
+from ..core import validation as v
+from ..core.limits import Limits, resolve
 from .arguments import bidder_priors, check_profiles
 from .priors import TypePrior
 

@@ -19,9 +19,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .. import validation as v
-from ..limits import Limits
-from ..results import Stopwatch
+from ..core import validation as v
+from ..core.limits import Limits
+from ..core.results import Stopwatch
 from .arguments import flag, solve_args
 from .multi_bidder import ex_post_result
 from .results import AuctionResult, Incentive

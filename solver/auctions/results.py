@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ..results import HasSolveInfo, SolveInfo
+from ..core.results import HasSolveInfo, SolveInfo
 from .priors import TypePrior
 
 

@@ -34,8 +34,8 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from ..highs_backend import INF, new_highs, pass_model, termination_of
-from ..results import Stopwatch, Termination
+from ..core.highs_backend import INF, new_highs, pass_model, termination_of
+from ..core.results import Stopwatch, Termination
 from .arguments import SolveArgs
 from .cut_pool import CutPool
 from .priors import TypePrior

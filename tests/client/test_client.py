@@ -20,8 +20,8 @@ from mechsolve.client import (
 from mechsolve.client.grpc_client import AsyncMechsolveClient
 from mechsolve.server.app import build_server, free_port
 from mechsolve.server.config import ServerConfig
-from mechsolve.solver.errors import MechsolveInputError
-from mechsolve.solver.games import seed000_prisoners_dilemma
+from mechsolve.solver.core.errors import MechsolveInputError
+from mechsolve.solver.games.normal_form import seed000_prisoners_dilemma
 
 PD = seed000_prisoners_dilemma()
 

@@ -14,8 +14,8 @@ import pytest
 from mechsolve.client.agents import EpsilonGreedy
 from mechsolve.client.local import LocalMechsolve
 from mechsolve.client.simulation import simulate
-from mechsolve.solver.errors import MechsolveInputError
-from mechsolve.solver.games import random_game, seed000_prisoners_dilemma
+from mechsolve.solver.core.errors import MechsolveInputError
+from mechsolve.solver.games.normal_form import random_game, seed000_prisoners_dilemma
 
 
 def test_epsilon_is_one_over_t() -> None:

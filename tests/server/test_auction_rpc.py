@@ -41,7 +41,7 @@ from mechsolve.solver.auctions import (
     second_price_tables,
     uniform_grid,
 )
-from mechsolve.solver.errors import MechsolveInputError
+from mechsolve.solver.core.errors import MechsolveInputError
 from mechsolve.v1 import auctions_pb2 as apb
 from mechsolve.v1 import auctions_pb2_grpc as agrpc
 from mechsolve.v1 import common_pb2 as cpb

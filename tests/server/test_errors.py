@@ -13,7 +13,7 @@ from grpc_status import rpc_status
 
 from mechsolve import convert as cv
 from mechsolve.client import MechsolveClient, RemoteInputError, RemoteProblemTooLargeError
-from mechsolve.solver.games import seed000_prisoners_dilemma
+from mechsolve.solver.games.normal_form import seed000_prisoners_dilemma
 from mechsolve.v1 import common_pb2 as cpb
 from mechsolve.v1 import mediators_pb2 as mpb
 

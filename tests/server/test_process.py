@@ -17,8 +17,8 @@ import pytest
 
 from mechsolve.client import MechsolveClient
 from mechsolve.server.app import free_port
-from mechsolve.solver.games import random_game, seed000_prisoners_dilemma
-from mechsolve.solver.results import Termination
+from mechsolve.solver.core.results import Termination
+from mechsolve.solver.games.normal_form import random_game, seed000_prisoners_dilemma
 
 MECHSOLVE = [sys.executable, "-m", "mechsolve"]
 

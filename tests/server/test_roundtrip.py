@@ -10,9 +10,13 @@ import pytest
 
 from mechsolve.client import AsyncMechsolveClient, LocalMechsolve, MechsolveClient
 from mechsolve.server.app import RunningServer
-from mechsolve.solver.games import NormalFormGame, random_game, seed000_prisoners_dilemma
-from mechsolve.solver.nfg import dumps_nfg
-from mechsolve.solver.welfare import WELFARE_NAMES, Welfare, WelfareKind
+from mechsolve.solver.games.nfg import dumps_nfg
+from mechsolve.solver.games.normal_form import (
+    NormalFormGame,
+    random_game,
+    seed000_prisoners_dilemma,
+)
+from mechsolve.solver.games.welfare import WELFARE_NAMES, Welfare, WelfareKind
 
 LOCAL = LocalMechsolve()
 GAME = random_game([3, 4, 3], seed=11)

@@ -18,9 +18,9 @@ from mechsolve import convert as cv
 from mechsolve.client import MechsolveClient, MechsolveRpcError, RetryPolicy
 from mechsolve.server.app import RunningServer, build_server
 from mechsolve.server.config import ServerConfig
-from mechsolve.solver.errors import MechsolveInputError
-from mechsolve.solver.games import random_game, seed000_prisoners_dilemma
-from mechsolve.solver.results import Termination
+from mechsolve.solver.core.errors import MechsolveInputError
+from mechsolve.solver.core.results import Termination
+from mechsolve.solver.games.normal_form import random_game, seed000_prisoners_dilemma
 from mechsolve.v1 import mediators_pb2 as mpb
 from mechsolve.v1 import mediators_pb2_grpc as mgrpc
 

@@ -26,10 +26,10 @@ from mechsolve.client import (
     RemoteProblemTooLargeError,
 )
 from mechsolve.server.app import RunningServer, free_port
-from mechsolve.solver import matching as mt
-from mechsolve.solver import restaurant as rs
-from mechsolve.solver.errors import MechsolveInputError
-from mechsolve.solver.results import Termination
+from mechsolve.solver.core.errors import MechsolveInputError
+from mechsolve.solver.core.results import Termination
+from mechsolve.solver.structured import matching as mt
+from mechsolve.solver.structured import restaurant as rs
 from mechsolve.v1 import common_pb2 as cpb
 from mechsolve.v1 import structured_pb2 as spb
 from mechsolve.v1 import structured_pb2_grpc as sgrpc

@@ -1,5 +1,5 @@
 """NormalFormGame validation, the named fixtures, conversions and size limits
-(mechsolve.solver.games)."""
+(mechsolve.solver.games.normal_form)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mechsolve.solver.errors import MechsolveInputError, ProblemTooLargeError
-from mechsolve.solver.games import (
+from mechsolve.solver.core.errors import MechsolveInputError, ProblemTooLargeError
+from mechsolve.solver.core.limits import DEFAULT_LIMITS, Limits
+from mechsolve.solver.games.normal_form import (
     FIXTURES,
     NormalFormGame,
     as_game,
@@ -28,7 +29,6 @@ from mechsolve.solver.games import (
     seed000_prisoners_dilemma,
     stag_hunt,
 )
-from mechsolve.solver.limits import DEFAULT_LIMITS, Limits
 
 
 def exact(text: str) -> str:

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from scipy.optimize import linprog
 
-from mechsolve.solver.errors import MechsolveInputError
-from mechsolve.solver.games import seed000_prisoners_dilemma
-from mechsolve.solver.lottery import lottery_pareto_mediator
-from mechsolve.solver.mediators import pareto_mediator
-from mechsolve.solver.results import Termination
+from mechsolve.solver.core.errors import MechsolveInputError
+from mechsolve.solver.core.results import Termination
+from mechsolve.solver.games.normal_form import seed000_prisoners_dilemma
+from mechsolve.solver.mediators.deterministic import pareto_mediator
+from mechsolve.solver.mediators.lottery import lottery_pareto_mediator
 
 from .test_mediators import Instance, instances
 

@@ -12,10 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mechsolve.solver import matching
-from mechsolve.solver.errors import MechsolveInputError, ProblemTooLargeError
-from mechsolve.solver.limits import Limits
-from mechsolve.solver.matching import (
+from mechsolve.solver.core.errors import MechsolveInputError, ProblemTooLargeError
+from mechsolve.solver.core.limits import Limits
+from mechsolve.solver.core.results import Termination
+from mechsolve.solver.structured import matching
+from mechsolve.solver.structured.matching import (
     matching_central_planner,
     matching_pareto,
     matching_pareto_exact,
@@ -26,7 +27,6 @@ from mechsolve.solver.matching import (
     random_matching_instance,
     random_matching_profile,
 )
-from mechsolve.solver.results import Termination
 
 TOL = 1e-9
 

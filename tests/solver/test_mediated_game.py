@@ -10,8 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mechsolve.solver.games import NormalFormGame, random_game, seed000_prisoners_dilemma
-from mechsolve.solver.mediated_game import (
+from mechsolve.solver.games.normal_form import (
+    NormalFormGame,
+    random_game,
+    seed000_prisoners_dilemma,
+)
+from mechsolve.solver.mediators.deterministic import mediate
+from mechsolve.solver.mediators.mediated_games import (
     delegation_dominance,
     equilibrium_welfare,
     mediated_game,
@@ -19,7 +24,6 @@ from mechsolve.solver.mediated_game import (
     strong_nash,
     summarize_mediation,
 )
-from mechsolve.solver.mediators import mediate
 
 from . import brute_force as bf
 

@@ -12,10 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mechsolve.solver.errors import MechsolveInputError, ProblemTooLargeError
-from mechsolve.solver.games import NormalFormGame, seed000_prisoners_dilemma
-from mechsolve.solver.limits import Limits
-from mechsolve.solver.mediators import (
+from mechsolve.solver.core.errors import MechsolveInputError, ProblemTooLargeError
+from mechsolve.solver.core.limits import Limits
+from mechsolve.solver.core.results import Termination
+from mechsolve.solver.games.normal_form import NormalFormGame, seed000_prisoners_dilemma
+from mechsolve.solver.games.welfare import WELFARE_NAMES, make_welfare
+from mechsolve.solver.mediators.deterministic import (
     MEDIATOR_NAMES,
     central_planner,
     mediate,
@@ -25,8 +27,6 @@ from mechsolve.solver.mediators import (
     punishing_mediator,
     write_mediator_model,
 )
-from mechsolve.solver.results import Termination
-from mechsolve.solver.welfare import WELFARE_NAMES, make_welfare
 
 from . import brute_force as bf
 

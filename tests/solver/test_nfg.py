@@ -1,4 +1,4 @@
-"""Gambit ``.nfg`` reading and writing (mechsolve.solver.nfg).
+"""Gambit ``.nfg`` reading and writing (mechsolve.solver.games.nfg).
 
 The fixture files in ``tests/data/nfg/`` are read table-driven (one ``Case`` per file), their
 expected payoffs listed in Gambit's own order (player 1's strategy varying fastest) and turned
@@ -20,15 +20,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from mechsolve.solver.errors import MechsolveInputError, ProblemTooLargeError
-from mechsolve.solver.games import (
+from mechsolve.solver.core.errors import MechsolveInputError, ProblemTooLargeError
+from mechsolve.solver.core.limits import Limits
+from mechsolve.solver.games.nfg import dumps_nfg, loads_nfg, read_nfg, write_nfg
+from mechsolve.solver.games.normal_form import (
     NormalFormGame,
     battle_of_the_sexes,
     public_goods_game,
     seed000_prisoners_dilemma,
 )
-from mechsolve.solver.limits import Limits
-from mechsolve.solver.nfg import dumps_nfg, loads_nfg, read_nfg, write_nfg
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "nfg"
 SELTEN_HEADER = (

@@ -14,9 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
 
-from mechsolve.solver.errors import MechsolveInputError, ProblemTooLargeError
-from mechsolve.solver.limits import Limits
-from mechsolve.solver.restaurant import (
+from mechsolve.solver.core.errors import MechsolveInputError, ProblemTooLargeError
+from mechsolve.solver.core.limits import Limits
+from mechsolve.solver.core.results import Termination
+from mechsolve.solver.structured.restaurant import (
     PARETO_METHODS,
     congested_payoffs,
     random_restaurant_instance,
@@ -26,7 +27,6 @@ from mechsolve.solver.restaurant import (
     restaurant_pareto_exact,
     restaurant_punishing,
 )
-from mechsolve.solver.results import Termination
 
 TOL = 1e-9
 

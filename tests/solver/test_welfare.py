@@ -1,4 +1,4 @@
-"""Welfare functions against plain-Python implementations (mechsolve.solver.welfare)."""
+"""Welfare functions against plain-Python implementations (mechsolve.solver.games.welfare)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from mechsolve.solver.errors import MechsolveInputError
-from mechsolve.solver.welfare import (
+from mechsolve.solver.core.errors import MechsolveInputError
+from mechsolve.solver.games.welfare import (
     TIE_RTOL,
     WELFARE_NAMES,
     Welfare,

@@ -12,10 +12,15 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from mechsolve.solver.errors import MechsolveInputError
-from mechsolve.solver.recommender import fit_matrix_factorization, known_utilities
-from mechsolve.solver.restaurant import restaurant_pareto
-from mechsolve.solver.yelp import BUSINESS_FILE, REVIEW_FILE, load_yelp, yelp_restaurant_instance
+from mechsolve.solver.core.errors import MechsolveInputError
+from mechsolve.solver.structured.recommender import fit_matrix_factorization, known_utilities
+from mechsolve.solver.structured.restaurant import restaurant_pareto
+from mechsolve.solver.structured.yelp import (
+    BUSINESS_FILE,
+    REVIEW_FILE,
+    load_yelp,
+    yelp_restaurant_instance,
+)
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "yelp_sample"
 BUSINESS, REVIEW = SAMPLE / BUSINESS_FILE, SAMPLE / REVIEW_FILE

@@ -19,8 +19,8 @@ from mechsolve.solver.auctions import (
     regret_budget_auction,
     uniform_grid,
 )
-from mechsolve.solver.errors import MechsolveInputError, ProblemTooLargeError
-from mechsolve.solver.limits import Limits
+from mechsolve.solver.core.errors import MechsolveInputError, ProblemTooLargeError
+from mechsolve.solver.core.limits import Limits
 
 
 def _raises(exc: type[Exception], message: str):  # type: ignore[no-untyped-def]

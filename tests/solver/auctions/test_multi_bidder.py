@@ -17,7 +17,7 @@ from mechsolve.solver.auctions import (
     uniform_grid,
 )
 from mechsolve.solver.auctions.separation import border_violations, max_border_violation
-from mechsolve.solver.results import Termination
+from mechsolve.solver.core.results import Termination
 
 from .brute import border_by_subsets, naive_bic_revenue, naive_dsic_revenue
 from .strategies import small_priors

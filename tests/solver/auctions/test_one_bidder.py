@@ -16,8 +16,8 @@ from mechsolve.solver.auctions import (
     optimal_menu,
     uniform_grid,
 )
-from mechsolve.solver.limits import Limits
-from mechsolve.solver.results import Termination
+from mechsolve.solver.core.limits import Limits
+from mechsolve.solver.core.results import Termination
 
 from .brute import naive_dsic_revenue
 from .strategies import small_priors

@@ -6,7 +6,7 @@ the same free set, the candidates of profile p are the joint actions that agree 
 fixed players; candidate ``c`` is the flat (C-order) index of the free players' actions.
 
 :func:`lex_argmax` picks, per profile, the feasible candidate that maximizes a list of scores
-lexicographically (values within :data:`~mechsolve.solver.welfare.TIE_RTOL` tie), then prefers
+lexicographically (values within :data:`~mechsolve.solver.games.welfare.TIE_RTOL` tie), then prefers
 the submitted profile, then the smallest flat index: the deterministic tie-breaking of SPEC
 section 1.
 """
@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .welfare import tie_tolerance
+from ..games.welfare import tie_tolerance
 
 CHUNK_ELEMENTS = 1 << 21
 """Target size (float64 elements) of one block of candidate utilities."""

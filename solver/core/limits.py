@@ -1,7 +1,7 @@
 """Explicit, configurable problem-size limits.
 
 Every public solver function takes ``limits: Limits | None`` (``None`` = :data:`DEFAULT_LIMITS`)
-and raises :class:`~mechsolve.solver.errors.ProblemTooLargeError` naming the argument, the size
+and raises :class:`~mechsolve.solver.core.errors.ProblemTooLargeError` naming the argument, the size
 received and the limit when a problem is over it. The server passes its configured limits.
 """
 

@@ -15,7 +15,7 @@ kept user are dropped (the recommender has nothing to say about them). Several r
 business by one user are averaged.
 
 :func:`yelp_restaurant_instance` turns the ratings into a restaurant game: ``U_k`` from the
-matrix-factorization recommender (:mod:`mechsolve.solver.recommender`) scaled to [0, 1],
+matrix-factorization recommender (:mod:`mechsolve.solver.structured.recommender`) scaled to [0, 1],
 ``U_u ~ U[0, 1)`` and capacities uniform on ``1..max_capacity`` (the paper's setup).
 """
 
@@ -33,8 +33,8 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from . import validation as v
-from .errors import MechsolveInputError
+from ..core import validation as v
+from ..core.errors import MechsolveInputError
 from .recommender import RECOMMENDER_METHODS, fit_matrix_factorization, known_utilities
 from .restaurant import RestaurantInstance
 

@@ -45,11 +45,11 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 
-from . import highs_backend as hb
-from . import validation as v
-from .errors import MechsolveInputError, SolverBackendError
-from .limits import Limits, resolve
-from .results import HasSolveInfo, SolveInfo, Stopwatch, Termination
+from ..core import highs_backend as hb
+from ..core import validation as v
+from ..core.errors import MechsolveInputError, SolverBackendError
+from ..core.limits import Limits, resolve
+from ..core.results import HasSolveInfo, SolveInfo, Stopwatch, Termination
 
 PARETO_METHODS = ("min_cost_flow", "highs_lp", "seat_assignment")
 """Backends of the paper's Pareto method and the central planner (same optimum)."""
@@ -978,7 +978,7 @@ def random_restaurant_instance(
     """Synthetic instance: ``U_k, U_u ~ U[0, 1)`` i.i.d., capacities uniform on ``1..max_capacity``.
 
     ``U_k`` stands in for recommender predictions scaled to [0, 1] (see
-    :func:`mechsolve.solver.recommender.known_utilities`).
+    :func:`mechsolve.solver.structured.recommender.known_utilities`).
     """
     fn = "random_restaurant_instance"
     n = v.positive_int(fn, "n_agents", n_agents)

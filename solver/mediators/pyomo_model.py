@@ -1,4 +1,4 @@
-"""The one-hot mediator MILP (:mod:`~mechsolve.solver.onehot_milp`) as a Pyomo model.
+"""The one-hot mediator MILP (:mod:`~mechsolve.solver.mediators.onehot_milp`) as a Pyomo model.
 
 Any Pyomo solver the user has can solve it (``appsi_highs`` by default, installed with
 highspy), and the model can be written as ``.lp`` or ``.mps`` for other tools::
@@ -17,9 +17,9 @@ from numpy.typing import NDArray
 from pyomo.core.expr.numeric_expr import LinearExpression
 from pyomo.opt import TerminationCondition
 
-from .errors import MechsolveInputError, SolverBackendError
+from ..core.errors import MechsolveInputError, SolverBackendError
+from ..core.results import Termination
 from .onehot_milp import OneHotProblem
-from .results import Termination
 
 _TIME_LIMIT_OPTION = {
     "cbc": "seconds",
@@ -75,7 +75,7 @@ def _linear(m: pyo.ConcreteModel, coef: NDArray[np.float64]) -> LinearExpression
 
 
 class PyomoOneHot:
-    """:class:`~mechsolve.solver.onehot_milp.OneHotBackend` on a Pyomo model."""
+    """:class:`~mechsolve.solver.mediators.onehot_milp.OneHotBackend` on a Pyomo model."""
 
     def __init__(self, problem: OneHotProblem, solver: str = "appsi_highs") -> None:
         self.name = f"pyomo:{solver}"

@@ -8,7 +8,7 @@ function, the argument and what was received, e.g.::
 Problems over a configured size limit raise :class:`ProblemTooLargeError`, a subclass, so
 that the server can answer ``RESOURCE_EXHAUSTED`` instead of ``INVALID_ARGUMENT``.
 Infeasible or time-limited solves never raise: they return a result whose ``termination``
-says so (see :mod:`mechsolve.solver.results`).
+says so (see :mod:`mechsolve.solver.core.results`).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class MechsolveInputError(MechsolveError, ValueError):
 
 
 class ProblemTooLargeError(MechsolveInputError):
-    """The problem exceeds a configured size limit (see :class:`mechsolve.solver.limits.Limits`)."""
+    """The problem exceeds a configured size limit (see :class:`mechsolve.solver.core.limits.Limits`)."""
 
 
 class SolverBackendError(MechsolveError, RuntimeError):

@@ -1,5 +1,5 @@
 """Input validation helpers: each converts or checks one argument and raises
-:class:`~mechsolve.solver.errors.MechsolveInputError` naming the function, the argument (with
+:class:`~mechsolve.solver.core.errors.MechsolveInputError` naming the function, the argument (with
 the index of the first offending element) and the value received. Never a numpy traceback.
 """
 

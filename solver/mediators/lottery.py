@@ -28,16 +28,16 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from . import highs_backend as hb
-from . import validation as v
+from ..core import highs_backend as hb
+from ..core import validation as v
+from ..core.cvxpy_backend import cvxpy
+from ..core.errors import MechsolveInputError
+from ..core.limits import Limits, resolve
+from ..core.results import HasSolveInfo, SolveInfo, Stopwatch, Termination
+from ..games.normal_form import NormalFormGame, as_game
+from ..games.welfare import Welfare, WelfareKind, make_welfare, tie_tolerance
 from .candidates import unflatten
-from .cvxpy_backend import cvxpy
-from .errors import MechsolveInputError
-from .games import NormalFormGame, as_game
-from .limits import Limits, resolve
-from .mediators import MediatorKind, candidate_block, mediator_spec
-from .results import HasSolveInfo, SolveInfo, Stopwatch, Termination
-from .welfare import Welfare, WelfareKind, make_welfare, tie_tolerance
+from .deterministic import MediatorKind, candidate_block, mediator_spec
 
 SUPPORT_TOL = 1e-9
 """Probabilities at or below this are dropped from the support (the rest renormalized)."""

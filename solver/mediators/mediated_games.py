@@ -15,13 +15,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from . import validation as v
+from ..core import validation as v
+from ..core.limits import Limits, resolve
+from ..core.results import Stopwatch
+from ..games.normal_form import NormalFormGame, as_game
+from ..games.welfare import Welfare, WelfareKind
 from .candidates import candidate_utilities
-from .games import NormalFormGame, as_game
-from .limits import Limits, resolve
-from .mediators import MediatorKind, mediate_batch
-from .results import Stopwatch
-from .welfare import Welfare, WelfareKind
+from .deterministic import MediatorKind, mediate_batch
 
 
 @dataclass(frozen=True, eq=False)

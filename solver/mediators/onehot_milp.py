@@ -8,9 +8,9 @@ For candidates ``c = 1..C`` with utilities ``U[i, c]``::
           s_j . x >= s_j* - tol            for every earlier stage j
 
 The lexicographic stages reproduce the deterministic tie-breaking of
-:func:`~mechsolve.solver.candidates.lex_argmax`; the last stage picks the submitted profile,
+:func:`~mechsolve.solver.mediators.candidates.lex_argmax`; the last stage picks the submitted profile,
 then the smallest index. The solver backends (HiGHS here, Pyomo in
-:mod:`~mechsolve.solver.pyomo_model`) implement :class:`OneHotBackend`; :func:`solve_lex`
+:mod:`~mechsolve.solver.mediators.pyomo_model`) implement :class:`OneHotBackend`; :func:`solve_lex`
 drives the stages and checks the returned outcome against the Pareto constraints exactly
 (solver tolerances could otherwise admit an outcome a hair worse for a delegator).
 """
@@ -25,9 +25,9 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from . import highs_backend as hb
-from .results import Stopwatch, Termination
-from .welfare import tie_tolerance
+from ..core import highs_backend as hb
+from ..core.results import Stopwatch, Termination
+from ..games.welfare import tie_tolerance
 
 MAX_REPAIRS = 8
 

@@ -25,8 +25,8 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.sparse.linalg import svds
 
-from . import validation as v
-from .errors import MechsolveInputError
+from ..core import validation as v
+from ..core.errors import MechsolveInputError
 
 RECOMMENDER_METHODS = ("als", "svd")
 

@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from . import validation as v
-from .errors import MechsolveInputError
+from ..core import validation as v
+from ..core.errors import MechsolveInputError
 
 TIE_RTOL = 1e-9
 """Relative tolerance under which two welfare values are a tie."""

@@ -42,11 +42,11 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.sparse.csgraph import connected_components
 
-from . import highs_backend as hb
-from . import validation as v
-from .errors import MechsolveInputError
-from .limits import Limits, resolve
-from .results import HasSolveInfo, SolveInfo, Stopwatch, Termination
+from ..core import highs_backend as hb
+from ..core import validation as v
+from ..core.errors import MechsolveInputError
+from ..core.limits import Limits, resolve
+from ..core.results import HasSolveInfo, SolveInfo, Stopwatch, Termination
 
 _TOP_EDGES = 8
 """Edges per node in the first working set of the column generation."""

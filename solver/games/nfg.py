@@ -39,9 +39,9 @@ from typing import Any, NoReturn
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .errors import MechsolveInputError
-from .games import NormalFormGame, as_game
-from .limits import Limits, resolve
+from ..core.errors import MechsolveInputError
+from ..core.limits import Limits, resolve
+from .normal_form import NormalFormGame, as_game
 
 __all__ = ["dumps_nfg", "loads_nfg", "read_nfg", "write_nfg"]
 

@@ -2,7 +2,7 @@
 
 Seed ``000_179ffb6e0f279038.txt`` sections 2.3-3, SPEC section 2. A profile is the submitted
 joint action ``a`` and delegate bits ``d``; ``D = {i : d_i = 1}``; ``W`` is a welfare function
-(:mod:`~mechsolve.solver.welfare`).
+(:mod:`~mechsolve.solver.games.welfare`).
 
 - Pareto Mediator (eq. 3): if ``|D| >= 2``::
 
@@ -19,9 +19,9 @@ the smallest flat index (C order over the free players' actions), so every metho
 same outcome up to welfare values within the tie tolerance.
 
 Methods: ``"enumeration"`` (vectorized over profiles and candidates, reads each candidate once;
-the default), ``"milp"`` (HiGHS, one binary per candidate, :mod:`~mechsolve.solver.onehot_milp`)
+the default), ``"milp"`` (HiGHS, one binary per candidate, :mod:`~mechsolve.solver.mediators.onehot_milp`)
 and ``"pyomo"`` (the same MILP as a Pyomo model, solver chosen by ``solver``, default
-``appsi_highs``; :mod:`~mechsolve.solver.pyomo_model`).
+``appsi_highs``; :mod:`~mechsolve.solver.mediators.pyomo_model`).
 """
 
 from __future__ import annotations
@@ -37,14 +37,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from . import validation as v
+from ..core import validation as v
+from ..core.errors import MechsolveInputError
+from ..core.limits import Limits, resolve
+from ..core.results import HasSolveInfo, SolveInfo, Stopwatch, Termination, readonly
+from ..games.normal_form import NormalFormGame, as_game
+from ..games.welfare import Welfare, WelfareKind, make_welfare
 from .candidates import candidate_utilities, chunks, flat_index, lex_argmax, unflatten
-from .errors import MechsolveInputError
-from .games import NormalFormGame, as_game
-from .limits import Limits, resolve
 from .onehot_milp import HighsOneHot, OneHotProblem, solve_lex
-from .results import HasSolveInfo, SolveInfo, Stopwatch, Termination, readonly
-from .welfare import Welfare, WelfareKind, make_welfare
 
 
 class MediatorKind(enum.Enum):

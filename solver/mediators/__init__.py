@@ -1,0 +1,51 @@
+"""Mediators on normal-form games (seed 000, SPEC 2): Pareto, Punishing, central planner, the
+lottery Pareto Mediator, mediated games and their equilibria."""
+
+from .deterministic import (
+    BatchResult,
+    MediatorKind,
+    MediatorResult,
+    central_planner,
+    mediate,
+    mediate_batch,
+    mediator_problem,
+    pareto_mediator,
+    punishing_mediator,
+    write_mediator_model,
+)
+from .lottery import LotteryResult, lottery_pareto_mediator
+from .mediated_games import (
+    MediatedGame,
+    MediationSummary,
+    StrongNashResult,
+    delegation_dominance,
+    equilibrium_welfare,
+    mediated_game,
+    pure_nash_equilibria,
+    strong_nash,
+    summarize_mediation,
+)
+
+__all__ = [
+    "BatchResult",
+    "LotteryResult",
+    "MediatedGame",
+    "MediationSummary",
+    "MediatorKind",
+    "MediatorResult",
+    "StrongNashResult",
+    "central_planner",
+    "delegation_dominance",
+    "equilibrium_welfare",
+    "lottery_pareto_mediator",
+    "mediate",
+    "mediate_batch",
+    "mediated_game",
+    "mediator_problem",
+    "pareto_mediator",
+    "punishing_mediator",
+    "pure_nash_equilibria",
+    "strong_nash",
+    "summarize_mediation",
+    "write_mediator_model",
+]

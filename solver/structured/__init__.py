@@ -1,0 +1,42 @@
+"""Mediators on the restaurant reservation and matching games (seed 000 sections 4.2-4.3),
+the Yelp loader and the recommender that predicts the known utilities."""
+
+from .matching import (
+    MatchingResult,
+    matching_central_planner,
+    matching_pareto,
+    matching_pareto_exact,
+    matching_punishing,
+    max_weight_matching,
+    random_matching_instance,
+    random_matching_profile,
+)
+from .restaurant import (
+    RestaurantInstance,
+    RestaurantResult,
+    random_restaurant_instance,
+    random_restaurant_profile,
+    restaurant_central_planner,
+    restaurant_pareto,
+    restaurant_pareto_exact,
+    restaurant_punishing,
+)
+
+__all__ = [
+    "MatchingResult",
+    "RestaurantInstance",
+    "RestaurantResult",
+    "matching_central_planner",
+    "matching_pareto",
+    "matching_pareto_exact",
+    "matching_punishing",
+    "max_weight_matching",
+    "random_matching_instance",
+    "random_matching_profile",
+    "random_restaurant_instance",
+    "random_restaurant_profile",
+    "restaurant_central_planner",
+    "restaurant_pareto",
+    "restaurant_pareto_exact",
+    "restaurant_punishing",
+]
