@@ -1,6 +1,7 @@
-"""Python clients of the mechsolve service: :class:`MechsolveClient` (sync) and
-:class:`AsyncMechsolveClient` (``grpc.aio``). numpy in, the solver's result dataclasses out,
-a default deadline on every call, retries with backoff on ``UNAVAILABLE`` only.
+"""Python clients of the mechsolve service: :class:`MechsolveClient` (blocking) and
+:class:`AsyncMechsolveClient` (``grpc.aio``). numpy in, the solver's result dataclasses out;
+every method is the solver function of the same name (:mod:`.methods`), its ``time_limit`` the
+call's deadline (``None``: ``default_time_limit``); retries with backoff on ``UNAVAILABLE`` only.
 
     with MechsolveClient("127.0.0.1:50051") as client:
         res = client.pareto_mediator(game, actions=[1, 1], delegate=[1, 1])
@@ -9,8 +10,10 @@ a default deadline on every call, retries with backoff on ``UNAVAILABLE`` only.
 from __future__ import annotations
 
 import asyncio
+import queue
+import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,43 +22,18 @@ import grpc
 import grpc.aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from mechsolve import convert as cv
-from mechsolve.v1 import auctions_pb2_grpc as agrpc
-from mechsolve.v1 import mediators_pb2 as mpb
-from mechsolve.v1 import mediators_pb2_grpc as mgrpc
-from mechsolve.v1 import structured_pb2_grpc as sgrpc
+from mechsolve import codec
+from mechsolve.api import Rpc, Stream
+from mechsolve.api.declare import DEADLINE_ARGUMENT, STREAM_TIME_LIMIT_METADATA
+from mechsolve.solver.core.errors import MechsolveInputError
 
-from .auction_ops import AuctionOperations
 from .errors import MechsolveRpcError, translate
-from .operations import MediatorOperations, batch_request
+from .methods import AsyncMethods, SyncMethods
 from .retry import RetryPolicy
-from .structured_ops import StructuredOperations
 
-DEFAULT_TIMEOUT = 30.0
-"""Seconds a call may take when the caller gives no ``timeout``."""
-
-STUBS: tuple[type, ...] = (
-    mgrpc.MediatorServiceStub,
-    sgrpc.StructuredMediatorServiceStub,
-    agrpc.AuctionServiceStub,
-)
-"""The generated stub of every mechsolve.v1 service the clients talk to."""
-
-
-class Operations(MediatorOperations, StructuredOperations, AuctionOperations):
-    """Every operation of every mechsolve.v1 service (one mixin per service)."""
-
-
-def _methods(channel: Any) -> dict[str, Any]:
-    """RPC name -> stub callable, over every service in :data:`STUBS` (names are unique)."""
-    out: dict[str, Any] = {}
-    for stub_cls in STUBS:
-        stub = stub_cls(channel)
-        for name, method in vars(stub).items():
-            if name in out:
-                raise RuntimeError(f"RPC name {name!r} is defined by two services")
-            out[name] = method
-    return out
+DEFAULT_TIME_LIMIT = 30.0
+"""Seconds a call (or one message of a stream) may take when the caller gives no
+``time_limit``."""
 
 
 @dataclass(frozen=True)
@@ -99,14 +77,8 @@ class ChannelSettings:
         return (("authorization", f"Bearer {self.token}"),) if self.token else ()
 
 
-def _settings(address: str | ChannelSettings, **kw: Any) -> ChannelSettings:
-    if isinstance(address, ChannelSettings):
-        return address
-    return ChannelSettings(address, **kw)
-
-
-class _Client(Operations):
-    """What both clients share: settings, the channel (plain or TLS), the RPC table."""
+class _Client:
+    """What both clients share: settings, the channel (plain or TLS), the calls by path."""
 
     _insecure_channel: Callable[..., Any]
     _secure_channel: Callable[..., Any]
@@ -115,36 +87,87 @@ class _Client(Operations):
         self,
         address: str | ChannelSettings = "127.0.0.1:50051",
         *,
-        timeout: float = DEFAULT_TIMEOUT,
+        default_time_limit: float = DEFAULT_TIME_LIMIT,
         retry: RetryPolicy | None = None,
         **channel: Any,
     ) -> None:
-        self.settings = _settings(address, **channel)
-        self.timeout = timeout
+        self.settings = (
+            address if isinstance(address, ChannelSettings) else ChannelSettings(address, **channel)
+        )
+        self.default_time_limit = default_time_limit
         self.retry = retry or RetryPolicy()
         creds, opts = self.settings.credentials, self.settings.options
         if creds is None:
             self._channel = self._insecure_channel(self.settings.address, options=opts)
         else:
             self._channel = self._secure_channel(self.settings.address, creds, options=opts)
-        self._rpc = _methods(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
 
+    def _multicallable(self, rpc: Rpc | Stream) -> Any:
+        kind = self._channel.stream_stream if isinstance(rpc, Stream) else self._channel.unary_unary
+        return kind(
+            rpc.path,
+            request_serializer=rpc.request.SerializeToString,
+            response_deserializer=rpc.response.FromString,
+        )
 
-class MechsolveClient(_Client):
-    """Blocking client. Every method takes ``timeout`` (seconds, default
-    :data:`DEFAULT_TIMEOUT`), retried on ``UNAVAILABLE`` within that deadline."""
+    def _request(self, rpc: Rpc, arguments: dict[str, Any], name: str) -> tuple[Any, float]:
+        """The request message and the call's deadline (seconds from now); errors name the
+        method ``name`` as the solver function of that name would."""
+        seconds = self._seconds(name, arguments.pop(DEADLINE_ARGUMENT, None))
+        return codec.encode_request(rpc, arguments, name), seconds
+
+    def _seconds(self, function: str, seconds: Any) -> float:
+        if seconds is None:
+            return self.default_time_limit
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds > 0:
+            raise MechsolveInputError(
+                function, DEADLINE_ARGUMENT, f"must be > 0 seconds or None; got {seconds!r}"
+            )
+        return float(seconds)
+
+    def _messages(
+        self, stream: Stream, arguments: dict[str, Any]
+    ) -> tuple[Any, dict[str, Any], float]:
+        """The batches, the arguments shared by every message and the per-message deadline."""
+        batches = arguments.pop(stream.batches_argument)
+        seconds = self._seconds(stream.function.__name__, arguments.pop(DEADLINE_ARGUMENT, None))
+        return batches, arguments, seconds
+
+    def _message(self, stream: Stream, shared: dict[str, Any], item: Any) -> Any:
+        if not isinstance(item, tuple | list) or len(item) != len(stream.per_message):
+            raise MechsolveInputError(
+                stream.function.__name__,
+                stream.batches_argument,
+                f"must hold {stream.per_message} tuples; got {type(item).__name__}",
+            )
+        values = dict(zip(stream.per_message, item, strict=True))
+        request = codec.encode_request(stream.of, {**shared, **values}, stream.function.__name__)
+        return stream.request(batch=request)
+
+    def _stream_metadata(self, seconds: float) -> tuple[tuple[str, str], ...]:
+        return (*self.settings.metadata, (STREAM_TIME_LIMIT_METADATA, repr(seconds)))
+
+
+def _late(seconds: float) -> MechsolveRpcError:
+    return MechsolveRpcError(
+        grpc.StatusCode.DEADLINE_EXCEEDED, f"no answer to a stream message within {seconds} s"
+    )
+
+
+class MechsolveClient(SyncMethods, _Client):
+    """Blocking client: every API method (:mod:`.methods`), plus health checks and the
+    per-message stream."""
 
     _insecure_channel = staticmethod(grpc.insecure_channel)
     _secure_channel = staticmethod(grpc.secure_channel)
 
-    def _invoke(
-        self, rpc: str, request: Any, parse: Callable[[Any], Any], timeout: float | None
-    ) -> Any:
-        return parse(self._call(self._rpc[rpc], request, timeout))
+    def _unary(self, rpc: Rpc, arguments: dict[str, Any], name: str) -> Any:
+        request, seconds = self._request(rpc, arguments, name)
+        return codec.decode_result(rpc, self._call(self._multicallable(rpc), request, seconds))
 
-    def _call(self, method: Any, request: Any, timeout: float | None) -> Any:
-        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+    def _call(self, method: Any, request: Any, seconds: float) -> Any:
+        deadline = time.monotonic() + seconds
         delays = self.retry.delays()
         while True:
             try:
@@ -159,50 +182,45 @@ class MechsolveClient(_Client):
                     raise translate(err) from None
                 time.sleep(delay)
 
-    def stream_mediate_batch(
-        self,
-        game: Any,
-        batches: Iterable[tuple[Any, Any]],
-        *,
-        mediator: str = "pareto",
-        welfare: Any = "utilitarian",
-        method: str = "enumeration",
-        timeout: float | None = None,
-    ) -> Iterator[Any]:
-        """One bidirectional stream: each ``(actions, delegate)`` batch in, a BatchResult out,
-        in order (for example one batch per simulation round)."""
-        pending: list[tuple[Any, Any]] = []
-
-        def requests() -> Iterator[mpb.StreamMediateBatchRequest]:
-            for acts, dele in batches:
-                pending.append((acts, dele))
-                req = batch_request(game, acts, dele, mediator, welfare, method, None)
-                yield mpb.StreamMediateBatchRequest(batch=req)
-
+    def _stream(self, stream: Stream, arguments: dict[str, Any]) -> Iterator[Any]:
+        """One message per batch, pulled from ``batches`` only after the previous answer has
+        been taken (round t+1 may depend on round t's answer); each answer within the
+        per-message deadline; no deadline on the stream as a whole."""
+        batches, shared, seconds = self._messages(stream, arguments)
+        outbox: queue.Queue[Any] = queue.Queue()
+        call = self._multicallable(stream)(
+            iter(outbox.get, None), metadata=self._stream_metadata(seconds)
+        )
         try:
-            for resp in self._rpc["StreamMediateBatch"](
-                requests(),
-                timeout=self.timeout if timeout is None else timeout,
-                metadata=self.settings.metadata,
-            ):
-                acts, dele = pending.pop(0)
-                yield cv.batch_result_from_proto(resp.batch, acts, dele)
-        except grpc.RpcError as err:
-            raise translate(err) from None
+            for item in batches:
+                outbox.put(self._message(stream, shared, item))
+                timer = threading.Timer(seconds, call.cancel)
+                timer.start()
+                try:
+                    response = next(call)
+                except grpc.RpcError as err:
+                    raise (_late(seconds) if not timer.is_alive() else translate(err)) from None
+                finally:
+                    timer.cancel()
+                yield codec.decode_result(stream.of, response)
+        finally:
+            outbox.put(None)
+            call.cancel()
 
-    def health(self, service: str = "", *, timeout: float = 5.0) -> str:
+    def health(self, service: str = "", *, time_limit: float = 5.0) -> str:
         """The serving status name (``"SERVING"``, ``"NOT_SERVING"``, ...)."""
         resp = self._call(
-            self._health.Check, health_pb2.HealthCheckRequest(service=service), timeout
+            self._health.Check, health_pb2.HealthCheckRequest(service=service), time_limit
         )
         return str(health_pb2.HealthCheckResponse.ServingStatus.Name(resp.status))
 
-    def wait_until_serving(self, timeout: float = 10.0) -> None:
-        """Block until the server reports SERVING (raises MechsolveRpcError after ``timeout``)."""
-        end = time.monotonic() + timeout
+    def wait_until_serving(self, time_limit: float = 10.0) -> None:
+        """Block until the server reports SERVING (raises MechsolveRpcError after
+        ``time_limit``)."""
+        end = time.monotonic() + time_limit
         while True:
             try:
-                if self.health(timeout=max(0.1, end - time.monotonic())) == "SERVING":
+                if self.health(time_limit=max(0.1, end - time.monotonic())) == "SERVING":
                     return
             except MechsolveRpcError:
                 pass
@@ -222,21 +240,22 @@ class MechsolveClient(_Client):
         self.close()
 
 
-class AsyncMechsolveClient(_Client):
-    """asyncio client (``grpc.aio``): the same methods as :class:`MechsolveClient`, each
-    returning an awaitable. Use ``async with AsyncMechsolveClient(...) as client``."""
+class AsyncMechsolveClient(AsyncMethods, _Client):
+    """asyncio client (``grpc.aio``): the same methods as :class:`MechsolveClient`, each a
+    coroutine (a stream: an async iterator). Use ``async with AsyncMechsolveClient(...)``."""
 
     _insecure_channel = staticmethod(grpc.aio.insecure_channel)
     _secure_channel = staticmethod(grpc.aio.secure_channel)
 
-    async def _invoke(
-        self, rpc: str, request: Any, parse: Callable[[Any], Any], timeout: float | None
-    ) -> Any:
-        return parse(await self._call(self._rpc[rpc], request, timeout))
+    async def _unary(self, rpc: Rpc, arguments: dict[str, Any], name: str) -> Any:
+        request, seconds = self._request(rpc, arguments, name)
+        return codec.decode_result(
+            rpc, await self._call(self._multicallable(rpc), request, seconds)
+        )
 
-    async def _call(self, method: Any, request: Any, timeout: float | None) -> Any:
+    async def _call(self, method: Any, request: Any, seconds: float) -> Any:
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + (self.timeout if timeout is None else timeout)
+        deadline = loop.time() + seconds
         delays = self.retry.delays()
         while True:
             try:
@@ -251,41 +270,31 @@ class AsyncMechsolveClient(_Client):
                     raise translate(err) from None
                 await asyncio.sleep(delay)
 
-    async def stream_mediate_batch(
-        self,
-        game: Any,
-        batches: Iterable[tuple[Any, Any]],
-        *,
-        mediator: str = "pareto",
-        welfare: Any = "utilitarian",
-        method: str = "enumeration",
-        timeout: float | None = None,
-    ) -> AsyncIterator[Any]:
-        """Async counterpart of :meth:`MechsolveClient.stream_mediate_batch`."""
-        items = list(batches)
-        reqs = [
-            mpb.StreamMediateBatchRequest(
-                batch=batch_request(game, a, d, mediator, welfare, method, None)
-            )
-            for a, d in items
-        ]
-        call = self._rpc["StreamMediateBatch"](
-            iter(reqs),
-            timeout=self.timeout if timeout is None else timeout,
-            metadata=self.settings.metadata,
-        )
+    async def _stream(self, stream: Stream, arguments: dict[str, Any]) -> AsyncIterator[Any]:
+        """Async counterpart of :meth:`MechsolveClient._stream`; ``batches`` may be an async
+        iterable too."""
+        batches, shared, seconds = self._messages(stream, arguments)
+        items = batches if hasattr(batches, "__aiter__") else _aiter(batches)
+        call = self._multicallable(stream)(metadata=self._stream_metadata(seconds))
         try:
-            k = 0
-            async for resp in call:
-                acts, dele = items[k]
-                k += 1
-                yield cv.batch_result_from_proto(resp.batch, acts, dele)
+            async for item in items:
+                await call.write(self._message(stream, shared, item))
+                try:
+                    response = await asyncio.wait_for(call.read(), seconds)
+                except TimeoutError:
+                    raise _late(seconds) from None
+                if response is grpc.aio.EOF:
+                    raise translate(await _error_of(call))
+                yield codec.decode_result(stream.of, response)
+            await call.done_writing()
         except grpc.aio.AioRpcError as err:
             raise translate(err) from None
+        finally:
+            call.cancel()
 
-    async def health(self, service: str = "", *, timeout: float = 5.0) -> str:
+    async def health(self, service: str = "", *, time_limit: float = 5.0) -> str:
         resp = await self._call(
-            self._health.Check, health_pb2.HealthCheckRequest(service=service), timeout
+            self._health.Check, health_pb2.HealthCheckRequest(service=service), time_limit
         )
         return str(health_pb2.HealthCheckResponse.ServingStatus.Name(resp.status))
 
@@ -297,3 +306,30 @@ class AsyncMechsolveClient(_Client):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+
+async def _aiter(items: Any) -> AsyncIterator[Any]:
+    for item in items:
+        yield item
+
+
+async def _error_of(call: Any) -> grpc.RpcError:
+    """The error that ended a stream early (the server answered a status)."""
+    code, details = await call.code(), await call.details()
+    return _StatusError(code, details, await call.trailing_metadata())
+
+
+class _StatusError(grpc.RpcError):
+    """A finished call's status in the shape :func:`translate` reads."""
+
+    def __init__(self, code: grpc.StatusCode, details: str, trailers: Any) -> None:
+        self._code, self._details, self._trailers = code, details, trailers
+
+    def code(self) -> grpc.StatusCode:
+        return self._code
+
+    def details(self) -> str:
+        return self._details
+
+    def trailing_metadata(self) -> Any:
+        return self._trailers

@@ -15,7 +15,6 @@ import os
 import signal
 import socket
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from types import FrameType
 from typing import Any
@@ -25,51 +24,16 @@ import grpc.aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from mechsolve.v1 import (
-    auctions_pb2,
-    auctions_pb2_grpc,
-    mediators_pb2,
-    mediators_pb2_grpc,
-    structured_pb2,
-    structured_pb2_grpc,
-)
+from mechsolve.api import SERVICES
 
-from .auction_servicer import AuctionServicer
 from .config import ServerConfig
 from .interceptors import AuthInterceptor, LoggingInterceptor
 from .logs import configure, log
-from .mediator_servicer import MediatorServicer
+from .servicer import handlers
 from .status import set_solve_threads
-from .structured_servicer import StructuredMediatorServicer
 
-
-@dataclass(frozen=True)
-class Service:
-    """One mechsolve.v1 service: its generated registration function and servicer class."""
-
-    name: str
-    add_to_server: Callable[[Any, grpc.Server], None]
-    servicer: Callable[[ServerConfig], Any]
-
-
-SERVICES: tuple[Service, ...] = (
-    Service(
-        mediators_pb2.DESCRIPTOR.services_by_name["MediatorService"].full_name,
-        mediators_pb2_grpc.add_MediatorServiceServicer_to_server,
-        MediatorServicer,
-    ),
-    Service(
-        structured_pb2.DESCRIPTOR.services_by_name["StructuredMediatorService"].full_name,
-        structured_pb2_grpc.add_StructuredMediatorServiceServicer_to_server,
-        StructuredMediatorServicer,
-    ),
-    Service(
-        auctions_pb2.DESCRIPTOR.services_by_name["AuctionService"].full_name,
-        auctions_pb2_grpc.add_AuctionServiceServicer_to_server,
-        AuctionServicer,
-    ),
-)
-SERVICE_NAMES = tuple(s.name for s in SERVICES)
+SERVICE_NAMES = tuple(SERVICES)
+"""Every mechsolve.v1 service (from the declarations in mechsolve.api)."""
 
 
 @dataclass
@@ -141,8 +105,7 @@ async def _start(config: ServerConfig, reuse_port: bool) -> _Started:
         options=options,
         maximum_concurrent_rpcs=config.max_concurrent_rpcs,
     )
-    for service in SERVICES:
-        service.add_to_server(service.servicer(config), server)
+    server.add_generic_rpc_handlers(handlers(config))
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mechsolve.solver.core.errors import MechsolveInputError
@@ -21,6 +21,8 @@ class ServerConfig:
         max_message_bytes: largest request or response message.
         max_solve_seconds: a cap on every solve's time limit (the call deadline may lower it).
         limits: problem-size limits passed to every solver call.
+        pyomo_solvers: the Pyomo solver names requests may use with ``method="pyomo"`` (a name
+            such as ``asl:x`` would run an executable, so only these are allowed).
         tls_cert, tls_key: server certificate and key (PEM files) to serve TLS.
         tls_client_ca: CA bundle (PEM) to require and verify client certificates (mutual TLS).
         auth_tokens: accepted bearer tokens (empty: no authentication). Health checks and
@@ -38,6 +40,7 @@ class ServerConfig:
     max_message_bytes: int = 64 * 1024 * 1024
     max_solve_seconds: float = 60.0
     limits: Limits = field(default_factory=Limits)
+    pyomo_solvers: tuple[str, ...] = ("appsi_highs",)
     tls_cert: Path | None = None
     tls_key: Path | None = None
     tls_client_ca: Path | None = None
@@ -71,6 +74,11 @@ class ServerConfig:
             raise MechsolveInputError(
                 fn, "log_format", f"must be 'json' or 'text'; got {self.log_format!r}"
             )
+
+    @property
+    def solver_limits(self) -> Limits:
+        """What every solve is limited to: the size limits and the allowed Pyomo solvers."""
+        return replace(self.limits, pyomo_solvers=self.pyomo_solvers)
 
     @property
     def address(self) -> str:

@@ -38,7 +38,7 @@ def server() -> Iterator[RunningServer]:
 
 @pytest.fixture
 def client(server: RunningServer) -> Iterator[MechsolveClient]:
-    with MechsolveClient(server.address, timeout=30.0) as c:
+    with MechsolveClient(server.address, default_time_limit=30.0) as c:
         yield c
 
 

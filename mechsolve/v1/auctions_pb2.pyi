@@ -5,7 +5,8 @@ Revenue-maximizing auctions as linear programs (seed 004, first study; docs/auct
 optimal menus for one bidder, DSIC and BIC auctions for n bidders, revenue at a regret
 budget, exact incentive audits of any mechanism given as tables, evaluation on the
 continuous prior and Richardson extrapolation. Bidders are additive over items, each item
-goes to at most one bidder, lotteries are allowed.
+goes to at most one bidder, lotteries are allowed. Each request carries the arguments of the
+solver function (mechsolve/api/auctions.py); each response its result.
 
 Tables follow the solver's conventions: allocation[t_1, ..., t_n, i, j] is the probability
 that bidder i gets item j at the type profile (t_1, ..., t_n) (indices into each bidder's
@@ -112,29 +113,29 @@ class _Incentive:
 class _IncentiveEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Incentive.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     INCENTIVE_UNSPECIFIED: _Incentive.ValueType  # 0
-    """Not set: rejected with INVALID_ARGUMENT."""
+    """Not set (never sent by the server)."""
     INCENTIVE_MENU: _Incentive.ValueType  # 1
-    """One bidder: IC and IR for every type (results only)."""
+    """One bidder: IC and IR for every type."""
     INCENTIVE_DSIC: _Incentive.ValueType  # 2
     """Dominant-strategy IC and ex-post IR for every bidder at every profile."""
     INCENTIVE_BIC: _Incentive.ValueType  # 3
     """Bayesian IC and interim IR on the reduced form."""
     INCENTIVE_REGRET_BUDGET: _Incentive.ValueType  # 4
-    """Ex-post IR, mean ex-post regret at most a budget (results only)."""
+    """Ex-post IR, mean ex-post regret at most a budget."""
 
 class Incentive(_Incentive, metaclass=_IncentiveEnumTypeWrapper):
     """Which incentive constraints a mechanism satisfies."""
 
 INCENTIVE_UNSPECIFIED: Incentive.ValueType  # 0
-"""Not set: rejected with INVALID_ARGUMENT."""
+"""Not set (never sent by the server)."""
 INCENTIVE_MENU: Incentive.ValueType  # 1
-"""One bidder: IC and IR for every type (results only)."""
+"""One bidder: IC and IR for every type."""
 INCENTIVE_DSIC: Incentive.ValueType  # 2
 """Dominant-strategy IC and ex-post IR for every bidder at every profile."""
 INCENTIVE_BIC: Incentive.ValueType  # 3
 """Bayesian IC and interim IR on the reduced form."""
 INCENTIVE_REGRET_BUDGET: Incentive.ValueType  # 4
-"""Ex-post IR, mean ex-post regret at most a budget (results only)."""
+"""Ex-post IR, mean ex-post regret at most a budget."""
 Global___Incentive: _TypeAlias = Incentive  # noqa: Y015
 
 @_typing.final
@@ -293,7 +294,9 @@ Global___TypeSet: _TypeAlias = TypeSet  # noqa: Y015
 
 @_typing.final
 class Prior(_message.Message):
-    """One bidder's finite prior over additive valuations (a type set with probabilities)."""
+    """One bidder's finite prior over additive valuations (a TypePrior). A request's repeated
+    `priors` holds one prior shared by n_bidders i.i.d. bidders, or one prior per bidder.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -395,8 +398,8 @@ class GenerationStats(_message.Message):
     LP_ROWS_FIELD_NUMBER: _builtins.int
     LP_COLS_FIELD_NUMBER: _builtins.int
     SYMMETRY_ORDER_FIELD_NUMBER: _builtins.int
-    LP_TIME_SECONDS_FIELD_NUMBER: _builtins.int
-    SEPARATION_TIME_SECONDS_FIELD_NUMBER: _builtins.int
+    LP_TIME_S_FIELD_NUMBER: _builtins.int
+    SEPARATION_TIME_S_FIELD_NUMBER: _builtins.int
     constraints: _builtins.str
     """"generation" or "full"."""
     rounds: _builtins.int
@@ -413,9 +416,9 @@ class GenerationStats(_message.Message):
     """Columns of the final LP."""
     symmetry_order: _builtins.int
     """Order of the symmetry group used (1 = none)."""
-    lp_time_seconds: _builtins.float
+    lp_time_s: _builtins.float
     """Seconds in HiGHS."""
-    separation_time_seconds: _builtins.float
+    separation_time_s: _builtins.float
     """Seconds in the separation oracles."""
     def __init__(
         self,
@@ -428,24 +431,25 @@ class GenerationStats(_message.Message):
         lp_rows: _builtins.int = ...,
         lp_cols: _builtins.int = ...,
         symmetry_order: _builtins.int = ...,
-        lp_time_seconds: _builtins.float = ...,
-        separation_time_seconds: _builtins.float = ...,
+        lp_time_s: _builtins.float = ...,
+        separation_time_s: _builtins.float = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["border_rows", b"border_rows", "constraints", b"constraints", "ic_rows", b"ic_rows", "ic_rows_full", b"ic_rows_full", "lp_cols", b"lp_cols", "lp_rows", b"lp_rows", "lp_time_seconds", b"lp_time_seconds", "rounds", b"rounds", "separation_time_seconds", b"separation_time_seconds", "symmetry_order", b"symmetry_order"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["border_rows", b"border_rows", "constraints", b"constraints", "ic_rows", b"ic_rows", "ic_rows_full", b"ic_rows_full", "lp_cols", b"lp_cols", "lp_rows", b"lp_rows", "lp_time_s", b"lp_time_s", "rounds", b"rounds", "separation_time_s", b"separation_time_s", "symmetry_order", b"symmetry_order"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GenerationStats: _TypeAlias = GenerationStats  # noqa: Y015
 
 @_typing.final
-class MenuMechanism(_message.Message):
-    """A one-bidder mechanism: one menu entry per type."""
+class MenuResult(_message.Message):
+    """A one-bidder mechanism, one menu entry per type (MenuResult)."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
     INFO_FIELD_NUMBER: _builtins.int
+    PRIOR_FIELD_NUMBER: _builtins.int
     ALLOCATION_FIELD_NUMBER: _builtins.int
     PAYMENT_FIELD_NUMBER: _builtins.int
     UTILITY_FIELD_NUMBER: _builtins.int
@@ -454,16 +458,20 @@ class MenuMechanism(_message.Message):
     VERIFICATION_FIELD_NUMBER: _builtins.int
     STATS_FIELD_NUMBER: _builtins.int
     revenue: _builtins.float
-    """Expected payment on the prior."""
+    """Expected payment on the prior (NaN without a solution)."""
     unit_demand: _builtins.bool
     """Whether allocations were restricted to sum_j q_j <= 1."""
     @_builtins.property
     def info(self) -> _common_pb2.SolveInfo:
-        """Termination, objective (= grid revenue), method, backend, wall time."""
+        """Termination, objective (= grid revenue), method, backend, wall time, bound."""
+
+    @_builtins.property
+    def prior(self) -> Global___Prior:
+        """The type set solved on."""
 
     @_builtins.property
     def allocation(self) -> _common_pb2.Tensor:
-        """Item probabilities per type, shape (T, m)."""
+        """Item probabilities per type, shape (T, m) (empty without a solution)."""
 
     @_builtins.property
     def payment(self) -> _common_pb2.Tensor:
@@ -485,6 +493,7 @@ class MenuMechanism(_message.Message):
         self,
         *,
         info: _common_pb2.SolveInfo | None = ...,
+        prior: Global___Prior | None = ...,
         allocation: _common_pb2.Tensor | None = ...,
         payment: _common_pb2.Tensor | None = ...,
         utility: _common_pb2.Tensor | None = ...,
@@ -493,21 +502,22 @@ class MenuMechanism(_message.Message):
         verification: Global___Verification | None = ...,
         stats: Global___GenerationStats | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["allocation", b"allocation", "info", b"info", "payment", b"payment", "stats", b"stats", "utility", b"utility", "verification", b"verification"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["allocation", b"allocation", "info", b"info", "payment", b"payment", "prior", b"prior", "stats", b"stats", "utility", b"utility", "verification", b"verification"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["allocation", b"allocation", "info", b"info", "payment", b"payment", "revenue", b"revenue", "stats", b"stats", "unit_demand", b"unit_demand", "utility", b"utility", "verification", b"verification"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allocation", b"allocation", "info", b"info", "payment", b"payment", "prior", b"prior", "revenue", b"revenue", "stats", b"stats", "unit_demand", b"unit_demand", "utility", b"utility", "verification", b"verification"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
-Global___MenuMechanism: _TypeAlias = MenuMechanism  # noqa: Y015
+Global___MenuResult: _TypeAlias = MenuResult  # noqa: Y015
 
 @_typing.final
-class ExPostMechanism(_message.Message):
-    """An ex-post mechanism for n bidders (DSIC, or at a regret budget)."""
+class AuctionResult(_message.Message):
+    """An ex-post mechanism for n bidders, DSIC or at a regret budget (AuctionResult)."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
     INFO_FIELD_NUMBER: _builtins.int
+    PRIORS_FIELD_NUMBER: _builtins.int
     INCENTIVE_FIELD_NUMBER: _builtins.int
     ALLOCATION_FIELD_NUMBER: _builtins.int
     PAYMENT_FIELD_NUMBER: _builtins.int
@@ -519,18 +529,22 @@ class ExPostMechanism(_message.Message):
     incentive: Global___Incentive.ValueType
     """INCENTIVE_DSIC or INCENTIVE_REGRET_BUDGET."""
     revenue: _builtins.float
-    """Expected total payment on the prior."""
+    """Expected total payment on the prior (NaN without a solution)."""
     regret_budget: _builtins.float
     """The budget on the mean ex-post regret (0 for DSIC)."""
     unit_demand: _builtins.bool
     """Whether each bidder gets at most one item in expectation per profile."""
     @_builtins.property
     def info(self) -> _common_pb2.SolveInfo:
-        """Termination, objective (= grid revenue), method, backend, wall time."""
+        """Termination, objective (= grid revenue), method, backend, wall time, bound."""
+
+    @_builtins.property
+    def priors(self) -> _containers.RepeatedCompositeFieldContainer[Global___Prior]:
+        """One type set per bidder."""
 
     @_builtins.property
     def allocation(self) -> _common_pb2.Tensor:
-        """Allocation probabilities, shape (T_1, ..., T_n, n, m)."""
+        """Allocation probabilities, shape (T_1, ..., T_n, n, m) (empty without a solution)."""
 
     @_builtins.property
     def payment(self) -> _common_pb2.Tensor:
@@ -548,6 +562,7 @@ class ExPostMechanism(_message.Message):
         self,
         *,
         info: _common_pb2.SolveInfo | None = ...,
+        priors: _abc.Iterable[Global___Prior] | None = ...,
         incentive: Global___Incentive.ValueType = ...,
         allocation: _common_pb2.Tensor | None = ...,
         payment: _common_pb2.Tensor | None = ...,
@@ -559,68 +574,47 @@ class ExPostMechanism(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["allocation", b"allocation", "info", b"info", "payment", b"payment", "stats", b"stats", "verification", b"verification"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["allocation", b"allocation", "incentive", b"incentive", "info", b"info", "payment", b"payment", "regret_budget", b"regret_budget", "revenue", b"revenue", "stats", b"stats", "unit_demand", b"unit_demand", "verification", b"verification"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allocation", b"allocation", "incentive", b"incentive", "info", b"info", "payment", b"payment", "priors", b"priors", "regret_budget", b"regret_budget", "revenue", b"revenue", "stats", b"stats", "unit_demand", b"unit_demand", "verification", b"verification"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
-Global___ExPostMechanism: _TypeAlias = ExPostMechanism  # noqa: Y015
+Global___AuctionResult: _TypeAlias = AuctionResult  # noqa: Y015
 
 @_typing.final
-class InterimRule(_message.Message):
-    """One bidder's interim rule in a reduced form."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ALLOCATION_FIELD_NUMBER: _builtins.int
-    PAYMENT_FIELD_NUMBER: _builtins.int
-    UTILITY_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def allocation(self) -> _common_pb2.Tensor:
-        """Probability of getting each item given the type, shape (T_i, m)."""
-
-    @_builtins.property
-    def payment(self) -> _common_pb2.Tensor:
-        """Expected payment given the type, shape (T_i)."""
-
-    @_builtins.property
-    def utility(self) -> _common_pb2.Tensor:
-        """Interim utility, shape (T_i)."""
-
-    def __init__(
-        self,
-        *,
-        allocation: _common_pb2.Tensor | None = ...,
-        payment: _common_pb2.Tensor | None = ...,
-        utility: _common_pb2.Tensor | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["allocation", b"allocation", "payment", b"payment", "utility", b"utility"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["allocation", b"allocation", "payment", b"payment", "utility", b"utility"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___InterimRule: _TypeAlias = InterimRule  # noqa: Y015
-
-@_typing.final
-class InterimMechanism(_message.Message):
-    """A BIC mechanism as its reduced form."""
+class InterimAuctionResult(_message.Message):
+    """A BIC mechanism as its reduced form (InterimAuctionResult), one entry per bidder."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
     INFO_FIELD_NUMBER: _builtins.int
-    BIDDERS_FIELD_NUMBER: _builtins.int
+    PRIORS_FIELD_NUMBER: _builtins.int
+    ALLOCATION_FIELD_NUMBER: _builtins.int
+    PAYMENT_FIELD_NUMBER: _builtins.int
+    UTILITY_FIELD_NUMBER: _builtins.int
     REVENUE_FIELD_NUMBER: _builtins.int
     VERIFICATION_FIELD_NUMBER: _builtins.int
     STATS_FIELD_NUMBER: _builtins.int
     revenue: _builtins.float
-    """Expected total payment."""
+    """Expected total payment (NaN without a solution)."""
     @_builtins.property
     def info(self) -> _common_pb2.SolveInfo:
-        """Termination, objective (= revenue), method, backend, wall time."""
+        """Termination, objective (= revenue), method, backend, wall time, bound."""
 
     @_builtins.property
-    def bidders(self) -> _containers.RepeatedCompositeFieldContainer[Global___InterimRule]:
-        """One interim rule per bidder."""
+    def priors(self) -> _containers.RepeatedCompositeFieldContainer[Global___Prior]:
+        """One type set per bidder."""
+
+    @_builtins.property
+    def allocation(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.Tensor]:
+        """Per bidder: probability of getting each item given the type, shape (T_i, m)."""
+
+    @_builtins.property
+    def payment(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.Tensor]:
+        """Per bidder: expected payment given the type, shape (T_i)."""
+
+    @_builtins.property
+    def utility(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.Tensor]:
+        """Per bidder: interim utility, shape (T_i)."""
 
     @_builtins.property
     def verification(self) -> Global___Verification:
@@ -634,24 +628,27 @@ class InterimMechanism(_message.Message):
         self,
         *,
         info: _common_pb2.SolveInfo | None = ...,
-        bidders: _abc.Iterable[Global___InterimRule] | None = ...,
+        priors: _abc.Iterable[Global___Prior] | None = ...,
+        allocation: _abc.Iterable[_common_pb2.Tensor] | None = ...,
+        payment: _abc.Iterable[_common_pb2.Tensor] | None = ...,
+        utility: _abc.Iterable[_common_pb2.Tensor] | None = ...,
         revenue: _builtins.float = ...,
         verification: Global___Verification | None = ...,
         stats: Global___GenerationStats | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["info", b"info", "stats", b"stats", "verification", b"verification"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["bidders", b"bidders", "info", b"info", "revenue", b"revenue", "stats", b"stats", "verification", b"verification"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allocation", b"allocation", "info", b"info", "payment", b"payment", "priors", b"priors", "revenue", b"revenue", "stats", b"stats", "utility", b"utility", "verification", b"verification"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
-Global___InterimMechanism: _TypeAlias = InterimMechanism  # noqa: Y015
+Global___InterimAuctionResult: _TypeAlias = InterimAuctionResult  # noqa: Y015
 
 @_typing.final
 class AuditReport(_message.Message):
-    """Exact incentive audit of a mechanism given as tables on a grid. Ex-post regret of bidder i
-    at profile t: the largest utility gain from reporting any other type of its type set while
-    the others report truthfully (RegretNet's convention).
+    """Exact incentive audit of a mechanism given as tables on a grid (AuditReport). Ex-post regret
+    of bidder i at profile t: the largest utility gain from reporting any other type of its type
+    set while the others report truthfully (RegretNet's convention).
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -727,8 +724,59 @@ class AuditReport(_message.Message):
 Global___AuditReport: _TypeAlias = AuditReport  # noqa: Y015
 
 @_typing.final
+class Menu(_message.Message):
+    """The distinct entries of a one-bidder mechanism, the null entry excluded (Menu)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ALLOCATION_FIELD_NUMBER: _builtins.int
+    PRICE_FIELD_NUMBER: _builtins.int
+    MASS_FIELD_NUMBER: _builtins.int
+    LO_FIELD_NUMBER: _builtins.int
+    HI_FIELD_NUMBER: _builtins.int
+    lo: _builtins.float
+    """The continuous prior's lowest value (unset: none known)."""
+    hi: _builtins.float
+    """The continuous prior's highest value (unset: none known)."""
+    @_builtins.property
+    def allocation(self) -> _common_pb2.Tensor:
+        """Item probabilities of each entry, shape (E, m)."""
+
+    @_builtins.property
+    def price(self) -> _common_pb2.Tensor:
+        """Prices, shape (E)."""
+
+    @_builtins.property
+    def mass(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
+        """Prior probability of the types that pick each entry (E; may be empty)."""
+
+    def __init__(
+        self,
+        *,
+        allocation: _common_pb2.Tensor | None = ...,
+        price: _common_pb2.Tensor | None = ...,
+        mass: _abc.Iterable[_builtins.float] | None = ...,
+        lo: _builtins.float | None = ...,
+        hi: _builtins.float | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_hi", b"_hi", "_lo", b"_lo", "allocation", b"allocation", "hi", b"hi", "lo", b"lo", "price", b"price"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_hi", b"_hi", "_lo", b"_lo", "allocation", b"allocation", "hi", b"hi", "lo", b"lo", "mass", b"mass", "price", b"price"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__hi: _TypeAlias = _typing.Literal["hi"]  # noqa: Y015
+    _WhichOneofArgType__hi: _TypeAlias = _typing.Literal["_hi", b"_hi"]  # noqa: Y015
+    _WhichOneofReturnType__lo: _TypeAlias = _typing.Literal["lo"]  # noqa: Y015
+    _WhichOneofArgType__lo: _TypeAlias = _typing.Literal["_lo", b"_lo"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__hi) -> _WhichOneofReturnType__hi | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__lo) -> _WhichOneofReturnType__lo | None: ...
+
+Global___Menu: _TypeAlias = Menu  # noqa: Y015
+
+@_typing.final
 class ContinuousRevenue(_message.Message):
-    """Expected revenue of a menu on a continuous prior or on samples."""
+    """Expected revenue of a menu on a continuous prior or on samples (ContinuousRevenue)."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -765,7 +813,7 @@ class ContinuousRevenue(_message.Message):
 Global___ContinuousRevenue: _TypeAlias = ContinuousRevenue  # noqa: Y015
 
 @_typing.final
-class RoundedBidsEvaluation(_message.Message):
+class RoundedEvaluation(_message.Message):
     """A grid mechanism run on continuous values with every bid rounded to its grid cell."""
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -788,7 +836,7 @@ class RoundedBidsEvaluation(_message.Message):
     n_samples: _builtins.int
     """Continuous profiles sampled."""
     seed: _builtins.int
-    """The seed used (-1: fresh entropy)."""
+    """The seed of the draw."""
     @_builtins.property
     def regret_per_bidder(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
         """E[rgt_i] per bidder (n)."""
@@ -810,11 +858,11 @@ class RoundedBidsEvaluation(_message.Message):
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
-Global___RoundedBidsEvaluation: _TypeAlias = RoundedBidsEvaluation  # noqa: Y015
+Global___RoundedEvaluation: _TypeAlias = RoundedEvaluation  # noqa: Y015
 
 @_typing.final
 class Extrapolation(_message.Message):
-    """Two-grid Richardson extrapolation of the continuous optimum."""
+    """Two-grid Richardson extrapolation of the continuous optimum (Extrapolation)."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -822,13 +870,13 @@ class Extrapolation(_message.Message):
     GRIDS_FIELD_NUMBER: _builtins.int
     REVENUES_FIELD_NUMBER: _builtins.int
     POINTS_FIELD_NUMBER: _builtins.int
-    WALL_TIME_SECONDS_FIELD_NUMBER: _builtins.int
+    WALL_TIME_S_FIELD_NUMBER: _builtins.int
     MESSAGE_FIELD_NUMBER: _builtins.int
     estimate: _builtins.float
     """The extrapolated continuous optimum (NaN when a grid was not solved to optimality)."""
     points: Global___GridPoints.ValueType
     """Grid kind."""
-    wall_time_seconds: _builtins.float
+    wall_time_s: _builtins.float
     """Seconds for both solves."""
     message: _builtins.str
     """Why estimate is NaN, else empty."""
@@ -847,12 +895,12 @@ class Extrapolation(_message.Message):
         grids: _abc.Iterable[_builtins.int] | None = ...,
         revenues: _abc.Iterable[_builtins.float] | None = ...,
         points: Global___GridPoints.ValueType = ...,
-        wall_time_seconds: _builtins.float = ...,
+        wall_time_s: _builtins.float = ...,
         message: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["estimate", b"estimate", "grids", b"grids", "message", b"message", "points", b"points", "revenues", b"revenues", "wall_time_seconds", b"wall_time_seconds"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["estimate", b"estimate", "grids", b"grids", "message", b"message", "points", b"points", "revenues", b"revenues", "wall_time_s", b"wall_time_s"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -902,42 +950,39 @@ class OptimalMenuResponse(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    MECHANISM_FIELD_NUMBER: _builtins.int
+    RESULT_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def mechanism(self) -> Global___MenuMechanism:
+    def result(self) -> Global___MenuResult:
         """The menu."""
 
     def __init__(
         self,
         *,
-        mechanism: Global___MenuMechanism | None = ...,
+        result: Global___MenuResult | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["mechanism", b"mechanism"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["mechanism", b"mechanism"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___OptimalMenuResponse: _TypeAlias = OptimalMenuResponse  # noqa: Y015
 
 @_typing.final
-class OptimalAuctionRequest(_message.Message):
-    """Request of OptimalAuction."""
+class OptimalDsicAuctionRequest(_message.Message):
+    """Request of OptimalDsicAuction."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
     PRIORS_FIELD_NUMBER: _builtins.int
     N_BIDDERS_FIELD_NUMBER: _builtins.int
-    INCENTIVE_FIELD_NUMBER: _builtins.int
     UNIT_DEMAND_FIELD_NUMBER: _builtins.int
     CONSTRAINTS_FIELD_NUMBER: _builtins.int
     SYMMETRY_FIELD_NUMBER: _builtins.int
     n_bidders: _builtins.int
-    """Number of bidders (0: 1 for one prior, else len(priors))."""
-    incentive: Global___Incentive.ValueType
-    """INCENTIVE_DSIC or INCENTIVE_BIC (required)."""
+    """Number of bidders (unset: 1 for one prior, else len(priors))."""
     unit_demand: _builtins.bool
-    """Each bidder gets at most one item (DSIC only)."""
+    """Each bidder gets at most one item."""
     constraints: Global___ConstraintMode.ValueType
     """Constraint generation (default) or the full LP."""
     symmetry: _builtins.bool
@@ -950,53 +995,116 @@ class OptimalAuctionRequest(_message.Message):
         self,
         *,
         priors: _abc.Iterable[Global___Prior] | None = ...,
-        n_bidders: _builtins.int = ...,
-        incentive: Global___Incentive.ValueType = ...,
+        n_bidders: _builtins.int | None = ...,
         unit_demand: _builtins.bool = ...,
         constraints: Global___ConstraintMode.ValueType = ...,
         symmetry: _builtins.bool | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_symmetry", b"_symmetry", "symmetry", b"symmetry"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_n_bidders", b"_n_bidders", "_symmetry", b"_symmetry", "n_bidders", b"n_bidders", "symmetry", b"symmetry"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_symmetry", b"_symmetry", "constraints", b"constraints", "incentive", b"incentive", "n_bidders", b"n_bidders", "priors", b"priors", "symmetry", b"symmetry", "unit_demand", b"unit_demand"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_n_bidders", b"_n_bidders", "_symmetry", b"_symmetry", "constraints", b"constraints", "n_bidders", b"n_bidders", "priors", b"priors", "symmetry", b"symmetry", "unit_demand", b"unit_demand"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__n_bidders: _TypeAlias = _typing.Literal["n_bidders"]  # noqa: Y015
+    _WhichOneofArgType__n_bidders: _TypeAlias = _typing.Literal["_n_bidders", b"_n_bidders"]  # noqa: Y015
     _WhichOneofReturnType__symmetry: _TypeAlias = _typing.Literal["symmetry"]  # noqa: Y015
     _WhichOneofArgType__symmetry: _TypeAlias = _typing.Literal["_symmetry", b"_symmetry"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__n_bidders) -> _WhichOneofReturnType__n_bidders | None: ...
+    @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__symmetry) -> _WhichOneofReturnType__symmetry | None: ...
 
-Global___OptimalAuctionRequest: _TypeAlias = OptimalAuctionRequest  # noqa: Y015
+Global___OptimalDsicAuctionRequest: _TypeAlias = OptimalDsicAuctionRequest  # noqa: Y015
 
 @_typing.final
-class OptimalAuctionResponse(_message.Message):
-    """Response of OptimalAuction."""
+class OptimalDsicAuctionResponse(_message.Message):
+    """Response of OptimalDsicAuction."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    EX_POST_FIELD_NUMBER: _builtins.int
-    INTERIM_FIELD_NUMBER: _builtins.int
+    RESULT_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def ex_post(self) -> Global___ExPostMechanism:
-        """DSIC: ex-post tables."""
-
-    @_builtins.property
-    def interim(self) -> Global___InterimMechanism:
-        """BIC: interim rules."""
+    def result(self) -> Global___AuctionResult:
+        """The mechanism."""
 
     def __init__(
         self,
         *,
-        ex_post: Global___ExPostMechanism | None = ...,
-        interim: Global___InterimMechanism | None = ...,
+        result: Global___AuctionResult | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["ex_post", b"ex_post", "interim", b"interim", "mechanism", b"mechanism"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["ex_post", b"ex_post", "interim", b"interim", "mechanism", b"mechanism"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_mechanism: _TypeAlias = _typing.Literal["ex_post", "interim"]  # noqa: Y015
-    _WhichOneofArgType_mechanism: _TypeAlias = _typing.Literal["mechanism", b"mechanism"]  # noqa: Y015
-    def WhichOneof(self, oneof_group: _WhichOneofArgType_mechanism) -> _WhichOneofReturnType_mechanism | None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
 
-Global___OptimalAuctionResponse: _TypeAlias = OptimalAuctionResponse  # noqa: Y015
+Global___OptimalDsicAuctionResponse: _TypeAlias = OptimalDsicAuctionResponse  # noqa: Y015
+
+@_typing.final
+class OptimalBicAuctionRequest(_message.Message):
+    """Request of OptimalBicAuction."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PRIORS_FIELD_NUMBER: _builtins.int
+    N_BIDDERS_FIELD_NUMBER: _builtins.int
+    CONSTRAINTS_FIELD_NUMBER: _builtins.int
+    SYMMETRY_FIELD_NUMBER: _builtins.int
+    n_bidders: _builtins.int
+    """Number of bidders (unset: 1 for one prior, else len(priors))."""
+    constraints: Global___ConstraintMode.ValueType
+    """Constraint generation (default) or the full LP."""
+    symmetry: _builtins.bool
+    """Merge identical bidders and identical items (unset: true)."""
+    @_builtins.property
+    def priors(self) -> _containers.RepeatedCompositeFieldContainer[Global___Prior]:
+        """One prior shared by n_bidders i.i.d. bidders, or one prior per bidder (required)."""
+
+    def __init__(
+        self,
+        *,
+        priors: _abc.Iterable[Global___Prior] | None = ...,
+        n_bidders: _builtins.int | None = ...,
+        constraints: Global___ConstraintMode.ValueType = ...,
+        symmetry: _builtins.bool | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_n_bidders", b"_n_bidders", "_symmetry", b"_symmetry", "n_bidders", b"n_bidders", "symmetry", b"symmetry"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_n_bidders", b"_n_bidders", "_symmetry", b"_symmetry", "constraints", b"constraints", "n_bidders", b"n_bidders", "priors", b"priors", "symmetry", b"symmetry"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__n_bidders: _TypeAlias = _typing.Literal["n_bidders"]  # noqa: Y015
+    _WhichOneofArgType__n_bidders: _TypeAlias = _typing.Literal["_n_bidders", b"_n_bidders"]  # noqa: Y015
+    _WhichOneofReturnType__symmetry: _TypeAlias = _typing.Literal["symmetry"]  # noqa: Y015
+    _WhichOneofArgType__symmetry: _TypeAlias = _typing.Literal["_symmetry", b"_symmetry"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__n_bidders) -> _WhichOneofReturnType__n_bidders | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__symmetry) -> _WhichOneofReturnType__symmetry | None: ...
+
+Global___OptimalBicAuctionRequest: _TypeAlias = OptimalBicAuctionRequest  # noqa: Y015
+
+@_typing.final
+class OptimalBicAuctionResponse(_message.Message):
+    """Response of OptimalBicAuction."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESULT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def result(self) -> Global___InterimAuctionResult:
+        """The reduced form."""
+
+    def __init__(
+        self,
+        *,
+        result: Global___InterimAuctionResult | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OptimalBicAuctionResponse: _TypeAlias = OptimalBicAuctionResponse  # noqa: Y015
 
 @_typing.final
 class RegretBudgetAuctionRequest(_message.Message):
@@ -1011,7 +1119,7 @@ class RegretBudgetAuctionRequest(_message.Message):
     CONSTRAINTS_FIELD_NUMBER: _builtins.int
     SYMMETRY_FIELD_NUMBER: _builtins.int
     n_bidders: _builtins.int
-    """Number of bidders (0: 1 for one prior, else len(priors))."""
+    """Number of bidders (unset: 1 for one prior, else len(priors))."""
     epsilon: _builtins.float
     """Budget on the mean ex-post regret (>= 0; 0 is DSIC)."""
     unit_demand: _builtins.bool
@@ -1028,18 +1136,23 @@ class RegretBudgetAuctionRequest(_message.Message):
         self,
         *,
         priors: _abc.Iterable[Global___Prior] | None = ...,
-        n_bidders: _builtins.int = ...,
+        n_bidders: _builtins.int | None = ...,
         epsilon: _builtins.float = ...,
         unit_demand: _builtins.bool = ...,
         constraints: Global___ConstraintMode.ValueType = ...,
         symmetry: _builtins.bool | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_symmetry", b"_symmetry", "symmetry", b"symmetry"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_n_bidders", b"_n_bidders", "_symmetry", b"_symmetry", "n_bidders", b"n_bidders", "symmetry", b"symmetry"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_symmetry", b"_symmetry", "constraints", b"constraints", "epsilon", b"epsilon", "n_bidders", b"n_bidders", "priors", b"priors", "symmetry", b"symmetry", "unit_demand", b"unit_demand"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_n_bidders", b"_n_bidders", "_symmetry", b"_symmetry", "constraints", b"constraints", "epsilon", b"epsilon", "n_bidders", b"n_bidders", "priors", b"priors", "symmetry", b"symmetry", "unit_demand", b"unit_demand"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__n_bidders: _TypeAlias = _typing.Literal["n_bidders"]  # noqa: Y015
+    _WhichOneofArgType__n_bidders: _TypeAlias = _typing.Literal["_n_bidders", b"_n_bidders"]  # noqa: Y015
     _WhichOneofReturnType__symmetry: _TypeAlias = _typing.Literal["symmetry"]  # noqa: Y015
     _WhichOneofArgType__symmetry: _TypeAlias = _typing.Literal["_symmetry", b"_symmetry"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__n_bidders) -> _WhichOneofReturnType__n_bidders | None: ...
+    @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__symmetry) -> _WhichOneofReturnType__symmetry | None: ...
 
 Global___RegretBudgetAuctionRequest: _TypeAlias = RegretBudgetAuctionRequest  # noqa: Y015
@@ -1050,19 +1163,19 @@ class RegretBudgetAuctionResponse(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    MECHANISM_FIELD_NUMBER: _builtins.int
+    RESULT_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def mechanism(self) -> Global___ExPostMechanism:
+    def result(self) -> Global___AuctionResult:
         """The mechanism."""
 
     def __init__(
         self,
         *,
-        mechanism: Global___ExPostMechanism | None = ...,
+        result: Global___AuctionResult | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["mechanism", b"mechanism"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["mechanism", b"mechanism"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1078,11 +1191,14 @@ class RegretBudgetCurveRequest(_message.Message):
     N_BIDDERS_FIELD_NUMBER: _builtins.int
     EPSILONS_FIELD_NUMBER: _builtins.int
     UNIT_DEMAND_FIELD_NUMBER: _builtins.int
+    CONSTRAINTS_FIELD_NUMBER: _builtins.int
     SYMMETRY_FIELD_NUMBER: _builtins.int
     n_bidders: _builtins.int
-    """Number of bidders (0: 1 for one prior, else len(priors))."""
+    """Number of bidders (unset: 1 for one prior, else len(priors))."""
     unit_demand: _builtins.bool
     """Each bidder gets at most one item."""
+    constraints: Global___ConstraintMode.ValueType
+    """Constraint generation (default) or the full LP."""
     symmetry: _builtins.bool
     """Merge identical bidders and identical items (unset: true)."""
     @_builtins.property
@@ -1097,17 +1213,23 @@ class RegretBudgetCurveRequest(_message.Message):
         self,
         *,
         priors: _abc.Iterable[Global___Prior] | None = ...,
-        n_bidders: _builtins.int = ...,
+        n_bidders: _builtins.int | None = ...,
         epsilons: _abc.Iterable[_builtins.float] | None = ...,
         unit_demand: _builtins.bool = ...,
+        constraints: Global___ConstraintMode.ValueType = ...,
         symmetry: _builtins.bool | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_symmetry", b"_symmetry", "symmetry", b"symmetry"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_n_bidders", b"_n_bidders", "_symmetry", b"_symmetry", "n_bidders", b"n_bidders", "symmetry", b"symmetry"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_symmetry", b"_symmetry", "epsilons", b"epsilons", "n_bidders", b"n_bidders", "priors", b"priors", "symmetry", b"symmetry", "unit_demand", b"unit_demand"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_n_bidders", b"_n_bidders", "_symmetry", b"_symmetry", "constraints", b"constraints", "epsilons", b"epsilons", "n_bidders", b"n_bidders", "priors", b"priors", "symmetry", b"symmetry", "unit_demand", b"unit_demand"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__n_bidders: _TypeAlias = _typing.Literal["n_bidders"]  # noqa: Y015
+    _WhichOneofArgType__n_bidders: _TypeAlias = _typing.Literal["_n_bidders", b"_n_bidders"]  # noqa: Y015
     _WhichOneofReturnType__symmetry: _TypeAlias = _typing.Literal["symmetry"]  # noqa: Y015
     _WhichOneofArgType__symmetry: _TypeAlias = _typing.Literal["_symmetry", b"_symmetry"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__n_bidders) -> _WhichOneofReturnType__n_bidders | None: ...
+    @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__symmetry) -> _WhichOneofReturnType__symmetry | None: ...
 
 Global___RegretBudgetCurveRequest: _TypeAlias = RegretBudgetCurveRequest  # noqa: Y015
@@ -1118,19 +1240,19 @@ class RegretBudgetCurveResponse(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    MECHANISMS_FIELD_NUMBER: _builtins.int
+    RESULT_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def mechanisms(self) -> _containers.RepeatedCompositeFieldContainer[Global___ExPostMechanism]:
-        """One mechanism per budget, in order; the call's deadline is shared by the solves."""
+    def result(self) -> _containers.RepeatedCompositeFieldContainer[Global___AuctionResult]:
+        """One mechanism per budget, in order; the call's deadline bounds them all."""
 
     def __init__(
         self,
         *,
-        mechanisms: _abc.Iterable[Global___ExPostMechanism] | None = ...,
+        result: _abc.Iterable[Global___AuctionResult] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["mechanisms", b"mechanisms"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1188,136 +1310,156 @@ class AuditMechanismResponse(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    REPORT_FIELD_NUMBER: _builtins.int
+    RESULT_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def report(self) -> Global___AuditReport:
+    def result(self) -> Global___AuditReport:
         """The audit."""
 
     def __init__(
         self,
         *,
-        report: Global___AuditReport | None = ...,
+        result: Global___AuditReport | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["report", b"report"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["report", b"report"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AuditMechanismResponse: _TypeAlias = AuditMechanismResponse  # noqa: Y015
 
 @_typing.final
-class UniformBox(_message.Message):
-    """The continuous uniform prior U[lo, hi]^m and the integration's accuracy."""
+class ContinuousMenuRevenueRequest(_message.Message):
+    """Request of ContinuousMenuRevenue."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
+    MENU_FIELD_NUMBER: _builtins.int
     LO_FIELD_NUMBER: _builtins.int
     HI_FIELD_NUMBER: _builtins.int
-    TOLERANCE_FIELD_NUMBER: _builtins.int
+    TOL_FIELD_NUMBER: _builtins.int
     MAX_CELLS_FIELD_NUMBER: _builtins.int
     lo: _builtins.float
-    """Lowest value."""
+    """Lowest value of U[lo, hi]^m (unset: the menu's own)."""
     hi: _builtins.float
-    """Highest value (> lo; unset: 1)."""
-    tolerance: _builtins.float
+    """Highest value (unset: the menu's own)."""
+    tol: _builtins.float
     """Target error bound (> 0; unset: 1e-5)."""
     max_cells: _builtins.int
-    """Most cells in one refinement level (unset: 4,000,000, also the server's maximum)."""
+    """Most cells in one refinement level (unset: the server's max_candidates)."""
+    @_builtins.property
+    def menu(self) -> Global___Menu:
+        """The menu (required)."""
+
     def __init__(
         self,
         *,
-        lo: _builtins.float = ...,
+        menu: Global___Menu | None = ...,
+        lo: _builtins.float | None = ...,
         hi: _builtins.float | None = ...,
-        tolerance: _builtins.float | None = ...,
+        tol: _builtins.float | None = ...,
         max_cells: _builtins.int | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_hi", b"_hi", "_max_cells", b"_max_cells", "_tolerance", b"_tolerance", "hi", b"hi", "max_cells", b"max_cells", "tolerance", b"tolerance"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_hi", b"_hi", "_lo", b"_lo", "_max_cells", b"_max_cells", "_tol", b"_tol", "hi", b"hi", "lo", b"lo", "max_cells", b"max_cells", "menu", b"menu", "tol", b"tol"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_hi", b"_hi", "_max_cells", b"_max_cells", "_tolerance", b"_tolerance", "hi", b"hi", "lo", b"lo", "max_cells", b"max_cells", "tolerance", b"tolerance"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_hi", b"_hi", "_lo", b"_lo", "_max_cells", b"_max_cells", "_tol", b"_tol", "hi", b"hi", "lo", b"lo", "max_cells", b"max_cells", "menu", b"menu", "tol", b"tol"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__hi: _TypeAlias = _typing.Literal["hi"]  # noqa: Y015
     _WhichOneofArgType__hi: _TypeAlias = _typing.Literal["_hi", b"_hi"]  # noqa: Y015
+    _WhichOneofReturnType__lo: _TypeAlias = _typing.Literal["lo"]  # noqa: Y015
+    _WhichOneofArgType__lo: _TypeAlias = _typing.Literal["_lo", b"_lo"]  # noqa: Y015
     _WhichOneofReturnType__max_cells: _TypeAlias = _typing.Literal["max_cells"]  # noqa: Y015
     _WhichOneofArgType__max_cells: _TypeAlias = _typing.Literal["_max_cells", b"_max_cells"]  # noqa: Y015
-    _WhichOneofReturnType__tolerance: _TypeAlias = _typing.Literal["tolerance"]  # noqa: Y015
-    _WhichOneofArgType__tolerance: _TypeAlias = _typing.Literal["_tolerance", b"_tolerance"]  # noqa: Y015
+    _WhichOneofReturnType__tol: _TypeAlias = _typing.Literal["tol"]  # noqa: Y015
+    _WhichOneofArgType__tol: _TypeAlias = _typing.Literal["_tol", b"_tol"]  # noqa: Y015
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__hi) -> _WhichOneofReturnType__hi | None: ...
     @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__lo) -> _WhichOneofReturnType__lo | None: ...
+    @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__max_cells) -> _WhichOneofReturnType__max_cells | None: ...
     @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__tolerance) -> _WhichOneofReturnType__tolerance | None: ...
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__tol) -> _WhichOneofReturnType__tol | None: ...
 
-Global___UniformBox: _TypeAlias = UniformBox  # noqa: Y015
+Global___ContinuousMenuRevenueRequest: _TypeAlias = ContinuousMenuRevenueRequest  # noqa: Y015
 
 @_typing.final
-class EvaluateMenuRequest(_message.Message):
-    """Request of EvaluateMenu."""
+class ContinuousMenuRevenueResponse(_message.Message):
+    """Response of ContinuousMenuRevenue."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    ALLOCATION_FIELD_NUMBER: _builtins.int
-    PRICE_FIELD_NUMBER: _builtins.int
-    UNIFORM_FIELD_NUMBER: _builtins.int
-    SAMPLES_FIELD_NUMBER: _builtins.int
+    RESULT_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def allocation(self) -> _common_pb2.Tensor:
-        """Menu entries' item probabilities, shape (E, m) (the null entry is implied)."""
-
-    @_builtins.property
-    def price(self) -> _common_pb2.Tensor:
-        """Menu entries' prices, shape (E)."""
-
-    @_builtins.property
-    def uniform(self) -> Global___UniformBox:
-        """Integrate over U[lo, hi]^m with a guaranteed error bound."""
-
-    @_builtins.property
-    def samples(self) -> _common_pb2.Tensor:
-        """Average over valuation samples, shape (N, m) (Monte Carlo)."""
+    def result(self) -> Global___ContinuousRevenue:
+        """The expected revenue and its error bound."""
 
     def __init__(
         self,
         *,
-        allocation: _common_pb2.Tensor | None = ...,
-        price: _common_pb2.Tensor | None = ...,
-        uniform: Global___UniformBox | None = ...,
-        samples: _common_pb2.Tensor | None = ...,
+        result: Global___ContinuousRevenue | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["allocation", b"allocation", "distribution", b"distribution", "price", b"price", "samples", b"samples", "uniform", b"uniform"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["allocation", b"allocation", "distribution", b"distribution", "price", b"price", "samples", b"samples", "uniform", b"uniform"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_distribution: _TypeAlias = _typing.Literal["uniform", "samples"]  # noqa: Y015
-    _WhichOneofArgType_distribution: _TypeAlias = _typing.Literal["distribution", b"distribution"]  # noqa: Y015
-    def WhichOneof(self, oneof_group: _WhichOneofArgType_distribution) -> _WhichOneofReturnType_distribution | None: ...
-
-Global___EvaluateMenuRequest: _TypeAlias = EvaluateMenuRequest  # noqa: Y015
-
-@_typing.final
-class EvaluateMenuResponse(_message.Message):
-    """Response of EvaluateMenu."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    EVALUATION_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def evaluation(self) -> Global___ContinuousRevenue:
-        """The expected revenue and its error."""
-
-    def __init__(
-        self,
-        *,
-        evaluation: Global___ContinuousRevenue | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["evaluation", b"evaluation"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["evaluation", b"evaluation"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
-Global___EvaluateMenuResponse: _TypeAlias = EvaluateMenuResponse  # noqa: Y015
+Global___ContinuousMenuRevenueResponse: _TypeAlias = ContinuousMenuRevenueResponse  # noqa: Y015
+
+@_typing.final
+class SampledMenuRevenueRequest(_message.Message):
+    """Request of SampledMenuRevenue."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MENU_FIELD_NUMBER: _builtins.int
+    SAMPLES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def menu(self) -> Global___Menu:
+        """The menu (required)."""
+
+    @_builtins.property
+    def samples(self) -> _common_pb2.Tensor:
+        """Valuation samples, shape (N, m)."""
+
+    def __init__(
+        self,
+        *,
+        menu: Global___Menu | None = ...,
+        samples: _common_pb2.Tensor | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["menu", b"menu", "samples", b"samples"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["menu", b"menu", "samples", b"samples"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SampledMenuRevenueRequest: _TypeAlias = SampledMenuRevenueRequest  # noqa: Y015
+
+@_typing.final
+class SampledMenuRevenueResponse(_message.Message):
+    """Response of SampledMenuRevenue."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESULT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def result(self) -> Global___ContinuousRevenue:
+        """The mean revenue and its standard error."""
+
+    def __init__(
+        self,
+        *,
+        result: Global___ContinuousRevenue | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SampledMenuRevenueResponse: _TypeAlias = SampledMenuRevenueResponse  # noqa: Y015
 
 @_typing.final
 class EvaluateRoundedBidsRequest(_message.Message):
@@ -1331,9 +1473,9 @@ class EvaluateRoundedBidsRequest(_message.Message):
     N_SAMPLES_FIELD_NUMBER: _builtins.int
     SEED_FIELD_NUMBER: _builtins.int
     n_samples: _builtins.int
-    """Continuous profiles to sample (0: 100,000)."""
+    """Continuous profiles to sample (unset: 100,000)."""
     seed: _builtins.int
-    """Monte Carlo seed (unset: fresh entropy)."""
+    """Monte Carlo seed, below 2^63 (unset: fresh entropy, returned in the result)."""
     @_builtins.property
     def allocation(self) -> _common_pb2.Tensor:
         """Allocation probabilities, shape (T_1, ..., T_n, n, m)."""
@@ -1352,15 +1494,20 @@ class EvaluateRoundedBidsRequest(_message.Message):
         allocation: _common_pb2.Tensor | None = ...,
         payment: _common_pb2.Tensor | None = ...,
         priors: _abc.Iterable[Global___Prior] | None = ...,
-        n_samples: _builtins.int = ...,
+        n_samples: _builtins.int | None = ...,
         seed: _builtins.int | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_seed", b"_seed", "allocation", b"allocation", "payment", b"payment", "seed", b"seed"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_n_samples", b"_n_samples", "_seed", b"_seed", "allocation", b"allocation", "n_samples", b"n_samples", "payment", b"payment", "seed", b"seed"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_seed", b"_seed", "allocation", b"allocation", "n_samples", b"n_samples", "payment", b"payment", "priors", b"priors", "seed", b"seed"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_n_samples", b"_n_samples", "_seed", b"_seed", "allocation", b"allocation", "n_samples", b"n_samples", "payment", b"payment", "priors", b"priors", "seed", b"seed"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__n_samples: _TypeAlias = _typing.Literal["n_samples"]  # noqa: Y015
+    _WhichOneofArgType__n_samples: _TypeAlias = _typing.Literal["_n_samples", b"_n_samples"]  # noqa: Y015
     _WhichOneofReturnType__seed: _TypeAlias = _typing.Literal["seed"]  # noqa: Y015
     _WhichOneofArgType__seed: _TypeAlias = _typing.Literal["_seed", b"_seed"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__n_samples) -> _WhichOneofReturnType__n_samples | None: ...
+    @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__seed) -> _WhichOneofReturnType__seed | None: ...
 
 Global___EvaluateRoundedBidsRequest: _TypeAlias = EvaluateRoundedBidsRequest  # noqa: Y015
@@ -1371,19 +1518,19 @@ class EvaluateRoundedBidsResponse(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    EVALUATION_FIELD_NUMBER: _builtins.int
+    RESULT_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def evaluation(self) -> Global___RoundedBidsEvaluation:
+    def result(self) -> Global___RoundedEvaluation:
         """Revenue and Monte Carlo regret."""
 
     def __init__(
         self,
         *,
-        evaluation: Global___RoundedBidsEvaluation | None = ...,
+        result: Global___RoundedEvaluation | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["evaluation", b"evaluation"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["evaluation", b"evaluation"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1405,7 +1552,7 @@ class ExtrapolateOptimumRequest(_message.Message):
     n_items: _builtins.int
     """Number of items m."""
     n_bidders: _builtins.int
-    """Number of i.i.d. bidders (0: 1; DSIC for more than one)."""
+    """Number of i.i.d. bidders (unset: 1; DSIC for more than one)."""
     points: Global___GridPoints.ValueType
     """Grid kind (default midpoint)."""
     lo: _builtins.float
@@ -1422,20 +1569,25 @@ class ExtrapolateOptimumRequest(_message.Message):
         self,
         *,
         n_items: _builtins.int = ...,
-        n_bidders: _builtins.int = ...,
+        n_bidders: _builtins.int | None = ...,
         grids: _abc.Iterable[_builtins.int] | None = ...,
         points: Global___GridPoints.ValueType = ...,
         lo: _builtins.float = ...,
         hi: _builtins.float | None = ...,
         unit_demand: _builtins.bool = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_hi", b"_hi", "hi", b"hi"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_hi", b"_hi", "_n_bidders", b"_n_bidders", "hi", b"hi", "n_bidders", b"n_bidders"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_hi", b"_hi", "grids", b"grids", "hi", b"hi", "lo", b"lo", "n_bidders", b"n_bidders", "n_items", b"n_items", "points", b"points", "unit_demand", b"unit_demand"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_hi", b"_hi", "_n_bidders", b"_n_bidders", "grids", b"grids", "hi", b"hi", "lo", b"lo", "n_bidders", b"n_bidders", "n_items", b"n_items", "points", b"points", "unit_demand", b"unit_demand"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__hi: _TypeAlias = _typing.Literal["hi"]  # noqa: Y015
     _WhichOneofArgType__hi: _TypeAlias = _typing.Literal["_hi", b"_hi"]  # noqa: Y015
+    _WhichOneofReturnType__n_bidders: _TypeAlias = _typing.Literal["n_bidders"]  # noqa: Y015
+    _WhichOneofArgType__n_bidders: _TypeAlias = _typing.Literal["_n_bidders", b"_n_bidders"]  # noqa: Y015
+    @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__hi) -> _WhichOneofReturnType__hi | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__n_bidders) -> _WhichOneofReturnType__n_bidders | None: ...
 
 Global___ExtrapolateOptimumRequest: _TypeAlias = ExtrapolateOptimumRequest  # noqa: Y015
 
@@ -1445,19 +1597,19 @@ class ExtrapolateOptimumResponse(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    EXTRAPOLATION_FIELD_NUMBER: _builtins.int
+    RESULT_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def extrapolation(self) -> Global___Extrapolation:
+    def result(self) -> Global___Extrapolation:
         """The estimate and the grid optima."""
 
     def __init__(
         self,
         *,
-        extrapolation: Global___Extrapolation | None = ...,
+        result: Global___Extrapolation | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["extrapolation", b"extrapolation"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["extrapolation", b"extrapolation"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

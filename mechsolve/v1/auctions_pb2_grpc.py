@@ -40,10 +40,15 @@ class AuctionServiceStub:
                 request_serializer=mechsolve_dot_v1_dot_auctions__pb2.OptimalMenuRequest.SerializeToString,
                 response_deserializer=mechsolve_dot_v1_dot_auctions__pb2.OptimalMenuResponse.FromString,
                 _registered_method=True)
-        self.OptimalAuction = channel.unary_unary(
-                '/mechsolve.v1.AuctionService/OptimalAuction',
-                request_serializer=mechsolve_dot_v1_dot_auctions__pb2.OptimalAuctionRequest.SerializeToString,
-                response_deserializer=mechsolve_dot_v1_dot_auctions__pb2.OptimalAuctionResponse.FromString,
+        self.OptimalDsicAuction = channel.unary_unary(
+                '/mechsolve.v1.AuctionService/OptimalDsicAuction',
+                request_serializer=mechsolve_dot_v1_dot_auctions__pb2.OptimalDsicAuctionRequest.SerializeToString,
+                response_deserializer=mechsolve_dot_v1_dot_auctions__pb2.OptimalDsicAuctionResponse.FromString,
+                _registered_method=True)
+        self.OptimalBicAuction = channel.unary_unary(
+                '/mechsolve.v1.AuctionService/OptimalBicAuction',
+                request_serializer=mechsolve_dot_v1_dot_auctions__pb2.OptimalBicAuctionRequest.SerializeToString,
+                response_deserializer=mechsolve_dot_v1_dot_auctions__pb2.OptimalBicAuctionResponse.FromString,
                 _registered_method=True)
         self.RegretBudgetAuction = channel.unary_unary(
                 '/mechsolve.v1.AuctionService/RegretBudgetAuction',
@@ -60,10 +65,15 @@ class AuctionServiceStub:
                 request_serializer=mechsolve_dot_v1_dot_auctions__pb2.AuditMechanismRequest.SerializeToString,
                 response_deserializer=mechsolve_dot_v1_dot_auctions__pb2.AuditMechanismResponse.FromString,
                 _registered_method=True)
-        self.EvaluateMenu = channel.unary_unary(
-                '/mechsolve.v1.AuctionService/EvaluateMenu',
-                request_serializer=mechsolve_dot_v1_dot_auctions__pb2.EvaluateMenuRequest.SerializeToString,
-                response_deserializer=mechsolve_dot_v1_dot_auctions__pb2.EvaluateMenuResponse.FromString,
+        self.ContinuousMenuRevenue = channel.unary_unary(
+                '/mechsolve.v1.AuctionService/ContinuousMenuRevenue',
+                request_serializer=mechsolve_dot_v1_dot_auctions__pb2.ContinuousMenuRevenueRequest.SerializeToString,
+                response_deserializer=mechsolve_dot_v1_dot_auctions__pb2.ContinuousMenuRevenueResponse.FromString,
+                _registered_method=True)
+        self.SampledMenuRevenue = channel.unary_unary(
+                '/mechsolve.v1.AuctionService/SampledMenuRevenue',
+                request_serializer=mechsolve_dot_v1_dot_auctions__pb2.SampledMenuRevenueRequest.SerializeToString,
+                response_deserializer=mechsolve_dot_v1_dot_auctions__pb2.SampledMenuRevenueResponse.FromString,
                 _registered_method=True)
         self.EvaluateRoundedBids = channel.unary_unary(
                 '/mechsolve.v1.AuctionService/EvaluateRoundedBids',
@@ -82,57 +92,70 @@ class AuctionServiceServicer:
     """
 
     def OptimalMenu(self, request, context):
-        """The revenue-optimal IC and IR menu for one bidder.
+        """optimal_menu(): the revenue-optimal IC and IR menu for one bidder.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def OptimalAuction(self, request, context):
-        """The revenue-optimal auction for n bidders: DSIC with ex-post IR, or BIC with interim IR
-        (reduced form).
+    def OptimalDsicAuction(self, request, context):
+        """optimal_dsic_auction(): the revenue-optimal DSIC, ex-post IR auction for n bidders.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def OptimalBicAuction(self, request, context):
+        """optimal_bic_auction(): the revenue-optimal BIC, interim IR auction (reduced form).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def RegretBudgetAuction(self, request, context):
-        """The revenue-maximizing ex-post IR mechanism whose mean ex-post regret is at most epsilon.
+        """regret_budget_auction(): the best ex-post IR mechanism with mean ex-post regret <= epsilon.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def RegretBudgetCurve(self, request, context):
-        """RegretBudgetAuction at several budgets (the revenue-regret curve), in one call.
+        """regret_budget_curve(): RegretBudgetAuction at several budgets in one call.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def AuditMechanism(self, request, context):
-        """Exact incentive audit (revenue, ex-post regret, IR and supply) of mechanism tables.
+        """audit_mechanism(): exact incentive audit of mechanism tables.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def EvaluateMenu(self, request, context):
-        """Expected revenue of a one-bidder menu on a continuous prior (integrated) or on samples.
+    def ContinuousMenuRevenue(self, request, context):
+        """continuous_menu_revenue(): a menu's revenue on U[lo, hi]^m with a guaranteed error bound.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SampledMenuRevenue(self, request, context):
+        """sampled_menu_revenue(): a menu's mean revenue on valuation samples (Monte Carlo).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def EvaluateRoundedBids(self, request, context):
-        """An n-bidder grid mechanism run on continuous values with bids rounded to the grid.
+        """rounded_evaluation(): a grid mechanism run on continuous values, bids rounded to the grid.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ExtrapolateOptimum(self, request, context):
-        """Two-grid Richardson extrapolation of the continuous optimum.
+        """extrapolate_optimum(): two-grid Richardson extrapolation of the continuous optimum.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -146,10 +169,15 @@ def add_AuctionServiceServicer_to_server(servicer, server):
                     request_deserializer=mechsolve_dot_v1_dot_auctions__pb2.OptimalMenuRequest.FromString,
                     response_serializer=mechsolve_dot_v1_dot_auctions__pb2.OptimalMenuResponse.SerializeToString,
             ),
-            'OptimalAuction': grpc.unary_unary_rpc_method_handler(
-                    servicer.OptimalAuction,
-                    request_deserializer=mechsolve_dot_v1_dot_auctions__pb2.OptimalAuctionRequest.FromString,
-                    response_serializer=mechsolve_dot_v1_dot_auctions__pb2.OptimalAuctionResponse.SerializeToString,
+            'OptimalDsicAuction': grpc.unary_unary_rpc_method_handler(
+                    servicer.OptimalDsicAuction,
+                    request_deserializer=mechsolve_dot_v1_dot_auctions__pb2.OptimalDsicAuctionRequest.FromString,
+                    response_serializer=mechsolve_dot_v1_dot_auctions__pb2.OptimalDsicAuctionResponse.SerializeToString,
+            ),
+            'OptimalBicAuction': grpc.unary_unary_rpc_method_handler(
+                    servicer.OptimalBicAuction,
+                    request_deserializer=mechsolve_dot_v1_dot_auctions__pb2.OptimalBicAuctionRequest.FromString,
+                    response_serializer=mechsolve_dot_v1_dot_auctions__pb2.OptimalBicAuctionResponse.SerializeToString,
             ),
             'RegretBudgetAuction': grpc.unary_unary_rpc_method_handler(
                     servicer.RegretBudgetAuction,
@@ -166,10 +194,15 @@ def add_AuctionServiceServicer_to_server(servicer, server):
                     request_deserializer=mechsolve_dot_v1_dot_auctions__pb2.AuditMechanismRequest.FromString,
                     response_serializer=mechsolve_dot_v1_dot_auctions__pb2.AuditMechanismResponse.SerializeToString,
             ),
-            'EvaluateMenu': grpc.unary_unary_rpc_method_handler(
-                    servicer.EvaluateMenu,
-                    request_deserializer=mechsolve_dot_v1_dot_auctions__pb2.EvaluateMenuRequest.FromString,
-                    response_serializer=mechsolve_dot_v1_dot_auctions__pb2.EvaluateMenuResponse.SerializeToString,
+            'ContinuousMenuRevenue': grpc.unary_unary_rpc_method_handler(
+                    servicer.ContinuousMenuRevenue,
+                    request_deserializer=mechsolve_dot_v1_dot_auctions__pb2.ContinuousMenuRevenueRequest.FromString,
+                    response_serializer=mechsolve_dot_v1_dot_auctions__pb2.ContinuousMenuRevenueResponse.SerializeToString,
+            ),
+            'SampledMenuRevenue': grpc.unary_unary_rpc_method_handler(
+                    servicer.SampledMenuRevenue,
+                    request_deserializer=mechsolve_dot_v1_dot_auctions__pb2.SampledMenuRevenueRequest.FromString,
+                    response_serializer=mechsolve_dot_v1_dot_auctions__pb2.SampledMenuRevenueResponse.SerializeToString,
             ),
             'EvaluateRoundedBids': grpc.unary_unary_rpc_method_handler(
                     servicer.EvaluateRoundedBids,
@@ -221,7 +254,7 @@ class AuctionService:
             _registered_method=True)
 
     @staticmethod
-    def OptimalAuction(request,
+    def OptimalDsicAuction(request,
             target,
             options=(),
             channel_credentials=None,
@@ -234,9 +267,36 @@ class AuctionService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/mechsolve.v1.AuctionService/OptimalAuction',
-            mechsolve_dot_v1_dot_auctions__pb2.OptimalAuctionRequest.SerializeToString,
-            mechsolve_dot_v1_dot_auctions__pb2.OptimalAuctionResponse.FromString,
+            '/mechsolve.v1.AuctionService/OptimalDsicAuction',
+            mechsolve_dot_v1_dot_auctions__pb2.OptimalDsicAuctionRequest.SerializeToString,
+            mechsolve_dot_v1_dot_auctions__pb2.OptimalDsicAuctionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OptimalBicAuction(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mechsolve.v1.AuctionService/OptimalBicAuction',
+            mechsolve_dot_v1_dot_auctions__pb2.OptimalBicAuctionRequest.SerializeToString,
+            mechsolve_dot_v1_dot_auctions__pb2.OptimalBicAuctionResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -329,7 +389,7 @@ class AuctionService:
             _registered_method=True)
 
     @staticmethod
-    def EvaluateMenu(request,
+    def ContinuousMenuRevenue(request,
             target,
             options=(),
             channel_credentials=None,
@@ -342,9 +402,36 @@ class AuctionService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/mechsolve.v1.AuctionService/EvaluateMenu',
-            mechsolve_dot_v1_dot_auctions__pb2.EvaluateMenuRequest.SerializeToString,
-            mechsolve_dot_v1_dot_auctions__pb2.EvaluateMenuResponse.FromString,
+            '/mechsolve.v1.AuctionService/ContinuousMenuRevenue',
+            mechsolve_dot_v1_dot_auctions__pb2.ContinuousMenuRevenueRequest.SerializeToString,
+            mechsolve_dot_v1_dot_auctions__pb2.ContinuousMenuRevenueResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SampledMenuRevenue(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mechsolve.v1.AuctionService/SampledMenuRevenue',
+            mechsolve_dot_v1_dot_auctions__pb2.SampledMenuRevenueRequest.SerializeToString,
+            mechsolve_dot_v1_dot_auctions__pb2.SampledMenuRevenueResponse.FromString,
             options,
             channel_credentials,
             insecure,

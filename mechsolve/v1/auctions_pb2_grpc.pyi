@@ -5,7 +5,8 @@ Revenue-maximizing auctions as linear programs (seed 004, first study; docs/auct
 optimal menus for one bidder, DSIC and BIC auctions for n bidders, revenue at a regret
 budget, exact incentive audits of any mechanism given as tables, evaluation on the
 continuous prior and Richardson extrapolation. Bidders are additive over items, each item
-goes to at most one bidder, lotteries are allowed.
+goes to at most one bidder, lotteries are allowed. Each request carries the arguments of the
+solver function (mechsolve/api/auctions.py); each response its result.
 
 Tables follow the solver's conventions: allocation[t_1, ..., t_n, i, j] is the probability
 that bidder i gets item j at the type profile (t_1, ..., t_n) (indices into each bidder's
@@ -43,23 +44,25 @@ class AuctionServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> AuctionServiceAsyncStub: ...
     OptimalMenu: _grpc.UnaryUnaryMultiCallable[_auctions_pb2.OptimalMenuRequest, _auctions_pb2.OptimalMenuResponse]
-    """The revenue-optimal IC and IR menu for one bidder."""
-    OptimalAuction: _grpc.UnaryUnaryMultiCallable[_auctions_pb2.OptimalAuctionRequest, _auctions_pb2.OptimalAuctionResponse]
-    """The revenue-optimal auction for n bidders: DSIC with ex-post IR, or BIC with interim IR
-    (reduced form).
-    """
+    """optimal_menu(): the revenue-optimal IC and IR menu for one bidder."""
+    OptimalDsicAuction: _grpc.UnaryUnaryMultiCallable[_auctions_pb2.OptimalDsicAuctionRequest, _auctions_pb2.OptimalDsicAuctionResponse]
+    """optimal_dsic_auction(): the revenue-optimal DSIC, ex-post IR auction for n bidders."""
+    OptimalBicAuction: _grpc.UnaryUnaryMultiCallable[_auctions_pb2.OptimalBicAuctionRequest, _auctions_pb2.OptimalBicAuctionResponse]
+    """optimal_bic_auction(): the revenue-optimal BIC, interim IR auction (reduced form)."""
     RegretBudgetAuction: _grpc.UnaryUnaryMultiCallable[_auctions_pb2.RegretBudgetAuctionRequest, _auctions_pb2.RegretBudgetAuctionResponse]
-    """The revenue-maximizing ex-post IR mechanism whose mean ex-post regret is at most epsilon."""
+    """regret_budget_auction(): the best ex-post IR mechanism with mean ex-post regret <= epsilon."""
     RegretBudgetCurve: _grpc.UnaryUnaryMultiCallable[_auctions_pb2.RegretBudgetCurveRequest, _auctions_pb2.RegretBudgetCurveResponse]
-    """RegretBudgetAuction at several budgets (the revenue-regret curve), in one call."""
+    """regret_budget_curve(): RegretBudgetAuction at several budgets in one call."""
     AuditMechanism: _grpc.UnaryUnaryMultiCallable[_auctions_pb2.AuditMechanismRequest, _auctions_pb2.AuditMechanismResponse]
-    """Exact incentive audit (revenue, ex-post regret, IR and supply) of mechanism tables."""
-    EvaluateMenu: _grpc.UnaryUnaryMultiCallable[_auctions_pb2.EvaluateMenuRequest, _auctions_pb2.EvaluateMenuResponse]
-    """Expected revenue of a one-bidder menu on a continuous prior (integrated) or on samples."""
+    """audit_mechanism(): exact incentive audit of mechanism tables."""
+    ContinuousMenuRevenue: _grpc.UnaryUnaryMultiCallable[_auctions_pb2.ContinuousMenuRevenueRequest, _auctions_pb2.ContinuousMenuRevenueResponse]
+    """continuous_menu_revenue(): a menu's revenue on U[lo, hi]^m with a guaranteed error bound."""
+    SampledMenuRevenue: _grpc.UnaryUnaryMultiCallable[_auctions_pb2.SampledMenuRevenueRequest, _auctions_pb2.SampledMenuRevenueResponse]
+    """sampled_menu_revenue(): a menu's mean revenue on valuation samples (Monte Carlo)."""
     EvaluateRoundedBids: _grpc.UnaryUnaryMultiCallable[_auctions_pb2.EvaluateRoundedBidsRequest, _auctions_pb2.EvaluateRoundedBidsResponse]
-    """An n-bidder grid mechanism run on continuous values with bids rounded to the grid."""
+    """rounded_evaluation(): a grid mechanism run on continuous values, bids rounded to the grid."""
     ExtrapolateOptimum: _grpc.UnaryUnaryMultiCallable[_auctions_pb2.ExtrapolateOptimumRequest, _auctions_pb2.ExtrapolateOptimumResponse]
-    """Two-grid Richardson extrapolation of the continuous optimum."""
+    """extrapolate_optimum(): two-grid Richardson extrapolation of the continuous optimum."""
 
 @_typing.type_check_only
 class AuctionServiceAsyncStub(AuctionServiceStub):
@@ -67,23 +70,25 @@ class AuctionServiceAsyncStub(AuctionServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     OptimalMenu: _aio.UnaryUnaryMultiCallable[_auctions_pb2.OptimalMenuRequest, _auctions_pb2.OptimalMenuResponse]  # type: ignore[assignment]
-    """The revenue-optimal IC and IR menu for one bidder."""
-    OptimalAuction: _aio.UnaryUnaryMultiCallable[_auctions_pb2.OptimalAuctionRequest, _auctions_pb2.OptimalAuctionResponse]  # type: ignore[assignment]
-    """The revenue-optimal auction for n bidders: DSIC with ex-post IR, or BIC with interim IR
-    (reduced form).
-    """
+    """optimal_menu(): the revenue-optimal IC and IR menu for one bidder."""
+    OptimalDsicAuction: _aio.UnaryUnaryMultiCallable[_auctions_pb2.OptimalDsicAuctionRequest, _auctions_pb2.OptimalDsicAuctionResponse]  # type: ignore[assignment]
+    """optimal_dsic_auction(): the revenue-optimal DSIC, ex-post IR auction for n bidders."""
+    OptimalBicAuction: _aio.UnaryUnaryMultiCallable[_auctions_pb2.OptimalBicAuctionRequest, _auctions_pb2.OptimalBicAuctionResponse]  # type: ignore[assignment]
+    """optimal_bic_auction(): the revenue-optimal BIC, interim IR auction (reduced form)."""
     RegretBudgetAuction: _aio.UnaryUnaryMultiCallable[_auctions_pb2.RegretBudgetAuctionRequest, _auctions_pb2.RegretBudgetAuctionResponse]  # type: ignore[assignment]
-    """The revenue-maximizing ex-post IR mechanism whose mean ex-post regret is at most epsilon."""
+    """regret_budget_auction(): the best ex-post IR mechanism with mean ex-post regret <= epsilon."""
     RegretBudgetCurve: _aio.UnaryUnaryMultiCallable[_auctions_pb2.RegretBudgetCurveRequest, _auctions_pb2.RegretBudgetCurveResponse]  # type: ignore[assignment]
-    """RegretBudgetAuction at several budgets (the revenue-regret curve), in one call."""
+    """regret_budget_curve(): RegretBudgetAuction at several budgets in one call."""
     AuditMechanism: _aio.UnaryUnaryMultiCallable[_auctions_pb2.AuditMechanismRequest, _auctions_pb2.AuditMechanismResponse]  # type: ignore[assignment]
-    """Exact incentive audit (revenue, ex-post regret, IR and supply) of mechanism tables."""
-    EvaluateMenu: _aio.UnaryUnaryMultiCallable[_auctions_pb2.EvaluateMenuRequest, _auctions_pb2.EvaluateMenuResponse]  # type: ignore[assignment]
-    """Expected revenue of a one-bidder menu on a continuous prior (integrated) or on samples."""
+    """audit_mechanism(): exact incentive audit of mechanism tables."""
+    ContinuousMenuRevenue: _aio.UnaryUnaryMultiCallable[_auctions_pb2.ContinuousMenuRevenueRequest, _auctions_pb2.ContinuousMenuRevenueResponse]  # type: ignore[assignment]
+    """continuous_menu_revenue(): a menu's revenue on U[lo, hi]^m with a guaranteed error bound."""
+    SampledMenuRevenue: _aio.UnaryUnaryMultiCallable[_auctions_pb2.SampledMenuRevenueRequest, _auctions_pb2.SampledMenuRevenueResponse]  # type: ignore[assignment]
+    """sampled_menu_revenue(): a menu's mean revenue on valuation samples (Monte Carlo)."""
     EvaluateRoundedBids: _aio.UnaryUnaryMultiCallable[_auctions_pb2.EvaluateRoundedBidsRequest, _auctions_pb2.EvaluateRoundedBidsResponse]  # type: ignore[assignment]
-    """An n-bidder grid mechanism run on continuous values with bids rounded to the grid."""
+    """rounded_evaluation(): a grid mechanism run on continuous values, bids rounded to the grid."""
     ExtrapolateOptimum: _aio.UnaryUnaryMultiCallable[_auctions_pb2.ExtrapolateOptimumRequest, _auctions_pb2.ExtrapolateOptimumResponse]  # type: ignore[assignment]
-    """Two-grid Richardson extrapolation of the continuous optimum."""
+    """extrapolate_optimum(): two-grid Richardson extrapolation of the continuous optimum."""
 
 class AuctionServiceServicer(metaclass=_abc_1.ABCMeta):
     """Revenue-optimal auction LPs (HiGHS, constraint generation, verified results) and audits."""
@@ -94,17 +99,23 @@ class AuctionServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _auctions_pb2.OptimalMenuRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_auctions_pb2.OptimalMenuResponse, _abc.Awaitable[_auctions_pb2.OptimalMenuResponse]]:
-        """The revenue-optimal IC and IR menu for one bidder."""
+        """optimal_menu(): the revenue-optimal IC and IR menu for one bidder."""
 
     @_abc_1.abstractmethod
-    def OptimalAuction(
+    def OptimalDsicAuction(
         self,
-        request: _auctions_pb2.OptimalAuctionRequest,
+        request: _auctions_pb2.OptimalDsicAuctionRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_auctions_pb2.OptimalAuctionResponse, _abc.Awaitable[_auctions_pb2.OptimalAuctionResponse]]:
-        """The revenue-optimal auction for n bidders: DSIC with ex-post IR, or BIC with interim IR
-        (reduced form).
-        """
+    ) -> _typing.Union[_auctions_pb2.OptimalDsicAuctionResponse, _abc.Awaitable[_auctions_pb2.OptimalDsicAuctionResponse]]:
+        """optimal_dsic_auction(): the revenue-optimal DSIC, ex-post IR auction for n bidders."""
+
+    @_abc_1.abstractmethod
+    def OptimalBicAuction(
+        self,
+        request: _auctions_pb2.OptimalBicAuctionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auctions_pb2.OptimalBicAuctionResponse, _abc.Awaitable[_auctions_pb2.OptimalBicAuctionResponse]]:
+        """optimal_bic_auction(): the revenue-optimal BIC, interim IR auction (reduced form)."""
 
     @_abc_1.abstractmethod
     def RegretBudgetAuction(
@@ -112,7 +123,7 @@ class AuctionServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _auctions_pb2.RegretBudgetAuctionRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_auctions_pb2.RegretBudgetAuctionResponse, _abc.Awaitable[_auctions_pb2.RegretBudgetAuctionResponse]]:
-        """The revenue-maximizing ex-post IR mechanism whose mean ex-post regret is at most epsilon."""
+        """regret_budget_auction(): the best ex-post IR mechanism with mean ex-post regret <= epsilon."""
 
     @_abc_1.abstractmethod
     def RegretBudgetCurve(
@@ -120,7 +131,7 @@ class AuctionServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _auctions_pb2.RegretBudgetCurveRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_auctions_pb2.RegretBudgetCurveResponse, _abc.Awaitable[_auctions_pb2.RegretBudgetCurveResponse]]:
-        """RegretBudgetAuction at several budgets (the revenue-regret curve), in one call."""
+        """regret_budget_curve(): RegretBudgetAuction at several budgets in one call."""
 
     @_abc_1.abstractmethod
     def AuditMechanism(
@@ -128,15 +139,23 @@ class AuctionServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _auctions_pb2.AuditMechanismRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_auctions_pb2.AuditMechanismResponse, _abc.Awaitable[_auctions_pb2.AuditMechanismResponse]]:
-        """Exact incentive audit (revenue, ex-post regret, IR and supply) of mechanism tables."""
+        """audit_mechanism(): exact incentive audit of mechanism tables."""
 
     @_abc_1.abstractmethod
-    def EvaluateMenu(
+    def ContinuousMenuRevenue(
         self,
-        request: _auctions_pb2.EvaluateMenuRequest,
+        request: _auctions_pb2.ContinuousMenuRevenueRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_auctions_pb2.EvaluateMenuResponse, _abc.Awaitable[_auctions_pb2.EvaluateMenuResponse]]:
-        """Expected revenue of a one-bidder menu on a continuous prior (integrated) or on samples."""
+    ) -> _typing.Union[_auctions_pb2.ContinuousMenuRevenueResponse, _abc.Awaitable[_auctions_pb2.ContinuousMenuRevenueResponse]]:
+        """continuous_menu_revenue(): a menu's revenue on U[lo, hi]^m with a guaranteed error bound."""
+
+    @_abc_1.abstractmethod
+    def SampledMenuRevenue(
+        self,
+        request: _auctions_pb2.SampledMenuRevenueRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auctions_pb2.SampledMenuRevenueResponse, _abc.Awaitable[_auctions_pb2.SampledMenuRevenueResponse]]:
+        """sampled_menu_revenue(): a menu's mean revenue on valuation samples (Monte Carlo)."""
 
     @_abc_1.abstractmethod
     def EvaluateRoundedBids(
@@ -144,7 +163,7 @@ class AuctionServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _auctions_pb2.EvaluateRoundedBidsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_auctions_pb2.EvaluateRoundedBidsResponse, _abc.Awaitable[_auctions_pb2.EvaluateRoundedBidsResponse]]:
-        """An n-bidder grid mechanism run on continuous values with bids rounded to the grid."""
+        """rounded_evaluation(): a grid mechanism run on continuous values, bids rounded to the grid."""
 
     @_abc_1.abstractmethod
     def ExtrapolateOptimum(
@@ -152,6 +171,6 @@ class AuctionServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _auctions_pb2.ExtrapolateOptimumRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_auctions_pb2.ExtrapolateOptimumResponse, _abc.Awaitable[_auctions_pb2.ExtrapolateOptimumResponse]]:
-        """Two-grid Richardson extrapolation of the continuous optimum."""
+        """extrapolate_optimum(): two-grid Richardson extrapolation of the continuous optimum."""
 
 def add_AuctionServiceServicer_to_server(servicer: AuctionServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

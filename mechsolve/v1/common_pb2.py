@@ -24,17 +24,19 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19mechsolve/v1/common.proto\x12\x0cmechsolve.v1\"\'\n\x06Tensor\x12\r\n\x05shape\x18\x01 \x03(\r\x12\x0e\n\x06values\x18\x02 \x03(\x01\",\n\x0bInt64Tensor\x12\r\n\x05shape\x18\x01 \x03(\r\x12\x0e\n\x06values\x18\x02 \x03(\x03\"+\n\nBoolTensor\x12\r\n\x05shape\x18\x01 \x03(\r\x12\x0e\n\x06values\x18\x02 \x03(\x08\"\x1e\n\x0c\x41\x63tionLabels\x12\x0e\n\x06labels\x18\x01 \x03(\t\"z\n\x04Game\x12%\n\x07payoffs\x18\x01 \x01(\x0b\x32\x14.mechsolve.v1.Tensor\x12\x0f\n\x07players\x18\x02 \x03(\t\x12+\n\x07\x61\x63tions\x18\x03 \x03(\x0b\x32\x1a.mechsolve.v1.ActionLabels\x12\r\n\x05title\x18\x04 \x01(\t\"\x9b\x01\n\tSolveInfo\x12.\n\x0btermination\x18\x01 \x01(\x0e\x32\x19.mechsolve.v1.Termination\x12\x11\n\tobjective\x18\x02 \x01(\x01\x12\x0e\n\x06method\x18\x03 \x01(\t\x12\x0f\n\x07\x62\x61\x63kend\x18\x04 \x01(\t\x12\x19\n\x11wall_time_seconds\x18\x05 \x01(\x01\x12\x0f\n\x07message\x18\x06 \x01(\t\"}\n\x07Welfare\x12/\n\x08\x66unction\x18\x01 \x01(\x0e\x32\x1d.mechsolve.v1.WelfareFunction\x12\x0f\n\x07weights\x18\x02 \x03(\x01\x12\x14\n\x0c\x64isagreement\x18\x03 \x03(\x01\x12\x11\n\x04\x62\x65ta\x18\x04 \x01(\x01H\x00\x88\x01\x01\x42\x07\n\x05_beta*\x86\x02\n\x0bTermination\x12\x1b\n\x17TERMINATION_UNSPECIFIED\x10\x00\x12\x17\n\x13TERMINATION_OPTIMAL\x10\x01\x12\x18\n\x14TERMINATION_FEASIBLE\x10\x02\x12\x1a\n\x16TERMINATION_INFEASIBLE\x10\x03\x12\x19\n\x15TERMINATION_UNBOUNDED\x10\x04\x12\'\n#TERMINATION_INFEASIBLE_OR_UNBOUNDED\x10\x05\x12&\n\"TERMINATION_TIME_LIMIT_NO_SOLUTION\x10\x06\x12\x1f\n\x1bTERMINATION_NUMERICAL_ERROR\x10\x07*\xe0\x01\n\x0fWelfareFunction\x12 \n\x1cWELFARE_FUNCTION_UNSPECIFIED\x10\x00\x12 \n\x1cWELFARE_FUNCTION_UTILITARIAN\x10\x01\x12 \n\x1cWELFARE_FUNCTION_EGALITARIAN\x10\x02\x12\x19\n\x15WELFARE_FUNCTION_NASH\x10\x03\x12&\n\"WELFARE_FUNCTION_KALAI_SMORODINSKY\x10\x04\x12$\n WELFARE_FUNCTION_INEQUITY_AVERSE\x10\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19mechsolve/v1/common.proto\x12\x0cmechsolve.v1\"\'\n\x06Tensor\x12\r\n\x05shape\x18\x01 \x03(\r\x12\x0e\n\x06values\x18\x02 \x03(\x01\",\n\x0bInt64Tensor\x12\r\n\x05shape\x18\x01 \x03(\r\x12\x0e\n\x06values\x18\x02 \x03(\x03\"+\n\nBoolTensor\x12\r\n\x05shape\x18\x01 \x03(\r\x12\x0e\n\x06values\x18\x02 \x03(\x08\"\x1e\n\x0c\x41\x63tionLabels\x12\x0e\n\x06labels\x18\x01 \x03(\t\"z\n\x04Game\x12%\n\x07payoffs\x18\x01 \x01(\x0b\x32\x14.mechsolve.v1.Tensor\x12\x0f\n\x07players\x18\x02 \x03(\t\x12+\n\x07\x61\x63tions\x18\x03 \x03(\x0b\x32\x1a.mechsolve.v1.ActionLabels\x12\r\n\x05title\x18\x04 \x01(\t\"r\n\x0bTermination\x12/\n\x06reason\x18\x01 \x01(\x0e\x32\x1f.mechsolve.v1.TerminationReason\x12\"\n\x05limit\x18\x02 \x01(\x0e\x32\x13.mechsolve.v1.Limit\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t\"\x93\x01\n\tSolveInfo\x12.\n\x0btermination\x18\x01 \x01(\x0b\x32\x19.mechsolve.v1.Termination\x12\x11\n\tobjective\x18\x02 \x01(\x01\x12\x0e\n\x06method\x18\x03 \x01(\t\x12\x0f\n\x07\x62\x61\x63kend\x18\x04 \x01(\t\x12\x13\n\x0bwall_time_s\x18\x05 \x01(\x01\x12\r\n\x05\x62ound\x18\x06 \x01(\x01\"u\n\x07Welfare\x12\'\n\x04kind\x18\x01 \x01(\x0e\x32\x19.mechsolve.v1.WelfareKind\x12\x0f\n\x07weights\x18\x02 \x03(\x01\x12\x14\n\x0c\x64isagreement\x18\x03 \x03(\x01\x12\x11\n\x04\x62\x65ta\x18\x04 \x01(\x01H\x00\x88\x01\x01\x42\x07\n\x05_beta*\x85\x03\n\x11TerminationReason\x12\"\n\x1eTERMINATION_REASON_UNSPECIFIED\x10\x00\x12\x1e\n\x1aTERMINATION_REASON_OPTIMAL\x10\x01\x12\x1f\n\x1bTERMINATION_REASON_FEASIBLE\x10\x02\x12(\n$TERMINATION_REASON_NO_SOLUTION_FOUND\x10\x03\x12!\n\x1dTERMINATION_REASON_INFEASIBLE\x10\x04\x12 \n\x1cTERMINATION_REASON_UNBOUNDED\x10\x05\x12.\n*TERMINATION_REASON_INFEASIBLE_OR_UNBOUNDED\x10\x06\x12 \n\x1cTERMINATION_REASON_IMPRECISE\x10\x07\x12&\n\"TERMINATION_REASON_NUMERICAL_ERROR\x10\x08\x12\"\n\x1eTERMINATION_REASON_OTHER_ERROR\x10\t*{\n\x05Limit\x12\x15\n\x11LIMIT_UNSPECIFIED\x10\x00\x12\x0e\n\nLIMIT_TIME\x10\x01\x12\x13\n\x0fLIMIT_ITERATION\x10\x02\x12\x0e\n\nLIMIT_ROWS\x10\x03\x12\x15\n\x11LIMIT_INTERRUPTED\x10\x04\x12\x0f\n\x0bLIMIT_OTHER\x10\x05*\xc4\x01\n\x0bWelfareKind\x12\x1c\n\x18WELFARE_KIND_UNSPECIFIED\x10\x00\x12\x1c\n\x18WELFARE_KIND_UTILITARIAN\x10\x01\x12\x1c\n\x18WELFARE_KIND_EGALITARIAN\x10\x02\x12\x15\n\x11WELFARE_KIND_NASH\x10\x03\x12\"\n\x1eWELFARE_KIND_KALAI_SMORODINSKY\x10\x04\x12 \n\x1cWELFARE_KIND_INEQUITY_AVERSE\x10\x05\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'mechsolve.v1.common_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_TERMINATION']._serialized_start=617
-  _globals['_TERMINATION']._serialized_end=879
-  _globals['_WELFAREFUNCTION']._serialized_start=882
-  _globals['_WELFAREFUNCTION']._serialized_end=1106
+  _globals['_TERMINATIONREASON']._serialized_start=717
+  _globals['_TERMINATIONREASON']._serialized_end=1106
+  _globals['_LIMIT']._serialized_start=1108
+  _globals['_LIMIT']._serialized_end=1231
+  _globals['_WELFAREKIND']._serialized_start=1234
+  _globals['_WELFAREKIND']._serialized_end=1430
   _globals['_TENSOR']._serialized_start=43
   _globals['_TENSOR']._serialized_end=82
   _globals['_INT64TENSOR']._serialized_start=84
@@ -45,8 +47,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ACTIONLABELS']._serialized_end=205
   _globals['_GAME']._serialized_start=207
   _globals['_GAME']._serialized_end=329
-  _globals['_SOLVEINFO']._serialized_start=332
-  _globals['_SOLVEINFO']._serialized_end=487
-  _globals['_WELFARE']._serialized_start=489
-  _globals['_WELFARE']._serialized_end=614
+  _globals['_TERMINATION']._serialized_start=331
+  _globals['_TERMINATION']._serialized_end=445
+  _globals['_SOLVEINFO']._serialized_start=448
+  _globals['_SOLVEINFO']._serialized_end=595
+  _globals['_WELFARE']._serialized_start=597
+  _globals['_WELFARE']._serialized_end=714
 # @@protoc_insertion_point(module_scope)

@@ -3,6 +3,8 @@
 isort:skip_file
 Mediators on normal-form games (seed 000): Pareto, Punishing, central planner, the lottery
 Pareto Mediator, mediated games and their equilibrium analysis, Gambit .nfg import/export.
+Each request carries the arguments of the solver function of the same capability
+(mechsolve/api/mediators.py); each response its result.
 """
 
 from collections import abc as _abc
@@ -22,65 +24,65 @@ else:
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
-class _Mediator:
+class _MediatorKind:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
 
-class _MediatorEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Mediator.ValueType], _builtins.type):
+class _MediatorKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_MediatorKind.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
-    MEDIATOR_UNSPECIFIED: _Mediator.ValueType  # 0
-    """Not set: rejected with INVALID_ARGUMENT."""
-    MEDIATOR_PARETO: _Mediator.ValueType  # 1
+    MEDIATOR_KIND_UNSPECIFIED: _MediatorKind.ValueType  # 0
+    """Not set: the function's default (Pareto)."""
+    MEDIATOR_KIND_PARETO: _MediatorKind.ValueType  # 1
     """Pareto Mediator (seed 000 eq. 3)."""
-    MEDIATOR_PUNISHING: _Mediator.ValueType  # 2
+    MEDIATOR_KIND_PUNISHING: _MediatorKind.ValueType  # 2
     """Punishing Mediator (seed 000 eqs. 1-2)."""
-    MEDIATOR_CENTRAL_PLANNER: _Mediator.ValueType  # 3
+    MEDIATOR_KIND_CENTRAL_PLANNER: _MediatorKind.ValueType  # 3
     """Central planner (all outcomes, regardless of delegation)."""
 
-class Mediator(_Mediator, metaclass=_MediatorEnumTypeWrapper):
+class MediatorKind(_MediatorKind, metaclass=_MediatorKindEnumTypeWrapper):
     """Which mediator."""
 
-MEDIATOR_UNSPECIFIED: Mediator.ValueType  # 0
-"""Not set: rejected with INVALID_ARGUMENT."""
-MEDIATOR_PARETO: Mediator.ValueType  # 1
+MEDIATOR_KIND_UNSPECIFIED: MediatorKind.ValueType  # 0
+"""Not set: the function's default (Pareto)."""
+MEDIATOR_KIND_PARETO: MediatorKind.ValueType  # 1
 """Pareto Mediator (seed 000 eq. 3)."""
-MEDIATOR_PUNISHING: Mediator.ValueType  # 2
+MEDIATOR_KIND_PUNISHING: MediatorKind.ValueType  # 2
 """Punishing Mediator (seed 000 eqs. 1-2)."""
-MEDIATOR_CENTRAL_PLANNER: Mediator.ValueType  # 3
+MEDIATOR_KIND_CENTRAL_PLANNER: MediatorKind.ValueType  # 3
 """Central planner (all outcomes, regardless of delegation)."""
-Global___Mediator: _TypeAlias = Mediator  # noqa: Y015
+Global___MediatorKind: _TypeAlias = MediatorKind  # noqa: Y015
 
-class _Method:
+class _MediatorMethod:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
 
-class _MethodEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Method.ValueType], _builtins.type):
+class _MediatorMethodEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_MediatorMethod.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
-    METHOD_UNSPECIFIED: _Method.ValueType  # 0
+    MEDIATOR_METHOD_UNSPECIFIED: _MediatorMethod.ValueType  # 0
     """Defaults to enumeration."""
-    METHOD_ENUMERATION: _Method.ValueType  # 1
+    MEDIATOR_METHOD_ENUMERATION: _MediatorMethod.ValueType  # 1
     """Vectorized exact enumeration."""
-    METHOD_MILP: _Method.ValueType  # 2
+    MEDIATOR_METHOD_MILP: _MediatorMethod.ValueType  # 2
     """MILP with HiGHS, one binary per candidate outcome."""
-    METHOD_PYOMO: _Method.ValueType  # 3
-    """The same MILP as a Pyomo model (solver: pyomo_solver, default appsi_highs)."""
+    MEDIATOR_METHOD_PYOMO: _MediatorMethod.ValueType  # 3
+    """The same MILP as a Pyomo model (solver: a name the server allows, default appsi_highs)."""
 
-class Method(_Method, metaclass=_MethodEnumTypeWrapper):
-    """How to solve a mediator problem."""
+class MediatorMethod(_MediatorMethod, metaclass=_MediatorMethodEnumTypeWrapper):
+    """How to solve a mediator problem (all give the same optimal welfare)."""
 
-METHOD_UNSPECIFIED: Method.ValueType  # 0
+MEDIATOR_METHOD_UNSPECIFIED: MediatorMethod.ValueType  # 0
 """Defaults to enumeration."""
-METHOD_ENUMERATION: Method.ValueType  # 1
+MEDIATOR_METHOD_ENUMERATION: MediatorMethod.ValueType  # 1
 """Vectorized exact enumeration."""
-METHOD_MILP: Method.ValueType  # 2
+MEDIATOR_METHOD_MILP: MediatorMethod.ValueType  # 2
 """MILP with HiGHS, one binary per candidate outcome."""
-METHOD_PYOMO: Method.ValueType  # 3
-"""The same MILP as a Pyomo model (solver: pyomo_solver, default appsi_highs)."""
-Global___Method: _TypeAlias = Method  # noqa: Y015
+MEDIATOR_METHOD_PYOMO: MediatorMethod.ValueType  # 3
+"""The same MILP as a Pyomo model (solver: a name the server allows, default appsi_highs)."""
+Global___MediatorMethod: _TypeAlias = MediatorMethod  # noqa: Y015
 
 @_typing.final
 class MediatorResult(_message.Message):
-    """One profile's mediated outcome."""
+    """One profile's mediated outcome (mechsolve.solver.mediators.MediatorResult)."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -90,18 +92,22 @@ class MediatorResult(_message.Message):
     ACTIONS_AFTER_FIELD_NUMBER: _builtins.int
     UTILITIES_BEFORE_FIELD_NUMBER: _builtins.int
     UTILITIES_AFTER_FIELD_NUMBER: _builtins.int
-    WELFARE_FIELD_NUMBER: _builtins.int
+    BENEFICIARIES_FIELD_NUMBER: _builtins.int
     WELFARE_FUNCTION_FIELD_NUMBER: _builtins.int
+    WELFARE_BEFORE_FIELD_NUMBER: _builtins.int
+    WELFARE_AFTER_FIELD_NUMBER: _builtins.int
     INFO_FIELD_NUMBER: _builtins.int
-    mediator: Global___Mediator.ValueType
+    mediator: Global___MediatorKind.ValueType
     """The mediator."""
-    welfare: _builtins.float
-    """Welfare of the mediator's beneficiaries at the outcome (NaN when that set is empty)."""
     welfare_function: _builtins.str
     """The welfare function's name."""
+    welfare_before: _builtins.float
+    """W of the beneficiaries at a (NaN when there are none)."""
+    welfare_after: _builtins.float
+    """W of the beneficiaries at a' (NaN when there are none)."""
     @_builtins.property
     def actions_before(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
-        """The submitted joint action."""
+        """The submitted joint action a."""
 
     @_builtins.property
     def delegate(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bool]:
@@ -109,40 +115,138 @@ class MediatorResult(_message.Message):
 
     @_builtins.property
     def actions_after(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
-        """The joint action after mediation."""
+        """The joint action after mediation a'."""
 
     @_builtins.property
     def utilities_before(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
-        """Every player's utility before."""
+        """Every player's utility at a."""
 
     @_builtins.property
     def utilities_after(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
-        """Every player's utility after."""
+        """Every player's utility at a'."""
+
+    @_builtins.property
+    def beneficiaries(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bool]:
+        """Whose welfare the mediator maximizes."""
 
     @_builtins.property
     def info(self) -> _common_pb2.SolveInfo:
-        """Status, objective, method, backend, wall time."""
+        """Termination, objective, method, backend, wall time."""
 
     def __init__(
         self,
         *,
-        mediator: Global___Mediator.ValueType = ...,
+        mediator: Global___MediatorKind.ValueType = ...,
         actions_before: _abc.Iterable[_builtins.int] | None = ...,
         delegate: _abc.Iterable[_builtins.bool] | None = ...,
         actions_after: _abc.Iterable[_builtins.int] | None = ...,
         utilities_before: _abc.Iterable[_builtins.float] | None = ...,
         utilities_after: _abc.Iterable[_builtins.float] | None = ...,
-        welfare: _builtins.float = ...,
+        beneficiaries: _abc.Iterable[_builtins.bool] | None = ...,
         welfare_function: _builtins.str = ...,
+        welfare_before: _builtins.float = ...,
+        welfare_after: _builtins.float = ...,
         info: _common_pb2.SolveInfo | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["info", b"info"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions_after", b"actions_after", "actions_before", b"actions_before", "delegate", b"delegate", "info", b"info", "mediator", b"mediator", "utilities_after", b"utilities_after", "utilities_before", b"utilities_before", "welfare", b"welfare", "welfare_function", b"welfare_function"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions_after", b"actions_after", "actions_before", b"actions_before", "beneficiaries", b"beneficiaries", "delegate", b"delegate", "info", b"info", "mediator", b"mediator", "utilities_after", b"utilities_after", "utilities_before", b"utilities_before", "welfare_after", b"welfare_after", "welfare_before", b"welfare_before", "welfare_function", b"welfare_function"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___MediatorResult: _TypeAlias = MediatorResult  # noqa: Y015
+
+@_typing.final
+class BatchResult(_message.Message):
+    """Many profiles of one game (mechsolve.solver.mediators.BatchResult): row p is profile p."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEDIATOR_FIELD_NUMBER: _builtins.int
+    ACTIONS_BEFORE_FIELD_NUMBER: _builtins.int
+    DELEGATE_FIELD_NUMBER: _builtins.int
+    ACTIONS_AFTER_FIELD_NUMBER: _builtins.int
+    UTILITIES_BEFORE_FIELD_NUMBER: _builtins.int
+    UTILITIES_AFTER_FIELD_NUMBER: _builtins.int
+    BENEFICIARIES_FIELD_NUMBER: _builtins.int
+    WELFARE_FUNCTION_FIELD_NUMBER: _builtins.int
+    WELFARE_BEFORE_FIELD_NUMBER: _builtins.int
+    WELFARE_AFTER_FIELD_NUMBER: _builtins.int
+    OBJECTIVES_FIELD_NUMBER: _builtins.int
+    OPTIMAL_FIELD_NUMBER: _builtins.int
+    INFO_FIELD_NUMBER: _builtins.int
+    mediator: Global___MediatorKind.ValueType
+    """The mediator."""
+    welfare_function: _builtins.str
+    """The welfare function's name."""
+    @_builtins.property
+    def actions_before(self) -> _common_pb2.Int64Tensor:
+        """Submitted joint actions, shape (m, n)."""
+
+    @_builtins.property
+    def delegate(self) -> _common_pb2.BoolTensor:
+        """Delegate bits, shape (m, n)."""
+
+    @_builtins.property
+    def actions_after(self) -> _common_pb2.Int64Tensor:
+        """Joint actions after mediation, shape (m, n)."""
+
+    @_builtins.property
+    def utilities_before(self) -> _common_pb2.Tensor:
+        """Utilities before, shape (m, n)."""
+
+    @_builtins.property
+    def utilities_after(self) -> _common_pb2.Tensor:
+        """Utilities after, shape (m, n)."""
+
+    @_builtins.property
+    def beneficiaries(self) -> _common_pb2.BoolTensor:
+        """Whose welfare the mediator maximizes, shape (m, n)."""
+
+    @_builtins.property
+    def welfare_before(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
+        """W of the beneficiaries before, per profile (m)."""
+
+    @_builtins.property
+    def welfare_after(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
+        """W of the beneficiaries after, per profile (m)."""
+
+    @_builtins.property
+    def objectives(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
+        """The optimized value per profile (m)."""
+
+    @_builtins.property
+    def optimal(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bool]:
+        """Per profile: solved to optimality (false: a limit stopped the call first; unchanged)."""
+
+    @_builtins.property
+    def info(self) -> _common_pb2.SolveInfo:
+        """The whole call's termination and timing."""
+
+    def __init__(
+        self,
+        *,
+        mediator: Global___MediatorKind.ValueType = ...,
+        actions_before: _common_pb2.Int64Tensor | None = ...,
+        delegate: _common_pb2.BoolTensor | None = ...,
+        actions_after: _common_pb2.Int64Tensor | None = ...,
+        utilities_before: _common_pb2.Tensor | None = ...,
+        utilities_after: _common_pb2.Tensor | None = ...,
+        beneficiaries: _common_pb2.BoolTensor | None = ...,
+        welfare_function: _builtins.str = ...,
+        welfare_before: _abc.Iterable[_builtins.float] | None = ...,
+        welfare_after: _abc.Iterable[_builtins.float] | None = ...,
+        objectives: _abc.Iterable[_builtins.float] | None = ...,
+        optimal: _abc.Iterable[_builtins.bool] | None = ...,
+        info: _common_pb2.SolveInfo | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["actions_after", b"actions_after", "actions_before", b"actions_before", "beneficiaries", b"beneficiaries", "delegate", b"delegate", "info", b"info", "utilities_after", b"utilities_after", "utilities_before", b"utilities_before"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions_after", b"actions_after", "actions_before", b"actions_before", "beneficiaries", b"beneficiaries", "delegate", b"delegate", "info", b"info", "mediator", b"mediator", "objectives", b"objectives", "optimal", b"optimal", "utilities_after", b"utilities_after", "utilities_before", b"utilities_before", "welfare_after", b"welfare_after", "welfare_before", b"welfare_before", "welfare_function", b"welfare_function"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BatchResult: _TypeAlias = BatchResult  # noqa: Y015
 
 @_typing.final
 class MediateRequest(_message.Message):
@@ -156,13 +260,13 @@ class MediateRequest(_message.Message):
     MEDIATOR_FIELD_NUMBER: _builtins.int
     WELFARE_FIELD_NUMBER: _builtins.int
     METHOD_FIELD_NUMBER: _builtins.int
-    PYOMO_SOLVER_FIELD_NUMBER: _builtins.int
-    mediator: Global___Mediator.ValueType
-    """Which mediator (required)."""
-    method: Global___Method.ValueType
+    SOLVER_FIELD_NUMBER: _builtins.int
+    mediator: Global___MediatorKind.ValueType
+    """Which mediator (default Pareto)."""
+    method: Global___MediatorMethod.ValueType
     """Solution method (default enumeration)."""
-    pyomo_solver: _builtins.str
-    """Pyomo solver name for METHOD_PYOMO (default appsi_highs)."""
+    solver: _builtins.str
+    """Pyomo solver name for MEDIATOR_METHOD_PYOMO (default appsi_highs)."""
     @_builtins.property
     def game(self) -> _common_pb2.Game:
         """The game."""
@@ -185,14 +289,14 @@ class MediateRequest(_message.Message):
         game: _common_pb2.Game | None = ...,
         actions: _abc.Iterable[_builtins.int] | None = ...,
         delegate: _abc.Iterable[_builtins.bool] | None = ...,
-        mediator: Global___Mediator.ValueType = ...,
+        mediator: Global___MediatorKind.ValueType = ...,
         welfare: _common_pb2.Welfare | None = ...,
-        method: Global___Method.ValueType = ...,
-        pyomo_solver: _builtins.str = ...,
+        method: Global___MediatorMethod.ValueType = ...,
+        solver: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["game", b"game", "welfare", b"welfare"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions", b"actions", "delegate", b"delegate", "game", b"game", "mediator", b"mediator", "method", b"method", "pyomo_solver", b"pyomo_solver", "welfare", b"welfare"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions", b"actions", "delegate", b"delegate", "game", b"game", "mediator", b"mediator", "method", b"method", "solver", b"solver", "welfare", b"welfare"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -234,13 +338,13 @@ class MediateBatchRequest(_message.Message):
     MEDIATOR_FIELD_NUMBER: _builtins.int
     WELFARE_FIELD_NUMBER: _builtins.int
     METHOD_FIELD_NUMBER: _builtins.int
-    PYOMO_SOLVER_FIELD_NUMBER: _builtins.int
-    mediator: Global___Mediator.ValueType
-    """Which mediator (required)."""
-    method: Global___Method.ValueType
+    SOLVER_FIELD_NUMBER: _builtins.int
+    mediator: Global___MediatorKind.ValueType
+    """Which mediator (default Pareto)."""
+    method: Global___MediatorMethod.ValueType
     """Solution method (default enumeration)."""
-    pyomo_solver: _builtins.str
-    """Pyomo solver name for METHOD_PYOMO."""
+    solver: _builtins.str
+    """Pyomo solver name for MEDIATOR_METHOD_PYOMO."""
     @_builtins.property
     def game(self) -> _common_pb2.Game:
         """The game."""
@@ -263,14 +367,14 @@ class MediateBatchRequest(_message.Message):
         game: _common_pb2.Game | None = ...,
         actions: _common_pb2.Int64Tensor | None = ...,
         delegate: _common_pb2.BoolTensor | None = ...,
-        mediator: Global___Mediator.ValueType = ...,
+        mediator: Global___MediatorKind.ValueType = ...,
         welfare: _common_pb2.Welfare | None = ...,
-        method: Global___Method.ValueType = ...,
-        pyomo_solver: _builtins.str = ...,
+        method: Global___MediatorMethod.ValueType = ...,
+        solver: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["actions", b"actions", "delegate", b"delegate", "game", b"game", "welfare", b"welfare"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions", b"actions", "delegate", b"delegate", "game", b"game", "mediator", b"mediator", "method", b"method", "pyomo_solver", b"pyomo_solver", "welfare", b"welfare"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions", b"actions", "delegate", b"delegate", "game", b"game", "mediator", b"mediator", "method", b"method", "solver", b"solver", "welfare", b"welfare"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -282,63 +386,19 @@ class MediateBatchResponse(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    MEDIATOR_FIELD_NUMBER: _builtins.int
-    ACTIONS_AFTER_FIELD_NUMBER: _builtins.int
-    UTILITIES_BEFORE_FIELD_NUMBER: _builtins.int
-    UTILITIES_AFTER_FIELD_NUMBER: _builtins.int
-    WELFARE_FIELD_NUMBER: _builtins.int
-    OBJECTIVE_VALUES_FIELD_NUMBER: _builtins.int
-    TERMINATIONS_FIELD_NUMBER: _builtins.int
-    WELFARE_FUNCTION_FIELD_NUMBER: _builtins.int
-    INFO_FIELD_NUMBER: _builtins.int
-    mediator: Global___Mediator.ValueType
-    """The mediator."""
-    welfare_function: _builtins.str
-    """The welfare function's name."""
+    RESULT_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def actions_after(self) -> _common_pb2.Int64Tensor:
-        """Joint actions after mediation, shape (m, n)."""
-
-    @_builtins.property
-    def utilities_before(self) -> _common_pb2.Tensor:
-        """Utilities before, shape (m, n)."""
-
-    @_builtins.property
-    def utilities_after(self) -> _common_pb2.Tensor:
-        """Utilities after, shape (m, n)."""
-
-    @_builtins.property
-    def welfare(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
-        """Beneficiaries' welfare per profile (m)."""
-
-    @_builtins.property
-    def objective_values(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
-        """Optimized objective per profile (m)."""
-
-    @_builtins.property
-    def terminations(self) -> _containers.RepeatedScalarFieldContainer[_common_pb2.Termination.ValueType]:
-        """Termination per profile (m)."""
-
-    @_builtins.property
-    def info(self) -> _common_pb2.SolveInfo:
-        """The whole call's status and timing."""
+    def result(self) -> Global___BatchResult:
+        """The outcomes."""
 
     def __init__(
         self,
         *,
-        mediator: Global___Mediator.ValueType = ...,
-        actions_after: _common_pb2.Int64Tensor | None = ...,
-        utilities_before: _common_pb2.Tensor | None = ...,
-        utilities_after: _common_pb2.Tensor | None = ...,
-        welfare: _abc.Iterable[_builtins.float] | None = ...,
-        objective_values: _abc.Iterable[_builtins.float] | None = ...,
-        terminations: _abc.Iterable[_common_pb2.Termination.ValueType] | None = ...,
-        welfare_function: _builtins.str = ...,
-        info: _common_pb2.SolveInfo | None = ...,
+        result: Global___BatchResult | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["actions_after", b"actions_after", "info", b"info", "utilities_after", b"utilities_after", "utilities_before", b"utilities_before"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions_after", b"actions_after", "info", b"info", "mediator", b"mediator", "objective_values", b"objective_values", "terminations", b"terminations", "utilities_after", b"utilities_after", "utilities_before", b"utilities_before", "welfare", b"welfare", "welfare_function", b"welfare_function"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -353,7 +413,7 @@ class StreamMediateBatchRequest(_message.Message):
     BATCH_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def batch(self) -> Global___MediateBatchRequest:
-        """The batch."""
+        """The batch, as in MediateBatch."""
 
     def __init__(
         self,
@@ -374,23 +434,111 @@ class StreamMediateBatchResponse(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    BATCH_FIELD_NUMBER: _builtins.int
+    RESULT_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def batch(self) -> Global___MediateBatchResponse:
-        """The answer."""
+    def result(self) -> Global___BatchResult:
+        """The outcomes."""
 
     def __init__(
         self,
         *,
-        batch: Global___MediateBatchResponse | None = ...,
+        result: Global___BatchResult | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["batch", b"batch"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["batch", b"batch"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___StreamMediateBatchResponse: _TypeAlias = StreamMediateBatchResponse  # noqa: Y015
+
+@_typing.final
+class LotteryResult(_message.Message):
+    """A lottery over outcomes (mechsolve.solver.mediators.LotteryResult)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTIONS_BEFORE_FIELD_NUMBER: _builtins.int
+    DELEGATE_FIELD_NUMBER: _builtins.int
+    UTILITIES_BEFORE_FIELD_NUMBER: _builtins.int
+    SUPPORT_FIELD_NUMBER: _builtins.int
+    PROBABILITIES_FIELD_NUMBER: _builtins.int
+    UTILITIES_AFTER_FIELD_NUMBER: _builtins.int
+    BENEFICIARIES_FIELD_NUMBER: _builtins.int
+    WELFARE_FUNCTION_FIELD_NUMBER: _builtins.int
+    WELFARE_BEFORE_FIELD_NUMBER: _builtins.int
+    WELFARE_AFTER_FIELD_NUMBER: _builtins.int
+    SAMPLED_ACTIONS_FIELD_NUMBER: _builtins.int
+    SEED_FIELD_NUMBER: _builtins.int
+    INFO_FIELD_NUMBER: _builtins.int
+    welfare_function: _builtins.str
+    """The welfare function's name."""
+    welfare_before: _builtins.float
+    """W of the beneficiaries at the submitted profile."""
+    welfare_after: _builtins.float
+    """W of the beneficiaries' expected utilities."""
+    seed: _builtins.int
+    """The seed of that draw."""
+    @_builtins.property
+    def actions_before(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """The submitted joint action."""
+
+    @_builtins.property
+    def delegate(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bool]:
+        """The delegate bits."""
+
+    @_builtins.property
+    def utilities_before(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
+        """Utilities at the submitted joint action."""
+
+    @_builtins.property
+    def support(self) -> _common_pb2.Int64Tensor:
+        """Outcomes with positive probability, shape (s, n)."""
+
+    @_builtins.property
+    def probabilities(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
+        """Their probabilities (s)."""
+
+    @_builtins.property
+    def utilities_after(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
+        """Every player's expected utility under the lottery."""
+
+    @_builtins.property
+    def beneficiaries(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bool]:
+        """Whose welfare the mediator maximizes."""
+
+    @_builtins.property
+    def sampled_actions(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """One outcome drawn with seed."""
+
+    @_builtins.property
+    def info(self) -> _common_pb2.SolveInfo:
+        """Termination, objective, method, backend, wall time."""
+
+    def __init__(
+        self,
+        *,
+        actions_before: _abc.Iterable[_builtins.int] | None = ...,
+        delegate: _abc.Iterable[_builtins.bool] | None = ...,
+        utilities_before: _abc.Iterable[_builtins.float] | None = ...,
+        support: _common_pb2.Int64Tensor | None = ...,
+        probabilities: _abc.Iterable[_builtins.float] | None = ...,
+        utilities_after: _abc.Iterable[_builtins.float] | None = ...,
+        beneficiaries: _abc.Iterable[_builtins.bool] | None = ...,
+        welfare_function: _builtins.str = ...,
+        welfare_before: _builtins.float = ...,
+        welfare_after: _builtins.float = ...,
+        sampled_actions: _abc.Iterable[_builtins.int] | None = ...,
+        seed: _builtins.int = ...,
+        info: _common_pb2.SolveInfo | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["info", b"info", "support", b"support"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions_before", b"actions_before", "beneficiaries", b"beneficiaries", "delegate", b"delegate", "info", b"info", "probabilities", b"probabilities", "sampled_actions", b"sampled_actions", "seed", b"seed", "support", b"support", "utilities_after", b"utilities_after", "utilities_before", b"utilities_before", "welfare_after", b"welfare_after", "welfare_before", b"welfare_before", "welfare_function", b"welfare_function"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LotteryResult: _TypeAlias = LotteryResult  # noqa: Y015
 
 @_typing.final
 class MediateLotteryRequest(_message.Message):
@@ -404,7 +552,7 @@ class MediateLotteryRequest(_message.Message):
     WELFARE_FIELD_NUMBER: _builtins.int
     SEED_FIELD_NUMBER: _builtins.int
     seed: _builtins.int
-    """Seed for the sampled outcome."""
+    """Seed of the sampled outcome, below 2^63 (unset: fresh entropy, returned in the result)."""
     @_builtins.property
     def game(self) -> _common_pb2.Game:
         """The game."""
@@ -428,13 +576,15 @@ class MediateLotteryRequest(_message.Message):
         actions: _abc.Iterable[_builtins.int] | None = ...,
         delegate: _abc.Iterable[_builtins.bool] | None = ...,
         welfare: _common_pb2.Welfare | None = ...,
-        seed: _builtins.int = ...,
+        seed: _builtins.int | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["game", b"game", "welfare", b"welfare"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_seed", b"_seed", "game", b"game", "seed", b"seed", "welfare", b"welfare"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions", b"actions", "delegate", b"delegate", "game", b"game", "seed", b"seed", "welfare", b"welfare"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_seed", b"_seed", "actions", b"actions", "delegate", b"delegate", "game", b"game", "seed", b"seed", "welfare", b"welfare"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__seed: _TypeAlias = _typing.Literal["seed"]  # noqa: Y015
+    _WhichOneofArgType__seed: _TypeAlias = _typing.Literal["_seed", b"_seed"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__seed) -> _WhichOneofReturnType__seed | None: ...
 
 Global___MediateLotteryRequest: _TypeAlias = MediateLotteryRequest  # noqa: Y015
 
@@ -444,73 +594,71 @@ class MediateLotteryResponse(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTIONS_BEFORE_FIELD_NUMBER: _builtins.int
-    DELEGATE_FIELD_NUMBER: _builtins.int
-    UTILITIES_BEFORE_FIELD_NUMBER: _builtins.int
-    SUPPORT_FIELD_NUMBER: _builtins.int
-    PROBABILITIES_FIELD_NUMBER: _builtins.int
-    EXPECTED_UTILITIES_FIELD_NUMBER: _builtins.int
-    WELFARE_FIELD_NUMBER: _builtins.int
-    SAMPLED_ACTIONS_FIELD_NUMBER: _builtins.int
-    WELFARE_FUNCTION_FIELD_NUMBER: _builtins.int
-    INFO_FIELD_NUMBER: _builtins.int
-    welfare: _builtins.float
-    """Welfare of the delegators' expected utilities."""
-    welfare_function: _builtins.str
-    """The welfare function's name."""
+    RESULT_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def actions_before(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
-        """The submitted joint action."""
-
-    @_builtins.property
-    def delegate(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bool]:
-        """The delegate bits."""
-
-    @_builtins.property
-    def utilities_before(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
-        """Utilities at the submitted joint action."""
-
-    @_builtins.property
-    def support(self) -> _common_pb2.Int64Tensor:
-        """Outcomes with positive probability, shape (s, n)."""
-
-    @_builtins.property
-    def probabilities(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
-        """Their probabilities (s)."""
-
-    @_builtins.property
-    def expected_utilities(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
-        """Every player's expected utility."""
-
-    @_builtins.property
-    def sampled_actions(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
-        """One outcome drawn with the seed."""
-
-    @_builtins.property
-    def info(self) -> _common_pb2.SolveInfo:
-        """Status and timing."""
+    def result(self) -> Global___LotteryResult:
+        """The lottery."""
 
     def __init__(
         self,
         *,
-        actions_before: _abc.Iterable[_builtins.int] | None = ...,
-        delegate: _abc.Iterable[_builtins.bool] | None = ...,
-        utilities_before: _abc.Iterable[_builtins.float] | None = ...,
-        support: _common_pb2.Int64Tensor | None = ...,
-        probabilities: _abc.Iterable[_builtins.float] | None = ...,
-        expected_utilities: _abc.Iterable[_builtins.float] | None = ...,
-        welfare: _builtins.float = ...,
-        sampled_actions: _abc.Iterable[_builtins.int] | None = ...,
-        welfare_function: _builtins.str = ...,
-        info: _common_pb2.SolveInfo | None = ...,
+        result: Global___LotteryResult | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["info", b"info", "support", b"support"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions_before", b"actions_before", "delegate", b"delegate", "expected_utilities", b"expected_utilities", "info", b"info", "probabilities", b"probabilities", "sampled_actions", b"sampled_actions", "support", b"support", "utilities_before", b"utilities_before", "welfare", b"welfare", "welfare_function", b"welfare_function"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___MediateLotteryResponse: _TypeAlias = MediateLotteryResponse  # noqa: Y015
+
+@_typing.final
+class MediatedGame(_message.Message):
+    """A mediated game (mechsolve.solver.mediators.MediatedGame)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GAME_FIELD_NUMBER: _builtins.int
+    BASE_FIELD_NUMBER: _builtins.int
+    OUTCOMES_FIELD_NUMBER: _builtins.int
+    MEDIATOR_FIELD_NUMBER: _builtins.int
+    WELFARE_FUNCTION_FIELD_NUMBER: _builtins.int
+    WALL_TIME_S_FIELD_NUMBER: _builtins.int
+    mediator: Global___MediatorKind.ValueType
+    """The mediator."""
+    welfare_function: _builtins.str
+    """The welfare function's name."""
+    wall_time_s: _builtins.float
+    """Seconds to build it."""
+    @_builtins.property
+    def game(self) -> _common_pb2.Game:
+        """The mediated game, payoffs (n, 2k_1, ..., 2k_n); strategy index = action + k_i * delegate."""
+
+    @_builtins.property
+    def base(self) -> _common_pb2.Game:
+        """The original game."""
+
+    @_builtins.property
+    def outcomes(self) -> _common_pb2.Int64Tensor:
+        """Original joint action of every mediated profile, shape (2k_1, ..., 2k_n, n)."""
+
+    def __init__(
+        self,
+        *,
+        game: _common_pb2.Game | None = ...,
+        base: _common_pb2.Game | None = ...,
+        outcomes: _common_pb2.Int64Tensor | None = ...,
+        mediator: Global___MediatorKind.ValueType = ...,
+        welfare_function: _builtins.str = ...,
+        wall_time_s: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["base", b"base", "game", b"game", "outcomes", b"outcomes"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["base", b"base", "game", b"game", "mediator", b"mediator", "outcomes", b"outcomes", "wall_time_s", b"wall_time_s", "welfare_function", b"welfare_function"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MediatedGame: _TypeAlias = MediatedGame  # noqa: Y015
 
 @_typing.final
 class BuildMediatedGameRequest(_message.Message):
@@ -521,8 +669,8 @@ class BuildMediatedGameRequest(_message.Message):
     GAME_FIELD_NUMBER: _builtins.int
     MEDIATOR_FIELD_NUMBER: _builtins.int
     WELFARE_FIELD_NUMBER: _builtins.int
-    mediator: Global___Mediator.ValueType
-    """Which mediator (required)."""
+    mediator: Global___MediatorKind.ValueType
+    """Which mediator (default Pareto)."""
     @_builtins.property
     def game(self) -> _common_pb2.Game:
         """The original game."""
@@ -535,7 +683,7 @@ class BuildMediatedGameRequest(_message.Message):
         self,
         *,
         game: _common_pb2.Game | None = ...,
-        mediator: Global___Mediator.ValueType = ...,
+        mediator: Global___MediatorKind.ValueType = ...,
         welfare: _common_pb2.Welfare | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["game", b"game", "welfare", b"welfare"]  # noqa: Y015
@@ -552,29 +700,19 @@ class BuildMediatedGameResponse(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    MEDIATED_GAME_FIELD_NUMBER: _builtins.int
-    OUTCOMES_FIELD_NUMBER: _builtins.int
-    WALL_TIME_SECONDS_FIELD_NUMBER: _builtins.int
-    wall_time_seconds: _builtins.float
-    """Seconds to build it."""
+    RESULT_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def mediated_game(self) -> _common_pb2.Game:
-        """The mediated game, payoffs (n, 2k_1, ..., 2k_n); strategy index = action + k_i * delegate."""
-
-    @_builtins.property
-    def outcomes(self) -> _common_pb2.Int64Tensor:
-        """Original joint action of every mediated profile, shape (2k_1, ..., 2k_n, n)."""
+    def result(self) -> Global___MediatedGame:
+        """The mediated game."""
 
     def __init__(
         self,
         *,
-        mediated_game: _common_pb2.Game | None = ...,
-        outcomes: _common_pb2.Int64Tensor | None = ...,
-        wall_time_seconds: _builtins.float = ...,
+        result: Global___MediatedGame | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["mediated_game", b"mediated_game", "outcomes", b"outcomes"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["mediated_game", b"mediated_game", "outcomes", b"outcomes", "wall_time_seconds", b"wall_time_seconds"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -586,10 +724,10 @@ class EquilibriumWelfare(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    EQUILIBRIA_COUNT_FIELD_NUMBER: _builtins.int
+    N_EQUILIBRIA_FIELD_NUMBER: _builtins.int
     BEST_FIELD_NUMBER: _builtins.int
     WORST_FIELD_NUMBER: _builtins.int
-    equilibria_count: _builtins.int
+    n_equilibria: _builtins.int
     """Number of pure equilibria."""
     best: _builtins.float
     """Best total utility (NaN if none)."""
@@ -598,55 +736,21 @@ class EquilibriumWelfare(_message.Message):
     def __init__(
         self,
         *,
-        equilibria_count: _builtins.int = ...,
+        n_equilibria: _builtins.int = ...,
         best: _builtins.float = ...,
         worst: _builtins.float = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["best", b"best", "equilibria_count", b"equilibria_count", "worst", b"worst"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["best", b"best", "n_equilibria", b"n_equilibria", "worst", b"worst"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___EquilibriumWelfare: _TypeAlias = EquilibriumWelfare  # noqa: Y015
 
 @_typing.final
-class AnalyzeMediationRequest(_message.Message):
-    """Request of AnalyzeMediation."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    GAME_FIELD_NUMBER: _builtins.int
-    MEDIATOR_FIELD_NUMBER: _builtins.int
-    WELFARE_FIELD_NUMBER: _builtins.int
-    mediator: Global___Mediator.ValueType
-    """Which mediator (required)."""
-    @_builtins.property
-    def game(self) -> _common_pb2.Game:
-        """The original game."""
-
-    @_builtins.property
-    def welfare(self) -> _common_pb2.Welfare:
-        """Welfare function."""
-
-    def __init__(
-        self,
-        *,
-        game: _common_pb2.Game | None = ...,
-        mediator: Global___Mediator.ValueType = ...,
-        welfare: _common_pb2.Welfare | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["game", b"game", "welfare", b"welfare"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["game", b"game", "mediator", b"mediator", "welfare", b"welfare"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___AnalyzeMediationRequest: _TypeAlias = AnalyzeMediationRequest  # noqa: Y015
-
-@_typing.final
-class AnalyzeMediationResponse(_message.Message):
-    """Response of AnalyzeMediation."""
+class MediationSummary(_message.Message):
+    """Equilibrium welfare of a game and its mediated game (MediationSummary)."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -684,6 +788,64 @@ class AnalyzeMediationResponse(_message.Message):
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
+Global___MediationSummary: _TypeAlias = MediationSummary  # noqa: Y015
+
+@_typing.final
+class AnalyzeMediationRequest(_message.Message):
+    """Request of AnalyzeMediation."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GAME_FIELD_NUMBER: _builtins.int
+    MEDIATOR_FIELD_NUMBER: _builtins.int
+    WELFARE_FIELD_NUMBER: _builtins.int
+    mediator: Global___MediatorKind.ValueType
+    """Which mediator (default Pareto)."""
+    @_builtins.property
+    def game(self) -> _common_pb2.Game:
+        """The original game."""
+
+    @_builtins.property
+    def welfare(self) -> _common_pb2.Welfare:
+        """Welfare function."""
+
+    def __init__(
+        self,
+        *,
+        game: _common_pb2.Game | None = ...,
+        mediator: Global___MediatorKind.ValueType = ...,
+        welfare: _common_pb2.Welfare | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["game", b"game", "welfare", b"welfare"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["game", b"game", "mediator", b"mediator", "welfare", b"welfare"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AnalyzeMediationRequest: _TypeAlias = AnalyzeMediationRequest  # noqa: Y015
+
+@_typing.final
+class AnalyzeMediationResponse(_message.Message):
+    """Response of AnalyzeMediation."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESULT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def result(self) -> Global___MediationSummary:
+        """The analysis."""
+
+    def __init__(
+        self,
+        *,
+        result: Global___MediationSummary | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
 Global___AnalyzeMediationResponse: _TypeAlias = AnalyzeMediationResponse  # noqa: Y015
 
 @_typing.final
@@ -693,6 +855,9 @@ class FindPureEquilibriaRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     GAME_FIELD_NUMBER: _builtins.int
+    TOL_FIELD_NUMBER: _builtins.int
+    tol: _builtins.float
+    """A profile is an equilibrium when no deviation gains more than tol (default 0)."""
     @_builtins.property
     def game(self) -> _common_pb2.Game:
         """The game."""
@@ -701,10 +866,11 @@ class FindPureEquilibriaRequest(_message.Message):
         self,
         *,
         game: _common_pb2.Game | None = ...,
+        tol: _builtins.float = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["game", b"game"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["game", b"game"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["game", b"game", "tol", b"tol"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -716,23 +882,63 @@ class FindPureEquilibriaResponse(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    EQUILIBRIA_FIELD_NUMBER: _builtins.int
+    RESULT_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def equilibria(self) -> _common_pb2.Int64Tensor:
+    def result(self) -> _common_pb2.Int64Tensor:
         """Pure Nash equilibria, shape (e, n)."""
 
     def __init__(
         self,
         *,
-        equilibria: _common_pb2.Int64Tensor | None = ...,
+        result: _common_pb2.Int64Tensor | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["equilibria", b"equilibria"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["equilibria", b"equilibria"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___FindPureEquilibriaResponse: _TypeAlias = FindPureEquilibriaResponse  # noqa: Y015
+
+@_typing.final
+class StrongNashResult(_message.Message):
+    """Whether a profile is a strong Nash equilibrium (StrongNashResult)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROFILE_FIELD_NUMBER: _builtins.int
+    IS_STRONG_FIELD_NUMBER: _builtins.int
+    COALITION_FIELD_NUMBER: _builtins.int
+    DEVIATION_FIELD_NUMBER: _builtins.int
+    is_strong: _builtins.bool
+    """True if no coalition can deviate with every member strictly better off."""
+    @_builtins.property
+    def profile(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """The profile tested."""
+
+    @_builtins.property
+    def coalition(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """A deviating coalition (empty if strong)."""
+
+    @_builtins.property
+    def deviation(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """Its deviation, a joint action (empty if strong)."""
+
+    def __init__(
+        self,
+        *,
+        profile: _abc.Iterable[_builtins.int] | None = ...,
+        is_strong: _builtins.bool = ...,
+        coalition: _abc.Iterable[_builtins.int] | None = ...,
+        deviation: _abc.Iterable[_builtins.int] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["coalition", b"coalition", "deviation", b"deviation", "is_strong", b"is_strong", "profile", b"profile"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StrongNashResult: _TypeAlias = StrongNashResult  # noqa: Y015
 
 @_typing.final
 class CheckStrongNashRequest(_message.Message):
@@ -770,29 +976,19 @@ class CheckStrongNashResponse(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    IS_STRONG_FIELD_NUMBER: _builtins.int
-    COALITION_FIELD_NUMBER: _builtins.int
-    DEVIATION_FIELD_NUMBER: _builtins.int
-    is_strong: _builtins.bool
-    """True if no coalition can deviate with every member strictly better off."""
+    RESULT_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def coalition(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
-        """A deviating coalition (empty if strong)."""
-
-    @_builtins.property
-    def deviation(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
-        """Its deviation, a joint action (empty if strong)."""
+    def result(self) -> Global___StrongNashResult:
+        """The check."""
 
     def __init__(
         self,
         *,
-        is_strong: _builtins.bool = ...,
-        coalition: _abc.Iterable[_builtins.int] | None = ...,
-        deviation: _abc.Iterable[_builtins.int] | None = ...,
+        result: Global___StrongNashResult | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["coalition", b"coalition", "deviation", b"deviation", "is_strong", b"is_strong"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -804,17 +1000,17 @@ class ImportNfgRequest(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    NFG_TEXT_FIELD_NUMBER: _builtins.int
-    nfg_text: _builtins.str
+    TEXT_FIELD_NUMBER: _builtins.int
+    text: _builtins.str
     """The .nfg file's text."""
     def __init__(
         self,
         *,
-        nfg_text: _builtins.str = ...,
+        text: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["nfg_text", b"nfg_text"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["text", b"text"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -826,19 +1022,19 @@ class ImportNfgResponse(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    GAME_FIELD_NUMBER: _builtins.int
+    RESULT_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def game(self) -> _common_pb2.Game:
+    def result(self) -> _common_pb2.Game:
         """The game."""
 
     def __init__(
         self,
         *,
-        game: _common_pb2.Game | None = ...,
+        result: _common_pb2.Game | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["game", b"game"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["game", b"game"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -874,17 +1070,17 @@ class ExportNfgResponse(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    NFG_TEXT_FIELD_NUMBER: _builtins.int
-    nfg_text: _builtins.str
+    RESULT_FIELD_NUMBER: _builtins.int
+    result: _builtins.str
     """The .nfg file's text (payoff version)."""
     def __init__(
         self,
         *,
-        nfg_text: _builtins.str = ...,
+        result: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["nfg_text", b"nfg_text"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -92,70 +92,71 @@ class MediatorServiceServicer:
     """
 
     def Mediate(self, request, context):
-        """One profile: what does the mediator do?
+        """mediate(): one profile, what does the mediator do?
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def MediateBatch(self, request, context):
-        """Many profiles of one game in one call (vectorized).
+        """mediate_batch(): many profiles of one game in one call (vectorized).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def StreamMediateBatch(self, request_iterator, context):
-        """A stream of batches over one call (e.g. one per simulation round); answers in order.
+        """stream_mediate_batch(): one batch per message (e.g. per simulation round), answered in
+        order; the deadline applies to each message (metadata mechsolve-time-limit).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def MediateLottery(self, request, context):
-        """The lottery Pareto Mediator (LP relaxation; Nash welfare via a conic solver).
+        """lottery_pareto_mediator(): the LP relaxation (Nash welfare via a conic solver).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def BuildMediatedGame(self, request, context):
-        """The full mediated game tensor (n, 2k_1, ..., 2k_n).
+        """mediated_game(): the full mediated game tensor (n, 2k_1, ..., 2k_n).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def AnalyzeMediation(self, request, context):
-        """Pure equilibrium welfare of a game and its mediated game; delegation dominance.
+        """summarize_mediation(): pure equilibrium welfare of a game and its mediated game.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def FindPureEquilibria(self, request, context):
-        """All pure Nash equilibria of a game.
+        """pure_nash_equilibria(): all pure Nash equilibria of a game.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def CheckStrongNash(self, request, context):
-        """Whether a profile is a strong Nash equilibrium.
+        """strong_nash(): whether a profile is a strong Nash equilibrium.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ImportNfg(self, request, context):
-        """Parse a Gambit .nfg file.
+        """loads_nfg(): parse a Gambit .nfg file.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ExportNfg(self, request, context):
-        """Write a game as a Gambit .nfg file (payoff version).
+        """dumps_nfg(): a game as a Gambit .nfg file (payoff version).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -3,6 +3,8 @@
 isort:skip_file
 Mediators on normal-form games (seed 000): Pareto, Punishing, central planner, the lottery
 Pareto Mediator, mediated games and their equilibrium analysis, Gambit .nfg import/export.
+Each request carries the arguments of the solver function of the same capability
+(mechsolve/api/mediators.py); each response its result.
 """
 
 from collections import abc as _abc
@@ -36,25 +38,27 @@ class MediatorServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> MediatorServiceAsyncStub: ...
     Mediate: _grpc.UnaryUnaryMultiCallable[_mediators_pb2.MediateRequest, _mediators_pb2.MediateResponse]
-    """One profile: what does the mediator do?"""
+    """mediate(): one profile, what does the mediator do?"""
     MediateBatch: _grpc.UnaryUnaryMultiCallable[_mediators_pb2.MediateBatchRequest, _mediators_pb2.MediateBatchResponse]
-    """Many profiles of one game in one call (vectorized)."""
+    """mediate_batch(): many profiles of one game in one call (vectorized)."""
     StreamMediateBatch: _grpc.StreamStreamMultiCallable[_mediators_pb2.StreamMediateBatchRequest, _mediators_pb2.StreamMediateBatchResponse]
-    """A stream of batches over one call (e.g. one per simulation round); answers in order."""
+    """stream_mediate_batch(): one batch per message (e.g. per simulation round), answered in
+    order; the deadline applies to each message (metadata mechsolve-time-limit).
+    """
     MediateLottery: _grpc.UnaryUnaryMultiCallable[_mediators_pb2.MediateLotteryRequest, _mediators_pb2.MediateLotteryResponse]
-    """The lottery Pareto Mediator (LP relaxation; Nash welfare via a conic solver)."""
+    """lottery_pareto_mediator(): the LP relaxation (Nash welfare via a conic solver)."""
     BuildMediatedGame: _grpc.UnaryUnaryMultiCallable[_mediators_pb2.BuildMediatedGameRequest, _mediators_pb2.BuildMediatedGameResponse]
-    """The full mediated game tensor (n, 2k_1, ..., 2k_n)."""
+    """mediated_game(): the full mediated game tensor (n, 2k_1, ..., 2k_n)."""
     AnalyzeMediation: _grpc.UnaryUnaryMultiCallable[_mediators_pb2.AnalyzeMediationRequest, _mediators_pb2.AnalyzeMediationResponse]
-    """Pure equilibrium welfare of a game and its mediated game; delegation dominance."""
+    """summarize_mediation(): pure equilibrium welfare of a game and its mediated game."""
     FindPureEquilibria: _grpc.UnaryUnaryMultiCallable[_mediators_pb2.FindPureEquilibriaRequest, _mediators_pb2.FindPureEquilibriaResponse]
-    """All pure Nash equilibria of a game."""
+    """pure_nash_equilibria(): all pure Nash equilibria of a game."""
     CheckStrongNash: _grpc.UnaryUnaryMultiCallable[_mediators_pb2.CheckStrongNashRequest, _mediators_pb2.CheckStrongNashResponse]
-    """Whether a profile is a strong Nash equilibrium."""
+    """strong_nash(): whether a profile is a strong Nash equilibrium."""
     ImportNfg: _grpc.UnaryUnaryMultiCallable[_mediators_pb2.ImportNfgRequest, _mediators_pb2.ImportNfgResponse]
-    """Parse a Gambit .nfg file."""
+    """loads_nfg(): parse a Gambit .nfg file."""
     ExportNfg: _grpc.UnaryUnaryMultiCallable[_mediators_pb2.ExportNfgRequest, _mediators_pb2.ExportNfgResponse]
-    """Write a game as a Gambit .nfg file (payoff version)."""
+    """dumps_nfg(): a game as a Gambit .nfg file (payoff version)."""
 
 @_typing.type_check_only
 class MediatorServiceAsyncStub(MediatorServiceStub):
@@ -62,25 +66,27 @@ class MediatorServiceAsyncStub(MediatorServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     Mediate: _aio.UnaryUnaryMultiCallable[_mediators_pb2.MediateRequest, _mediators_pb2.MediateResponse]  # type: ignore[assignment]
-    """One profile: what does the mediator do?"""
+    """mediate(): one profile, what does the mediator do?"""
     MediateBatch: _aio.UnaryUnaryMultiCallable[_mediators_pb2.MediateBatchRequest, _mediators_pb2.MediateBatchResponse]  # type: ignore[assignment]
-    """Many profiles of one game in one call (vectorized)."""
+    """mediate_batch(): many profiles of one game in one call (vectorized)."""
     StreamMediateBatch: _aio.StreamStreamMultiCallable[_mediators_pb2.StreamMediateBatchRequest, _mediators_pb2.StreamMediateBatchResponse]  # type: ignore[assignment]
-    """A stream of batches over one call (e.g. one per simulation round); answers in order."""
+    """stream_mediate_batch(): one batch per message (e.g. per simulation round), answered in
+    order; the deadline applies to each message (metadata mechsolve-time-limit).
+    """
     MediateLottery: _aio.UnaryUnaryMultiCallable[_mediators_pb2.MediateLotteryRequest, _mediators_pb2.MediateLotteryResponse]  # type: ignore[assignment]
-    """The lottery Pareto Mediator (LP relaxation; Nash welfare via a conic solver)."""
+    """lottery_pareto_mediator(): the LP relaxation (Nash welfare via a conic solver)."""
     BuildMediatedGame: _aio.UnaryUnaryMultiCallable[_mediators_pb2.BuildMediatedGameRequest, _mediators_pb2.BuildMediatedGameResponse]  # type: ignore[assignment]
-    """The full mediated game tensor (n, 2k_1, ..., 2k_n)."""
+    """mediated_game(): the full mediated game tensor (n, 2k_1, ..., 2k_n)."""
     AnalyzeMediation: _aio.UnaryUnaryMultiCallable[_mediators_pb2.AnalyzeMediationRequest, _mediators_pb2.AnalyzeMediationResponse]  # type: ignore[assignment]
-    """Pure equilibrium welfare of a game and its mediated game; delegation dominance."""
+    """summarize_mediation(): pure equilibrium welfare of a game and its mediated game."""
     FindPureEquilibria: _aio.UnaryUnaryMultiCallable[_mediators_pb2.FindPureEquilibriaRequest, _mediators_pb2.FindPureEquilibriaResponse]  # type: ignore[assignment]
-    """All pure Nash equilibria of a game."""
+    """pure_nash_equilibria(): all pure Nash equilibria of a game."""
     CheckStrongNash: _aio.UnaryUnaryMultiCallable[_mediators_pb2.CheckStrongNashRequest, _mediators_pb2.CheckStrongNashResponse]  # type: ignore[assignment]
-    """Whether a profile is a strong Nash equilibrium."""
+    """strong_nash(): whether a profile is a strong Nash equilibrium."""
     ImportNfg: _aio.UnaryUnaryMultiCallable[_mediators_pb2.ImportNfgRequest, _mediators_pb2.ImportNfgResponse]  # type: ignore[assignment]
-    """Parse a Gambit .nfg file."""
+    """loads_nfg(): parse a Gambit .nfg file."""
     ExportNfg: _aio.UnaryUnaryMultiCallable[_mediators_pb2.ExportNfgRequest, _mediators_pb2.ExportNfgResponse]  # type: ignore[assignment]
-    """Write a game as a Gambit .nfg file (payoff version)."""
+    """dumps_nfg(): a game as a Gambit .nfg file (payoff version)."""
 
 class MediatorServiceServicer(metaclass=_abc_1.ABCMeta):
     """Mediators on explicit normal-form games."""
@@ -91,7 +97,7 @@ class MediatorServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _mediators_pb2.MediateRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_mediators_pb2.MediateResponse, _abc.Awaitable[_mediators_pb2.MediateResponse]]:
-        """One profile: what does the mediator do?"""
+        """mediate(): one profile, what does the mediator do?"""
 
     @_abc_1.abstractmethod
     def MediateBatch(
@@ -99,7 +105,7 @@ class MediatorServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _mediators_pb2.MediateBatchRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_mediators_pb2.MediateBatchResponse, _abc.Awaitable[_mediators_pb2.MediateBatchResponse]]:
-        """Many profiles of one game in one call (vectorized)."""
+        """mediate_batch(): many profiles of one game in one call (vectorized)."""
 
     @_abc_1.abstractmethod
     def StreamMediateBatch(
@@ -107,7 +113,9 @@ class MediatorServiceServicer(metaclass=_abc_1.ABCMeta):
         request_iterator: _MaybeAsyncIterator[_mediators_pb2.StreamMediateBatchRequest],
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_mediators_pb2.StreamMediateBatchResponse], _abc.AsyncIterator[_mediators_pb2.StreamMediateBatchResponse]]:
-        """A stream of batches over one call (e.g. one per simulation round); answers in order."""
+        """stream_mediate_batch(): one batch per message (e.g. per simulation round), answered in
+        order; the deadline applies to each message (metadata mechsolve-time-limit).
+        """
 
     @_abc_1.abstractmethod
     def MediateLottery(
@@ -115,7 +123,7 @@ class MediatorServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _mediators_pb2.MediateLotteryRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_mediators_pb2.MediateLotteryResponse, _abc.Awaitable[_mediators_pb2.MediateLotteryResponse]]:
-        """The lottery Pareto Mediator (LP relaxation; Nash welfare via a conic solver)."""
+        """lottery_pareto_mediator(): the LP relaxation (Nash welfare via a conic solver)."""
 
     @_abc_1.abstractmethod
     def BuildMediatedGame(
@@ -123,7 +131,7 @@ class MediatorServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _mediators_pb2.BuildMediatedGameRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_mediators_pb2.BuildMediatedGameResponse, _abc.Awaitable[_mediators_pb2.BuildMediatedGameResponse]]:
-        """The full mediated game tensor (n, 2k_1, ..., 2k_n)."""
+        """mediated_game(): the full mediated game tensor (n, 2k_1, ..., 2k_n)."""
 
     @_abc_1.abstractmethod
     def AnalyzeMediation(
@@ -131,7 +139,7 @@ class MediatorServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _mediators_pb2.AnalyzeMediationRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_mediators_pb2.AnalyzeMediationResponse, _abc.Awaitable[_mediators_pb2.AnalyzeMediationResponse]]:
-        """Pure equilibrium welfare of a game and its mediated game; delegation dominance."""
+        """summarize_mediation(): pure equilibrium welfare of a game and its mediated game."""
 
     @_abc_1.abstractmethod
     def FindPureEquilibria(
@@ -139,7 +147,7 @@ class MediatorServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _mediators_pb2.FindPureEquilibriaRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_mediators_pb2.FindPureEquilibriaResponse, _abc.Awaitable[_mediators_pb2.FindPureEquilibriaResponse]]:
-        """All pure Nash equilibria of a game."""
+        """pure_nash_equilibria(): all pure Nash equilibria of a game."""
 
     @_abc_1.abstractmethod
     def CheckStrongNash(
@@ -147,7 +155,7 @@ class MediatorServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _mediators_pb2.CheckStrongNashRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_mediators_pb2.CheckStrongNashResponse, _abc.Awaitable[_mediators_pb2.CheckStrongNashResponse]]:
-        """Whether a profile is a strong Nash equilibrium."""
+        """strong_nash(): whether a profile is a strong Nash equilibrium."""
 
     @_abc_1.abstractmethod
     def ImportNfg(
@@ -155,7 +163,7 @@ class MediatorServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _mediators_pb2.ImportNfgRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_mediators_pb2.ImportNfgResponse, _abc.Awaitable[_mediators_pb2.ImportNfgResponse]]:
-        """Parse a Gambit .nfg file."""
+        """loads_nfg(): parse a Gambit .nfg file."""
 
     @_abc_1.abstractmethod
     def ExportNfg(
@@ -163,6 +171,6 @@ class MediatorServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _mediators_pb2.ExportNfgRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_mediators_pb2.ExportNfgResponse, _abc.Awaitable[_mediators_pb2.ExportNfgResponse]]:
-        """Write a game as a Gambit .nfg file (payoff version)."""
+        """dumps_nfg(): a game as a Gambit .nfg file (payoff version)."""
 
 def add_MediatorServiceServicer_to_server(servicer: MediatorServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

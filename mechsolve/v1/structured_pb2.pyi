@@ -3,7 +3,8 @@
 isort:skip_file
 Mediators on structured games whose joint action space cannot be enumerated (seed 000
 sections 4.2-4.3): the restaurant reservation game and the matching game. Models, programs
-and decisions: docs/restaurant_matching.md.
+and decisions: docs/restaurant_matching.md. Each request carries the arguments of the solver
+function (mechsolve/api/structured.py); each response its result.
 """
 
 from collections import abc as _abc
@@ -30,13 +31,13 @@ class _StructuredMediator:
 class _StructuredMediatorEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_StructuredMediator.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     STRUCTURED_MEDIATOR_UNSPECIFIED: _StructuredMediator.ValueType  # 0
-    """Not set: rejected with INVALID_ARGUMENT."""
+    """Not set: the function's default (Pareto)."""
     STRUCTURED_MEDIATOR_PARETO: _StructuredMediator.ValueType  # 1
     """Pareto Mediator, the paper's method (restaurants: eq. 4 as a transportation problem;
     matching: unmatched delegators matched among themselves by maximum-weight matching).
     """
     STRUCTURED_MEDIATOR_PARETO_EXACT: _StructuredMediator.ValueType  # 2
-    """Pareto Mediator, exact (eq. 3 as a MILP; beyond the paper)."""
+    """Pareto Mediator, exact (eq. 3; beyond the paper)."""
     STRUCTURED_MEDIATOR_PUNISHING: _StructuredMediator.ValueType  # 3
     """Punishing Mediator."""
     STRUCTURED_MEDIATOR_CENTRAL_PLANNER: _StructuredMediator.ValueType  # 4
@@ -46,13 +47,13 @@ class StructuredMediator(_StructuredMediator, metaclass=_StructuredMediatorEnumT
     """Which mediator acts on a structured game."""
 
 STRUCTURED_MEDIATOR_UNSPECIFIED: StructuredMediator.ValueType  # 0
-"""Not set: rejected with INVALID_ARGUMENT."""
+"""Not set: the function's default (Pareto)."""
 STRUCTURED_MEDIATOR_PARETO: StructuredMediator.ValueType  # 1
 """Pareto Mediator, the paper's method (restaurants: eq. 4 as a transportation problem;
 matching: unmatched delegators matched among themselves by maximum-weight matching).
 """
 STRUCTURED_MEDIATOR_PARETO_EXACT: StructuredMediator.ValueType  # 2
-"""Pareto Mediator, exact (eq. 3 as a MILP; beyond the paper)."""
+"""Pareto Mediator, exact (eq. 3; beyond the paper)."""
 STRUCTURED_MEDIATOR_PUNISHING: StructuredMediator.ValueType  # 3
 """Punishing Mediator."""
 STRUCTURED_MEDIATOR_CENTRAL_PLANNER: StructuredMediator.ValueType  # 4
@@ -66,7 +67,7 @@ class _RestaurantMethod:
 class _RestaurantMethodEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RestaurantMethod.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     RESTAURANT_METHOD_UNSPECIFIED: _RestaurantMethod.ValueType  # 0
-    """Defaults to min-cost flow."""
+    """Defaults to min-cost flow (and must stay unset for the exact mediator)."""
     RESTAURANT_METHOD_MIN_COST_FLOW: _RestaurantMethod.ValueType  # 1
     """OR-Tools min-cost flow, restaurants as capacitated nodes."""
     RESTAURANT_METHOD_HIGHS_LP: _RestaurantMethod.ValueType  # 2
@@ -80,7 +81,7 @@ class RestaurantMethod(_RestaurantMethod, metaclass=_RestaurantMethodEnumTypeWra
     """
 
 RESTAURANT_METHOD_UNSPECIFIED: RestaurantMethod.ValueType  # 0
-"""Defaults to min-cost flow."""
+"""Defaults to min-cost flow (and must stay unset for the exact mediator)."""
 RESTAURANT_METHOD_MIN_COST_FLOW: RestaurantMethod.ValueType  # 1
 """OR-Tools min-cost flow, restaurants as capacitated nodes."""
 RESTAURANT_METHOD_HIGHS_LP: RestaurantMethod.ValueType  # 2
@@ -124,18 +125,18 @@ class MediateRestaurantRequest(_message.Message):
     CHOICES_FIELD_NUMBER: _builtins.int
     DELEGATE_FIELD_NUMBER: _builtins.int
     MEDIATOR_FIELD_NUMBER: _builtins.int
-    METHOD_FIELD_NUMBER: _builtins.int
     PRIVATE_UTILITIES_FIELD_NUMBER: _builtins.int
     ALPHA_FIELD_NUMBER: _builtins.int
     MEDIATOR_UTILITY_FIELD_NUMBER: _builtins.int
+    METHOD_FIELD_NUMBER: _builtins.int
     mediator: Global___StructuredMediator.ValueType
-    """Which mediator (required)."""
-    method: Global___RestaurantMethod.ValueType
-    """Transportation backend (default min-cost flow); must be unset for the exact mediator."""
+    """Which mediator (default Pareto)."""
     alpha: _builtins.float
     """Weight of the private utility in the true utility, >= 0."""
     mediator_utility: Global___MediatorUtility.ValueType
     """Which utility the mediator optimizes (default known)."""
+    method: Global___RestaurantMethod.ValueType
+    """Transportation backend (default min-cost flow); must be unset for the exact mediator."""
     @_builtins.property
     def known_utilities(self) -> _common_pb2.Tensor:
         """Known utilities U_k >= 0, shape (n_agents, n_restaurants)."""
@@ -164,10 +165,10 @@ class MediateRestaurantRequest(_message.Message):
         choices: _abc.Iterable[_builtins.int] | None = ...,
         delegate: _abc.Iterable[_builtins.bool] | None = ...,
         mediator: Global___StructuredMediator.ValueType = ...,
-        method: Global___RestaurantMethod.ValueType = ...,
         private_utilities: _common_pb2.Tensor | None = ...,
         alpha: _builtins.float = ...,
         mediator_utility: Global___MediatorUtility.ValueType = ...,
+        method: Global___RestaurantMethod.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["known_utilities", b"known_utilities", "private_utilities", b"private_utilities"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
@@ -179,108 +180,112 @@ Global___MediateRestaurantRequest: _TypeAlias = MediateRestaurantRequest  # noqa
 
 @_typing.final
 class RestaurantResult(_message.Message):
-    """What a mediator did to one restaurant profile. Payoffs are congested payoffs
-    u_i(r_i) * min(1, c_r / n_r): payoff_* under the utility the mediator optimized, true_payoff_*
-    under U_k + alpha * U_u (empty, and the true welfare NaN, without private utilities).
+    """What a mediator did to one restaurant profile (RestaurantResult). Utilities are congested
+    payoffs u_i(r_i) * min(1, c_r / n_r): utilities_* under the utility the mediator optimized,
+    true_utilities_* under U_k + alpha * U_u (empty without private utilities).
     """
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    CHOICES_FIELD_NUMBER: _builtins.int
+    MEDIATOR_FIELD_NUMBER: _builtins.int
+    ACTIONS_BEFORE_FIELD_NUMBER: _builtins.int
     DELEGATE_FIELD_NUMBER: _builtins.int
+    ACTIONS_AFTER_FIELD_NUMBER: _builtins.int
     SEATED_FIELD_NUMBER: _builtins.int
-    PAYOFF_BEFORE_FIELD_NUMBER: _builtins.int
-    PAYOFF_AFTER_FIELD_NUMBER: _builtins.int
-    TRUE_PAYOFF_BEFORE_FIELD_NUMBER: _builtins.int
-    TRUE_PAYOFF_AFTER_FIELD_NUMBER: _builtins.int
+    UTILITIES_BEFORE_FIELD_NUMBER: _builtins.int
+    UTILITIES_AFTER_FIELD_NUMBER: _builtins.int
+    TRUE_UTILITIES_BEFORE_FIELD_NUMBER: _builtins.int
+    TRUE_UTILITIES_AFTER_FIELD_NUMBER: _builtins.int
+    BENEFICIARIES_FIELD_NUMBER: _builtins.int
+    WELFARE_FUNCTION_FIELD_NUMBER: _builtins.int
     WELFARE_BEFORE_FIELD_NUMBER: _builtins.int
     WELFARE_AFTER_FIELD_NUMBER: _builtins.int
-    DELEGATOR_WELFARE_BEFORE_FIELD_NUMBER: _builtins.int
-    DELEGATOR_WELFARE_AFTER_FIELD_NUMBER: _builtins.int
-    TRUE_WELFARE_BEFORE_FIELD_NUMBER: _builtins.int
-    TRUE_WELFARE_AFTER_FIELD_NUMBER: _builtins.int
     GAIN_OVER_PAPER_FIELD_NUMBER: _builtins.int
     MEDIATOR_UTILITY_FIELD_NUMBER: _builtins.int
-    BUILD_TIME_SECONDS_FIELD_NUMBER: _builtins.int
-    SOLVE_TIME_SECONDS_FIELD_NUMBER: _builtins.int
+    BUILD_TIME_S_FIELD_NUMBER: _builtins.int
+    SOLVE_TIME_S_FIELD_NUMBER: _builtins.int
     INFO_FIELD_NUMBER: _builtins.int
+    mediator: Global___StructuredMediator.ValueType
+    """"pareto", "pareto_exact", "punishing" or "central_planner"."""
+    welfare_function: _builtins.str
+    """"utilitarian"."""
     welfare_before: _builtins.float
-    """Total congested payoff of all agents before."""
+    """Total congested payoff of the beneficiaries before."""
     welfare_after: _builtins.float
-    """Total congested payoff of all agents after."""
-    delegator_welfare_before: _builtins.float
-    """Total congested payoff of the delegators before."""
-    delegator_welfare_after: _builtins.float
-    """Total congested payoff of the delegators after."""
-    true_welfare_before: _builtins.float
-    """Total true congested payoff before (NaN without private utilities)."""
-    true_welfare_after: _builtins.float
-    """Total true congested payoff after (NaN without private utilities)."""
+    """Total congested payoff of the beneficiaries after."""
     gain_over_paper: _builtins.float
-    """Exact mediator: its delegator welfare minus the paper's method's (NaN otherwise)."""
+    """Exact mediator: its welfare_after minus the paper's method's (NaN otherwise)."""
     mediator_utility: Global___MediatorUtility.ValueType
     """The utility the mediator optimized."""
-    build_time_seconds: _builtins.float
+    build_time_s: _builtins.float
     """Seconds to build the model."""
-    solve_time_seconds: _builtins.float
+    solve_time_s: _builtins.float
     """Seconds to solve it."""
     @_builtins.property
-    def choices(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
-        """The mediated restaurant of every agent."""
+    def actions_before(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """The submitted restaurant of every agent."""
 
     @_builtins.property
     def delegate(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bool]:
         """The delegate bits the mediator acted on (all true for the central planner)."""
 
     @_builtins.property
+    def actions_after(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """The mediated restaurant of every agent."""
+
+    @_builtins.property
     def seated(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bool]:
         """Paper's method: delegators given a seat; other mediators: agents whose choice it set."""
 
     @_builtins.property
-    def payoff_before(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
+    def utilities_before(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
         """Every agent's congested payoff before mediation."""
 
     @_builtins.property
-    def payoff_after(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
+    def utilities_after(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
         """Every agent's congested payoff after mediation."""
 
     @_builtins.property
-    def true_payoff_before(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
+    def true_utilities_before(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
         """Every agent's true congested payoff before mediation (or empty)."""
 
     @_builtins.property
-    def true_payoff_after(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
+    def true_utilities_after(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
         """Every agent's true congested payoff after mediation (or empty)."""
 
     @_builtins.property
+    def beneficiaries(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bool]:
+        """Whose welfare the mediator maximizes (the delegators)."""
+
+    @_builtins.property
     def info(self) -> _common_pb2.SolveInfo:
-        """Status, objective, method, backend, wall time."""
+        """Termination, objective, method, backend, wall time."""
 
     def __init__(
         self,
         *,
-        choices: _abc.Iterable[_builtins.int] | None = ...,
+        mediator: Global___StructuredMediator.ValueType = ...,
+        actions_before: _abc.Iterable[_builtins.int] | None = ...,
         delegate: _abc.Iterable[_builtins.bool] | None = ...,
+        actions_after: _abc.Iterable[_builtins.int] | None = ...,
         seated: _abc.Iterable[_builtins.bool] | None = ...,
-        payoff_before: _abc.Iterable[_builtins.float] | None = ...,
-        payoff_after: _abc.Iterable[_builtins.float] | None = ...,
-        true_payoff_before: _abc.Iterable[_builtins.float] | None = ...,
-        true_payoff_after: _abc.Iterable[_builtins.float] | None = ...,
+        utilities_before: _abc.Iterable[_builtins.float] | None = ...,
+        utilities_after: _abc.Iterable[_builtins.float] | None = ...,
+        true_utilities_before: _abc.Iterable[_builtins.float] | None = ...,
+        true_utilities_after: _abc.Iterable[_builtins.float] | None = ...,
+        beneficiaries: _abc.Iterable[_builtins.bool] | None = ...,
+        welfare_function: _builtins.str = ...,
         welfare_before: _builtins.float = ...,
         welfare_after: _builtins.float = ...,
-        delegator_welfare_before: _builtins.float = ...,
-        delegator_welfare_after: _builtins.float = ...,
-        true_welfare_before: _builtins.float = ...,
-        true_welfare_after: _builtins.float = ...,
         gain_over_paper: _builtins.float = ...,
         mediator_utility: Global___MediatorUtility.ValueType = ...,
-        build_time_seconds: _builtins.float = ...,
-        solve_time_seconds: _builtins.float = ...,
+        build_time_s: _builtins.float = ...,
+        solve_time_s: _builtins.float = ...,
         info: _common_pb2.SolveInfo | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["info", b"info"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["build_time_seconds", b"build_time_seconds", "choices", b"choices", "delegate", b"delegate", "delegator_welfare_after", b"delegator_welfare_after", "delegator_welfare_before", b"delegator_welfare_before", "gain_over_paper", b"gain_over_paper", "info", b"info", "mediator_utility", b"mediator_utility", "payoff_after", b"payoff_after", "payoff_before", b"payoff_before", "seated", b"seated", "solve_time_seconds", b"solve_time_seconds", "true_payoff_after", b"true_payoff_after", "true_payoff_before", b"true_payoff_before", "true_welfare_after", b"true_welfare_after", "true_welfare_before", b"true_welfare_before", "welfare_after", b"welfare_after", "welfare_before", b"welfare_before"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions_after", b"actions_after", "actions_before", b"actions_before", "beneficiaries", b"beneficiaries", "build_time_s", b"build_time_s", "delegate", b"delegate", "gain_over_paper", b"gain_over_paper", "info", b"info", "mediator", b"mediator", "mediator_utility", b"mediator_utility", "seated", b"seated", "solve_time_s", b"solve_time_s", "true_utilities_after", b"true_utilities_after", "true_utilities_before", b"true_utilities_before", "utilities_after", b"utilities_after", "utilities_before", b"utilities_before", "welfare_after", b"welfare_after", "welfare_before", b"welfare_before", "welfare_function", b"welfare_function"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -321,7 +326,7 @@ class MediateMatchingRequest(_message.Message):
     DELEGATE_FIELD_NUMBER: _builtins.int
     MEDIATOR_FIELD_NUMBER: _builtins.int
     mediator: Global___StructuredMediator.ValueType
-    """Which mediator (required)."""
+    """Which mediator (default Pareto)."""
     @_builtins.property
     def rewards(self) -> _common_pb2.Tensor:
         """Rewards R[i, j] >= 0 that i gets when matched with j, shape (n, n) (asymmetric)."""
@@ -352,39 +357,49 @@ Global___MediateMatchingRequest: _TypeAlias = MediateMatchingRequest  # noqa: Y0
 
 @_typing.final
 class MatchingResult(_message.Message):
-    """What a mediator did to one matching profile."""
+    """What a mediator did to one matching profile (MatchingResult)."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    PARTNERS_FIELD_NUMBER: _builtins.int
-    MATES_FIELD_NUMBER: _builtins.int
+    MEDIATOR_FIELD_NUMBER: _builtins.int
+    ACTIONS_BEFORE_FIELD_NUMBER: _builtins.int
     DELEGATE_FIELD_NUMBER: _builtins.int
-    PAYOFF_BEFORE_FIELD_NUMBER: _builtins.int
-    PAYOFF_AFTER_FIELD_NUMBER: _builtins.int
+    ACTIONS_AFTER_FIELD_NUMBER: _builtins.int
+    MATES_FIELD_NUMBER: _builtins.int
+    UTILITIES_BEFORE_FIELD_NUMBER: _builtins.int
+    UTILITIES_AFTER_FIELD_NUMBER: _builtins.int
+    BENEFICIARIES_FIELD_NUMBER: _builtins.int
+    WELFARE_FUNCTION_FIELD_NUMBER: _builtins.int
     WELFARE_BEFORE_FIELD_NUMBER: _builtins.int
     WELFARE_AFTER_FIELD_NUMBER: _builtins.int
-    DELEGATOR_WELFARE_BEFORE_FIELD_NUMBER: _builtins.int
-    DELEGATOR_WELFARE_AFTER_FIELD_NUMBER: _builtins.int
     GAIN_OVER_PAPER_FIELD_NUMBER: _builtins.int
-    BUILD_TIME_SECONDS_FIELD_NUMBER: _builtins.int
-    SOLVE_TIME_SECONDS_FIELD_NUMBER: _builtins.int
+    BUILD_TIME_S_FIELD_NUMBER: _builtins.int
+    SOLVE_TIME_S_FIELD_NUMBER: _builtins.int
     INFO_FIELD_NUMBER: _builtins.int
+    mediator: Global___StructuredMediator.ValueType
+    """"pareto", "pareto_exact", "punishing" or "central_planner"."""
+    welfare_function: _builtins.str
+    """"utilitarian"."""
     welfare_before: _builtins.float
-    """Total payoff of all agents before."""
+    """Total payoff of the beneficiaries before."""
     welfare_after: _builtins.float
-    """Total payoff of all agents after."""
-    delegator_welfare_before: _builtins.float
-    """Total payoff of the delegators before."""
-    delegator_welfare_after: _builtins.float
-    """Total payoff of the delegators after."""
+    """Total payoff of the beneficiaries after."""
     gain_over_paper: _builtins.float
-    """Exact mediator: its delegator welfare minus the paper's method's (NaN otherwise)."""
-    build_time_seconds: _builtins.float
+    """Exact mediator: its welfare_after minus the paper's method's (NaN otherwise)."""
+    build_time_s: _builtins.float
     """Seconds to build the matching problem."""
-    solve_time_seconds: _builtins.float
+    solve_time_s: _builtins.float
     """Seconds to solve it."""
     @_builtins.property
-    def partners(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+    def actions_before(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """The submitted pointer of every agent (-1: nobody)."""
+
+    @_builtins.property
+    def delegate(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bool]:
+        """The delegate bits the mediator acted on (all true for the central planner)."""
+
+    @_builtins.property
+    def actions_after(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
         """The mediated pointer of every agent (-1: nobody)."""
 
     @_builtins.property
@@ -392,41 +407,43 @@ class MatchingResult(_message.Message):
         """Every agent's partner in a mutual match after mediation, or -1."""
 
     @_builtins.property
-    def delegate(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bool]:
-        """The delegate bits the mediator acted on (all true for the central planner)."""
-
-    @_builtins.property
-    def payoff_before(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
+    def utilities_before(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
         """Every agent's payoff before mediation (R[i, mate] or 0)."""
 
     @_builtins.property
-    def payoff_after(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
+    def utilities_after(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
         """Every agent's payoff after mediation."""
 
     @_builtins.property
+    def beneficiaries(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bool]:
+        """Whose welfare the mediator maximizes (the delegators)."""
+
+    @_builtins.property
     def info(self) -> _common_pb2.SolveInfo:
-        """Status, objective, method, backend, wall time."""
+        """Termination, objective, method, backend, wall time."""
 
     def __init__(
         self,
         *,
-        partners: _abc.Iterable[_builtins.int] | None = ...,
-        mates: _abc.Iterable[_builtins.int] | None = ...,
+        mediator: Global___StructuredMediator.ValueType = ...,
+        actions_before: _abc.Iterable[_builtins.int] | None = ...,
         delegate: _abc.Iterable[_builtins.bool] | None = ...,
-        payoff_before: _abc.Iterable[_builtins.float] | None = ...,
-        payoff_after: _abc.Iterable[_builtins.float] | None = ...,
+        actions_after: _abc.Iterable[_builtins.int] | None = ...,
+        mates: _abc.Iterable[_builtins.int] | None = ...,
+        utilities_before: _abc.Iterable[_builtins.float] | None = ...,
+        utilities_after: _abc.Iterable[_builtins.float] | None = ...,
+        beneficiaries: _abc.Iterable[_builtins.bool] | None = ...,
+        welfare_function: _builtins.str = ...,
         welfare_before: _builtins.float = ...,
         welfare_after: _builtins.float = ...,
-        delegator_welfare_before: _builtins.float = ...,
-        delegator_welfare_after: _builtins.float = ...,
         gain_over_paper: _builtins.float = ...,
-        build_time_seconds: _builtins.float = ...,
-        solve_time_seconds: _builtins.float = ...,
+        build_time_s: _builtins.float = ...,
+        solve_time_s: _builtins.float = ...,
         info: _common_pb2.SolveInfo | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["info", b"info"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["build_time_seconds", b"build_time_seconds", "delegate", b"delegate", "delegator_welfare_after", b"delegator_welfare_after", "delegator_welfare_before", b"delegator_welfare_before", "gain_over_paper", b"gain_over_paper", "info", b"info", "mates", b"mates", "partners", b"partners", "payoff_after", b"payoff_after", "payoff_before", b"payoff_before", "solve_time_seconds", b"solve_time_seconds", "welfare_after", b"welfare_after", "welfare_before", b"welfare_before"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions_after", b"actions_after", "actions_before", b"actions_before", "beneficiaries", b"beneficiaries", "build_time_s", b"build_time_s", "delegate", b"delegate", "gain_over_paper", b"gain_over_paper", "info", b"info", "mates", b"mates", "mediator", b"mediator", "solve_time_s", b"solve_time_s", "utilities_after", b"utilities_after", "utilities_before", b"utilities_before", "welfare_after", b"welfare_after", "welfare_before", b"welfare_before", "welfare_function", b"welfare_function"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -52,14 +52,14 @@ class StructuredMediatorServiceServicer:
     """
 
     def MediateRestaurant(self, request, context):
-        """One restaurant profile: where does every agent dine after mediation?
+        """mediate_restaurant(): where does every agent dine after mediation?
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def MediateMatching(self, request, context):
-        """One matching profile: whom does every agent point at after mediation?
+        """mediate_matching(): whom does every agent point at after mediation?
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

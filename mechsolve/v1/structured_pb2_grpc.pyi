@@ -3,7 +3,8 @@
 isort:skip_file
 Mediators on structured games whose joint action space cannot be enumerated (seed 000
 sections 4.2-4.3): the restaurant reservation game and the matching game. Models, programs
-and decisions: docs/restaurant_matching.md.
+and decisions: docs/restaurant_matching.md. Each request carries the arguments of the solver
+function (mechsolve/api/structured.py); each response its result.
 """
 
 from collections import abc as _abc
@@ -37,9 +38,9 @@ class StructuredMediatorServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> StructuredMediatorServiceAsyncStub: ...
     MediateRestaurant: _grpc.UnaryUnaryMultiCallable[_structured_pb2.MediateRestaurantRequest, _structured_pb2.MediateRestaurantResponse]
-    """One restaurant profile: where does every agent dine after mediation?"""
+    """mediate_restaurant(): where does every agent dine after mediation?"""
     MediateMatching: _grpc.UnaryUnaryMultiCallable[_structured_pb2.MediateMatchingRequest, _structured_pb2.MediateMatchingResponse]
-    """One matching profile: whom does every agent point at after mediation?"""
+    """mediate_matching(): whom does every agent point at after mediation?"""
 
 @_typing.type_check_only
 class StructuredMediatorServiceAsyncStub(StructuredMediatorServiceStub):
@@ -47,9 +48,9 @@ class StructuredMediatorServiceAsyncStub(StructuredMediatorServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     MediateRestaurant: _aio.UnaryUnaryMultiCallable[_structured_pb2.MediateRestaurantRequest, _structured_pb2.MediateRestaurantResponse]  # type: ignore[assignment]
-    """One restaurant profile: where does every agent dine after mediation?"""
+    """mediate_restaurant(): where does every agent dine after mediation?"""
     MediateMatching: _aio.UnaryUnaryMultiCallable[_structured_pb2.MediateMatchingRequest, _structured_pb2.MediateMatchingResponse]  # type: ignore[assignment]
-    """One matching profile: whom does every agent point at after mediation?"""
+    """mediate_matching(): whom does every agent point at after mediation?"""
 
 class StructuredMediatorServiceServicer(metaclass=_abc_1.ABCMeta):
     """Mediators on the restaurant reservation and matching games."""
@@ -60,7 +61,7 @@ class StructuredMediatorServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _structured_pb2.MediateRestaurantRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_structured_pb2.MediateRestaurantResponse, _abc.Awaitable[_structured_pb2.MediateRestaurantResponse]]:
-        """One restaurant profile: where does every agent dine after mediation?"""
+        """mediate_restaurant(): where does every agent dine after mediation?"""
 
     @_abc_1.abstractmethod
     def MediateMatching(
@@ -68,6 +69,6 @@ class StructuredMediatorServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _structured_pb2.MediateMatchingRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_structured_pb2.MediateMatchingResponse, _abc.Awaitable[_structured_pb2.MediateMatchingResponse]]:
-        """One matching profile: whom does every agent point at after mediation?"""
+        """mediate_matching(): whom does every agent point at after mediation?"""
 
 def add_StructuredMediatorServiceServicer_to_server(servicer: StructuredMediatorServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -3,7 +3,7 @@ seed 004, first study).
 
 Solvers (HiGHS, utility variables, constraint generation, verified results):
 :func:`optimal_menu` (one bidder), :func:`optimal_dsic_auction`, :func:`optimal_bic_auction`,
-:func:`optimal_auction` (either), :func:`regret_budget_auction` / :func:`regret_budget_curve`.
+:func:`regret_budget_auction` / :func:`regret_budget_curve`.
 Priors: :func:`uniform_grid`, :func:`discrete_marginals`, :func:`empirical_prior`.
 Evaluation: :func:`continuous_menu_revenue`, :func:`sampled_menu_revenue`,
 :func:`rounded_evaluation`, :func:`richardson`, :func:`extrapolate_optimum`.
@@ -19,7 +19,7 @@ from .evaluation import (
     rounded_evaluation,
     sampled_menu_revenue,
 )
-from .multi_bidder import optimal_auction, optimal_bic_auction, optimal_dsic_auction
+from .multi_bidder import optimal_bic_auction, optimal_dsic_auction
 from .one_bidder import optimal_menu
 from .priors import (
     PriorKind,
@@ -69,7 +69,6 @@ __all__ = [
     "empirical_prior",
     "extrapolate_optimum",
     "first_price_tables",
-    "optimal_auction",
     "optimal_bic_auction",
     "optimal_dsic_auction",
     "optimal_menu",

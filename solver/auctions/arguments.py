@@ -16,8 +16,6 @@ CONSTRAINT_MODES = ("generation", "full")
 """``constraints=``: seeded IC rows + exact separation, or every IC row up front."""
 MAX_BIDDERS = 16
 """Most bidders an auction LP, audit or reference table accepts."""
-INCENTIVES = ("dsic", "bic")
-"""``incentive=`` of :func:`~mechsolve.solver.auctions.multi_bidder.optimal_auction`."""
 
 
 def bidder_priors(

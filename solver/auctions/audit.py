@@ -217,6 +217,8 @@ def audit_result(result: AuctionResult | MenuResult, *, tolerance: float = 1e-7)
     alloc, pay, ps, ud = result_tables("audit_result", result)
     if pay.size == 0:
         raise MechsolveInputError(
-            "audit_result", "result", f"has no mechanism (termination {result.termination.value})"
+            "audit_result",
+            "result",
+            f"has no mechanism (termination {result.termination.reason.value})",
         )
     return _audit(alloc, pay, ps, ud, tolerance)

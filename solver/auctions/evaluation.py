@@ -22,17 +22,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..core import validation as v
-from ..core.errors import MechsolveInputError
-from ..core.limits import Limits
-from ..core.results import Stopwatch, Termination
+from ..core.errors import MechsolveInputError, ProblemTooLargeError
+from ..core.limits import Limits, resolve
+from ..core.results import Stopwatch
+from .arguments import bidder_priors, check_profiles
 from .audit import bidder_menus
-from .priors import GRID_POINTS, uniform_grid
+from .priors import GRID_POINTS, TypePrior, profile_probs, uniform_grid
 from .results import (
-    AuctionResult,
     ContinuousRevenue,
     Extrapolation,
     Menu,
-    MenuResult,
     RoundedEvaluation,
 )
 from .separation import best_deviation, seller_favoured_choice
@@ -42,18 +41,16 @@ START_CELLS = 8
 
 
 def _menu_arrays(
-    function: str, menu: Any, lo: Any, hi: Any
+    function: str, menu: Any, lo: Any, hi: Any, limits: Limits
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], float, float]:
-    """Menu entries (with the null entry appended) and the box ``[lo, hi]``."""
-    if isinstance(menu, MenuResult):
-        prior = menu.prior
-        if lo is None and hi is None and prior.is_uniform_grid:
-            lo, hi = prior.lo, prior.hi
-        menu = menu.menu(decimals=12)
+    """Menu entries (with the null entry appended) and the box ``[lo, hi]`` (the menu's own by
+    default)."""
     if not isinstance(menu, Menu):
         raise MechsolveInputError(
-            function, "menu", f"must be a Menu or MenuResult; got {type(menu).__name__}"
+            function, "menu", f"must be a Menu (MenuResult.menu()); got {type(menu).__name__}"
         )
+    lo = menu.lo if lo is None else lo
+    hi = menu.hi if hi is None else hi
     if lo is None or hi is None:
         raise MechsolveInputError(
             function, "lo", "and `hi` are required unless the menu comes from a uniform grid"
@@ -62,19 +59,33 @@ def _menu_arrays(
     hi_f = v.real(function, "hi", hi)
     if not hi_f > lo_f:
         raise MechsolveInputError(function, "hi", f"must be > lo={lo_f}; got {hi_f}")
-    m = menu.allocation.shape[1]
-    alloc = np.vstack([menu.allocation, np.zeros((1, m))])
-    price = np.concatenate([menu.price, [0.0]])
+    alloc, price = _entries(function, menu, limits)
     return alloc, price, lo_f, hi_f
 
 
+def _entries(
+    function: str, menu: Menu, limits: Limits
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The menu's entries with the null entry appended, validated (``max_types`` entries)."""
+    alloc = v.float_array(function, "menu.allocation", menu.allocation, ndim=2, allow_empty=True)
+    n_entries, m = alloc.shape
+    if m == 0:
+        raise MechsolveInputError(
+            function, "menu.allocation", f"must have at least one item column; got {alloc.shape}"
+        )
+    limits.check(function, "menu.allocation", n_entries, "max_types")
+    price = v.float_array(function, "menu.price", menu.price, shape=(n_entries,), allow_empty=True)
+    return np.vstack([alloc, np.zeros((1, m))]), np.concatenate([price, [0.0]])
+
+
 def continuous_menu_revenue(
-    menu: Menu | MenuResult,
+    menu: Menu,
     *,
     lo: float | None = None,
     hi: float | None = None,
     tol: float = 1e-5,
-    max_cells: int = 4_000_000,
+    max_cells: int | None = None,
+    limits: Limits | None = None,
 ) -> ContinuousRevenue:
     """Expected price paid when a buyer with values ``U[lo, hi]^m`` picks from ``menu``.
 
@@ -84,13 +95,24 @@ def continuous_menu_revenue(
     candidates' prices lie within ``tol`` of each other is settled at the middle of that range;
     the others are split in ``2^m`` (keeping only their candidates) until their uncertainty
     ``sum vol (p_max - p_min) / 2`` is at most ``tol`` or a level would exceed ``max_cells``
-    cells. The returned ``error`` (settled plus open uncertainty) bounds ``|revenue - exact|``. ``lo``/``hi`` default to the grid of a :class:`MenuResult`.
+    cells. The returned ``error`` (settled plus open uncertainty) bounds ``|revenue - exact|``.
+    ``lo``/``hi`` default to the menu's box (a menu from a uniform grid has one).
+    ``max_cells`` (``None``: ``limits.max_candidates``) and the first level's cells x entries
+    are bounded by ``limits.max_candidates``.
     """
     fn = "continuous_menu_revenue"
-    alloc, price, lo_f, hi_f = _menu_arrays(fn, menu, lo, hi)
+    lim = resolve(limits)
+    alloc, price, lo_f, hi_f = _menu_arrays(fn, menu, lo, hi, lim)
     tol_f = v.real(fn, "tol", tol, min_value=0.0, min_exclusive=True)
-    cap = v.positive_int(fn, "max_cells", max_cells)
+    cap = lim.max_candidates if max_cells is None else v.positive_int(fn, "max_cells", max_cells)
+    lim.check(fn, "max_cells", cap, "max_candidates")
     m = alloc.shape[1]
+    if m > 32 or START_CELLS**m > cap:
+        raise ProblemTooLargeError(
+            fn, "menu.allocation",
+            f"has {m} items: the first level of {START_CELLS}^{m} cells is over max_cells={cap}",
+        )  # fmt: skip
+    lim.check(fn, "menu.allocation", START_CELLS**m * len(price), "max_candidates")
     n0 = START_CELLS
     grid = (np.arange(n0) + 0.5) / n0
     centres = np.stack([g.ravel() for g in np.meshgrid(*[grid] * m, indexing="ij")], axis=1)
@@ -148,50 +170,63 @@ def _cell_candidates(
     return kept, np.nanmin(prices, axis=1), np.nanmax(prices, axis=1)
 
 
-def sampled_menu_revenue(menu: Menu | MenuResult, samples: Any) -> ContinuousRevenue:
+def sampled_menu_revenue(
+    menu: Menu, samples: Any, *, limits: Limits | None = None
+) -> ContinuousRevenue:
     """Mean price paid by buyers with valuations ``samples`` (``(N, m)``) picking from
-    ``menu``, with its Monte Carlo standard error."""
+    ``menu``, with its Monte Carlo standard error (at most ``limits.max_types`` samples)."""
     fn = "sampled_menu_revenue"
-    if isinstance(menu, MenuResult):
-        menu = menu.menu(decimals=12)
+    lim = resolve(limits)
     if not isinstance(menu, Menu):
         raise MechsolveInputError(
-            fn, "menu", f"must be a Menu or MenuResult; got {type(menu).__name__}"
+            fn, "menu", f"must be a Menu (MenuResult.menu()); got {type(menu).__name__}"
         )
-    m = menu.allocation.shape[1]
+    alloc, price = _entries(fn, menu, lim)
+    m = alloc.shape[1]
     x = v.float_array(fn, "samples", samples, shape=(None, m), min_value=0.0)
-    alloc = np.vstack([menu.allocation, np.zeros((1, m))])
-    price = np.concatenate([menu.price, [0.0]])
+    lim.check(fn, "samples", x.shape[0], "max_types")
     paid = price[seller_favoured_choice(x, alloc, price)]
     se = float(paid.std(ddof=1) / math.sqrt(len(paid))) if len(paid) > 1 else math.inf
     return ContinuousRevenue(float(paid.mean()), se, "standard_error", "monte_carlo", len(paid))
 
 
 def rounded_evaluation(
-    result: AuctionResult, *, n_samples: int = 100_000, seed: Any = 0, batch: int = 8192
+    allocation: Any,
+    payment: Any,
+    priors: Any,
+    *,
+    n_samples: int = 100_000,
+    seed: int | None = None,
+    limits: Limits | None = None,
 ) -> RoundedEvaluation:
-    """Run a grid mechanism on continuous values ``U[lo, hi]^m`` (each bidder's grid) with bids
-    rounded to the grid cell; exact revenue, Monte Carlo ex-post regret (exact inner max over
-    every possible bid)."""
+    """Run a grid mechanism, tables ``allocation (T_1, ..., T_n, n, m)`` and ``payment
+    (T_1, ..., T_n, n)`` on uniform-grid ``priors`` (one shared or one per bidder), on
+    continuous values ``U[lo, hi]^m`` with every bid rounded to its grid cell: the revenue is
+    exact (``sum_t f(t) sum_i payment[t, i]``), the ex-post regret Monte Carlo with an exact
+    inner maximum over every possible bid. ``seed`` (``None``: fresh entropy, recorded)."""
     fn = "rounded_evaluation"
-    if not isinstance(result, AuctionResult) or result.payment.size == 0:
-        raise MechsolveInputError(fn, "result", "must be an AuctionResult with a mechanism")
-    for i, p in enumerate(result.priors):
+    lim = resolve(limits)
+    pay = v.float_array(fn, "payment", payment)
+    n = pay.shape[-1] if pay.ndim >= 2 else 0
+    ps = bidder_priors(fn, priors, n if isinstance(priors, TypePrior) and n else None)
+    check_profiles(fn, ps, lim, interim=False)
+    shape = tuple(p.n_types for p in ps)
+    n, m = len(ps), ps[0].n_items
+    alloc = v.float_array(fn, "allocation", allocation, shape=(*shape, n, m))
+    pay = v.float_array(fn, "payment", pay, shape=(*shape, n))
+    for i, p in enumerate(ps):
         if not p.is_uniform_grid:
             raise MechsolveInputError(
-                fn, f"result.priors[{i}]", f"must be a uniform grid; got kind={p.kind.value!r}"
+                fn, f"priors[{i}]", f"must be a uniform grid; got kind={p.kind.value!r}"
             )
     n_s = v.positive_int(fn, "n_samples", n_samples, minimum=2)
-    bs = v.positive_int(fn, "batch", batch)
-    gen = v.rng(fn, seed)
-    seed_out = int(seed) if isinstance(seed, int | np.integer) else -1
-    ps = result.priors
-    n, m = len(ps), result.n_items
-    shape = tuple(p.n_types for p in ps)
-    menus = [bidder_menus(result.allocation, result.payment, i) for i in range(n)]
+    lim.check(fn, "n_samples", n_s, "max_types")
+    seed_used = v.seed(fn, seed)
+    gen = np.random.default_rng(seed_used)
+    menus = [bidder_menus(alloc, pay, i) for i in range(n)]
     regret = np.empty((n_s, n))
-    for s0 in range(0, n_s, bs):
-        k = min(bs, n_s - s0)
+    for s0 in range(0, n_s, _BATCH):
+        k = min(_BATCH, n_s - s0)
         vals = np.stack([p.lo + (p.hi - p.lo) * gen.random((k, m)) for p in ps], axis=1)
         cells = np.stack([p.cell_index(vals[:, i]) for i, p in enumerate(ps)], axis=1)
         for i, (a_i, p_i) in enumerate(menus):
@@ -207,14 +242,18 @@ def rounded_evaluation(
             regret[s0 : s0 + k, i] = np.maximum(best[:, 0] - truthful, 0.0)
     per_sample = regret.mean(axis=1)
     return RoundedEvaluation(
-        revenue=result.revenue,
+        revenue=float((pay.sum(axis=-1) * profile_probs(ps)).sum()),
         regret_mean=float(per_sample.mean()),
         regret_mean_se=float(per_sample.std(ddof=1) / math.sqrt(n_s)),
         regret_per_bidder=regret.mean(axis=0),
         regret_max_observed=float(regret.max()),
         n_samples=n_s,
-        seed=seed_out,
+        seed=seed_used,
     )
+
+
+_BATCH = 8192
+"""Continuous profiles evaluated per vectorized step of :func:`rounded_evaluation`."""
 
 
 def richardson(k1: int, r1: float, k2: int, r2: float) -> float:
@@ -269,8 +308,10 @@ def extrapolate_optimum(
                 prior, nb, unit_demand=unit_demand, limits=limits, time_limit=remaining
             )
         )
-        if res.termination is not Termination.OPTIMAL:
-            message = f"the grid K={k} ended {res.termination.value}: {res.info.message}"
+        if not res.termination.is_optimal:
+            message = (
+                f"the grid K={k} ended {res.termination.reason.value}: {res.termination.detail}"
+            )
             break
         revenues.append(res.revenue)
     if message:

@@ -26,55 +26,12 @@ from typing import Any
 
 import numpy as np
 
-from ..core import validation as v
-from ..core.errors import MechsolveInputError
 from ..core.limits import Limits
 from ..core.results import SolveInfo, Stopwatch
-from .arguments import INCENTIVES, flag, solve_args
+from .arguments import flag, solve_args
 from .priors import TypePrior, profile_probs
 from .results import AuctionResult, Incentive, InterimAuctionResult
 from .rochet_lp import RochetSolution, ex_post_layout, interim_layout, solve_rochet
-
-
-def optimal_auction(
-    priors: Any,
-    n_bidders: int | None = None,
-    *,
-    incentive: str = "dsic",
-    unit_demand: bool = False,
-    constraints: str = "generation",
-    symmetry: bool = True,
-    limits: Limits | None = None,
-    time_limit: float | None = None,
-) -> AuctionResult | InterimAuctionResult:
-    """:func:`optimal_dsic_auction` (``incentive="dsic"``) or :func:`optimal_bic_auction`
-    (``"bic"``); the other arguments are theirs."""
-    mode = v.choice("optimal_auction", "incentive", incentive, INCENTIVES)
-    if mode == "bic":
-        if unit_demand is not False:
-            raise MechsolveInputError(
-                "optimal_auction",
-                "unit_demand",
-                "is not supported with incentive='bic' (per-item Border conditions do not "
-                f"characterize unit-demand reduced forms); got {unit_demand!r}",
-            )
-        return optimal_bic_auction(
-            priors,
-            n_bidders,
-            constraints=constraints,
-            symmetry=symmetry,
-            limits=limits,
-            time_limit=time_limit,
-        )
-    return optimal_dsic_auction(
-        priors,
-        n_bidders,
-        unit_demand=unit_demand,
-        constraints=constraints,
-        symmetry=symmetry,
-        limits=limits,
-        time_limit=time_limit,
-    )
 
 
 def optimal_dsic_auction(
@@ -97,8 +54,9 @@ def optimal_dsic_auction(
         constraints: ``"generation"`` or ``"full"``.
         symmetry: merge identical bidders and identical items (exact).
         limits: ``max_types`` bounds the number of type profiles; ``max_lp_rows`` the LP.
-        time_limit: seconds; without convergence the result is ``TIME_LIMIT_NO_SOLUTION``
-            (the last LP solution is a relaxation, reported with its verification).
+        time_limit: seconds for the whole call; without convergence the result is
+            ``NO_SOLUTION_FOUND`` with no tables (the last LP solution is a relaxation: its
+            value is ``info.bound``, an upper bound on the grid optimum).
     """
     watch = Stopwatch()
     args = solve_args(
@@ -130,14 +88,16 @@ def ex_post_result(
     """Shape a full-row solution of an ex-post LP into allocation/payment tables."""
     shape = tuple(p.n_types for p in priors)
     n, m = len(priors), priors[0].n_items
-    if sol.q.size:
+    if sol.termination.has_solution:
         alloc = np.moveaxis(sol.q.reshape(n, *shape, m), 0, -2)
         pay = np.moveaxis(sol.pay.reshape(n, *shape), 0, -1)
         prob = profile_probs(priors)
         revenue = float((pay.sum(axis=-1) * prob).sum())
-    else:
+    else:  # no mechanism; a relaxation's value is only a bound
         alloc, pay, revenue = np.empty((*shape, n, 0)), np.empty((*shape, 0)), float("nan")
-    info = SolveInfo(sol.termination, revenue, method, "highs", watch.elapsed, sol.message)
+    info = SolveInfo(
+        sol.termination, revenue, method, "highs", watch.elapsed, bound=sol.lp_objective
+    )
     return AuctionResult(
         info,
         priors,
@@ -186,7 +146,7 @@ def optimal_bic_auction(
         args.limits.check(args.function, "priors", n_sets, "max_border_sets")
     sol = solve_rochet(layout, args, regret_budget=None, watch=watch)
     off = layout.border.offsets
-    if sol.q.size:
+    if sol.termination.has_solution:
         alloc = tuple(sol.q[off[i] : off[i + 1]] for i in range(len(ps)))
         util = tuple(sol.u[off[i] : off[i + 1]] for i in range(len(ps)))
         pay = tuple(sol.pay[off[i] : off[i + 1]] for i in range(len(ps)))
@@ -200,6 +160,6 @@ def optimal_bic_auction(
         f"reduced_form_{args.constraints}",
         "highs",
         watch.elapsed,
-        sol.message,
+        bound=sol.lp_objective,
     )
     return InterimAuctionResult(info, ps, alloc, pay, util, revenue, sol.verification, sol.stats)

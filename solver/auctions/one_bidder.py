@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..core.limits import Limits
-from ..core.results import SolveInfo, Stopwatch, Termination
+from ..core.results import Limit, SolveInfo, Stopwatch, Termination
 from .arguments import flag, solve_args
 from .results import MenuResult
 from .rochet_lp import RochetSolution, ex_post_layout, solve_rochet, verify
@@ -44,9 +44,10 @@ def optimal_menu(
             ``"full"`` (every IC row up front; for comparison on small grids).
         symmetry: merge types that differ by a permutation of identical items (exact).
         limits: size limits (``max_types``, ``max_lp_rows``).
-        time_limit: seconds. If it runs out before constraint generation converges, every type
-            picks its best entry of the last LP's menu (an exactly IC and IR menu, returned as
-            ``FEASIBLE``).
+        time_limit: seconds for the whole call. If it runs out before constraint generation
+            converges, every type picks its best entry of the last LP's menu (an exactly IC and
+            IR menu, returned as ``FEASIBLE``; ``info.bound`` is the last LP's value, an upper
+            bound on the grid optimum).
     """
     watch = Stopwatch()
     args = solve_args(
@@ -64,20 +65,21 @@ def optimal_menu(
     ud = flag(args.function, "unit_demand", unit_demand)
     layout = ex_post_layout(args.priors, unit_demand=ud, use_symmetry=args.symmetry)
     sol = solve_rochet(layout, args, regret_budget=None, watch=watch)
-    term, message = sol.termination, sol.message
+    term = sol.termination
     q, u, pay, ver = sol.q, sol.u, sol.pay, sol.verification
     if not sol.converged and q.size:
         q, u, pay = _repair(sol, layout.own_values)
         ver = verify(layout, q, u, np.zeros_like(u), None)
         if ver.passed:
-            term = Termination.FEASIBLE
-            message += (
-                "; every type given its best entry of the last LP's menu (IC, not proven optimal)"
+            detail = (
+                "every type given its best entry of the last LP's menu (IC, not proven optimal)"
             )
+            term = Termination.feasible(term.limit or Limit.OTHER, term.with_detail(detail).detail)
+    if not term.has_solution:  # no menu; a relaxation's value is only a bound
+        q, u, pay = np.empty((0, p.n_items)), np.empty(0), np.empty(0)
     revenue = float(p.probs @ pay) if pay.size else float("nan")
-    info = SolveInfo(
-        term, revenue, f"rochet_lp_{args.constraints}", "highs", watch.elapsed, message.lstrip("; ")
-    )
+    method = f"rochet_lp_{args.constraints}"
+    info = SolveInfo(term, revenue, method, "highs", watch.elapsed, bound=sol.lp_objective)
     return MenuResult(info, p, q, pay, u, revenue, ud, ver, sol.stats)
 
 

@@ -21,11 +21,11 @@ from typing import Any
 
 from ..core import validation as v
 from ..core.limits import Limits
-from ..core.results import Stopwatch
-from .arguments import flag, solve_args
+from ..core.results import Limit, Stopwatch, Termination
+from .arguments import SolveArgs, flag, solve_args
 from .multi_bidder import ex_post_result
 from .results import AuctionResult, Incentive
-from .rochet_lp import ex_post_layout, solve_rochet
+from .rochet_lp import empty_solution, ex_post_layout, solve_rochet
 
 DEFAULT_EPSILONS = (0.0, 1e-4, 1e-3)
 """The budgets of the comparison with the seed's Table 1 (0 = DSIC, then its R_max values)."""
@@ -78,21 +78,50 @@ def regret_budget_curve(
     *,
     epsilons: Sequence[float] = DEFAULT_EPSILONS,
     unit_demand: bool = False,
+    constraints: str = "generation",
     symmetry: bool = True,
     limits: Limits | None = None,
     time_limit: float | None = None,
 ) -> tuple[AuctionResult, ...]:
-    """:func:`regret_budget_auction` at every budget in ``epsilons`` (``time_limit`` each)."""
-    eps = v.float_array("regret_budget_curve", "epsilons", epsilons, ndim=1, min_value=0.0)
-    return tuple(
-        regret_budget_auction(
-            priors,
-            n_bidders,
-            epsilon=float(e),
-            unit_demand=unit_demand,
-            symmetry=symmetry,
-            limits=limits,
-            time_limit=time_limit,
+    """:func:`regret_budget_auction` at every budget in ``epsilons``, in order.
+
+    ``time_limit`` bounds the whole call: each budget gets what is left of it, and a budget
+    reached after it has run out is not solved (``NO_SOLUTION_FOUND`` with limit ``TIME``).
+    """
+    fn = "regret_budget_curve"
+    watch = Stopwatch()
+    eps = v.float_array(fn, "epsilons", epsilons, ndim=1, min_value=0.0)
+    args = solve_args(
+        fn, priors, n_bidders, constraints=constraints, symmetry=symmetry, limits=limits,
+        time_limit=time_limit,
+    )  # fmt: skip
+    ud = flag(fn, "unit_demand", unit_demand)
+    out = []
+    for e in eps:
+        remaining = watch.remaining(args.time_limit)
+        if remaining is not None and remaining <= 0.0:
+            out.append(_not_reached(args, float(e), ud))
+            continue
+        out.append(
+            regret_budget_auction(
+                args.priors,
+                epsilon=float(e),
+                unit_demand=ud,
+                constraints=args.constraints,
+                symmetry=args.symmetry,
+                limits=args.limits,
+                time_limit=remaining,
+            )
         )
-        for e in eps
+    return tuple(out)
+
+
+def _not_reached(args: SolveArgs, epsilon: float, unit_demand: bool) -> AuctionResult:
+    """The result for a budget the call's time limit did not reach (no LP was solved)."""
+    layout = ex_post_layout(args.priors, unit_demand=unit_demand, use_symmetry=args.symmetry)
+    term = Termination.no_solution(Limit.TIME, "time limit reached before this budget")
+    sol = empty_solution(layout, args.constraints, term)
+    method = f"regret_budget_lp_{args.constraints}"
+    return ex_post_result(
+        args.priors, sol, Incentive.REGRET_BUDGET, epsilon, unit_demand, method, Stopwatch()
     )

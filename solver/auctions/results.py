@@ -102,12 +102,17 @@ class Menu:
     Attributes:
         allocation: ``(E, m)`` item probabilities of each entry.
         price: ``(E,)`` prices.
-        mass: ``(E,)`` prior probability of the types that pick each entry.
+        mass: ``(E,)`` prior probability of the types that pick each entry (empty when
+            unknown).
+        lo, hi: the continuous prior ``U[lo, hi]^m`` the menu was solved for (its uniform
+            grid's box), ``None`` when it came from another prior.
     """
 
     allocation: NDArray[np.float64]
     price: NDArray[np.float64]
     mass: NDArray[np.float64]
+    lo: float | None = None
+    hi: float | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -143,7 +148,8 @@ class MenuResult(HasSolveInfo):
         uniq, inverse = np.unique(key, axis=0, return_inverse=True)
         mass = np.bincount(inverse.ravel(), weights=self.prior.probs, minlength=len(uniq))
         keep = np.abs(uniq).max(axis=1) > 0.0
-        return Menu(uniq[keep, :-1], uniq[keep, -1], mass[keep])
+        box = (self.prior.lo, self.prior.hi) if self.prior.is_uniform_grid else (None, None)
+        return Menu(uniq[keep, :-1], uniq[keep, -1], mass[keep], *box)
 
 
 @dataclass(frozen=True, eq=False)
@@ -244,7 +250,8 @@ class RoundedEvaluation:
         regret_mean_se: its standard error.
         regret_per_bidder: ``(n,)`` ``E[rgt_i]``.
         regret_max_observed: the largest regret among the samples.
-        n_samples: continuous profiles sampled; seed: the seed used.
+        n_samples: continuous profiles sampled; seed: the seed of the draw (drawn from
+            fresh entropy when the call gave none), so the evaluation can be repeated.
     """
 
     revenue: float

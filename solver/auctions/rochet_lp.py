@@ -35,7 +35,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from ..core.highs_backend import INF, new_highs, pass_model, termination_of
-from ..core.results import Stopwatch, Termination
+from ..core.results import Limit, Stopwatch, Termination, TerminationReason
 from .arguments import SolveArgs
 from .cut_pool import CutPool
 from .priors import TypePrior
@@ -178,7 +178,6 @@ class RochetSolution:
     lp_objective: float
     stats: GenerationStats
     verification: Verification
-    message: str
 
 
 class _Columns:
@@ -422,15 +421,17 @@ def solve_rochet(
     scan = [0] if layout.orbits.bidders_symmetric else list(range(layout.n_bidders))
     canon = layout.orbits.canonical
     rounds, lp_time, sep_time = 0, 0.0, 0.0
-    converged, message = False, ""
-    term = Termination.TIME_LIMIT_NO_SOLUTION
+    converged = False
+    term = Termination.no_solution(Limit.TIME, "time limit before the first LP solve")
     x = np.empty(0)
     objective = math.nan
     while True:
         remaining = watch.remaining(time_limit)
         if remaining is not None:
             if remaining <= 0.0:
-                message = f"time limit reached after {rounds} LP solves"
+                term = Termination.no_solution(
+                    Limit.TIME, f"time limit reached after {rounds} LP solves"
+                )
                 break
             h.setOptionValue("time_limit", float(h.getRunTime() + remaining))
         t0 = watch.elapsed
@@ -438,9 +439,8 @@ def solve_rochet(
         lp_time += watch.elapsed - t0
         rounds += 1
         term = termination_of(h)
-        if term is not Termination.OPTIMAL:
-            status = h.modelStatusToString(h.getModelStatus())
-            message = f"HiGHS stopped with {status} in LP solve {rounds}"
+        if not term.is_optimal:
+            term = term.with_detail(f"HiGHS stopped in LP solve {rounds}")
             break
         sol = h.getSolution()
         x = np.asarray(sol.col_value, dtype=np.float64)
@@ -464,9 +464,9 @@ def solve_rochet(
             converged = True
             break
         if h.getNumRow() + n_new > limits.max_lp_rows:
-            message = (
-                "constraint generation stopped: the LP would exceed "
-                f"max_lp_rows={limits.max_lp_rows}"
+            term = Termination.no_solution(
+                Limit.ROWS,
+                f"constraint generation stopped: the LP would exceed max_lp_rows={limits.max_lp_rows}",
             )
             break
         pool.drop_aged()
@@ -489,27 +489,39 @@ def solve_rochet(
         separation_time_s=sep_time,
     )
     if x.size == 0:
-        empty = np.empty((0, m))
-        ver = Verification(False, math.nan, math.nan, math.nan, math.nan, math.nan, 0)
-        return RochetSolution(
-            term, False, empty, np.empty(0), np.empty(0), np.empty(0), math.nan, stats, ver, message
-        )
+        return _no_solution(m, term, stats)
     q, u, r = _expand(layout, col, x)
     ver = verify(layout, q, u, r, regret_budget)
     if converged:
         if ver.passed:
-            term = Termination.OPTIMAL
+            term = Termination.optimal()
         else:
-            term = Termination.NUMERICAL_ERROR
-            message = (
-                "verification failed: largest violation "
-                f"{max(ver.max_ic_violation, ver.max_ir_violation, ver.max_feasibility_violation, ver.max_budget_violation):.3g}"
-                f" > tolerance {ver.tolerance:.3g}"
+            worst = max(
+                ver.max_ic_violation,
+                ver.max_ir_violation,
+                ver.max_feasibility_violation,
+                ver.max_budget_violation,
             )
-    elif term.has_solution:  # a relaxation, not a feasible mechanism
-        term = Termination.TIME_LIMIT_NO_SOLUTION
+            term = Termination.failed(
+                TerminationReason.NUMERICAL_ERROR,
+                f"verification failed: largest violation {worst:.3g} > tolerance {ver.tolerance:.3g}",
+            )
+    elif term.has_solution:  # the last LP had only some IC rows: a relaxation, not a mechanism
+        term = Termination.no_solution(term.limit or Limit.OTHER, term.detail)
     pay = _payments(layout, q, u)
-    return RochetSolution(term, converged, q, u, pay, r, objective, stats, ver, message)
+    return RochetSolution(term, converged, q, u, pay, r, objective, stats, ver)
+
+
+def _no_solution(m: int, term: Termination, stats: GenerationStats) -> RochetSolution:
+    ver = Verification(False, math.nan, math.nan, math.nan, math.nan, math.nan, 0)
+    empty = np.empty(0)
+    return RochetSolution(term, False, np.empty((0, m)), empty, empty, empty, math.nan, stats, ver)
+
+
+def empty_solution(layout: RochetLayout, constraints: str, term: Termination) -> RochetSolution:
+    """The solution of an LP that was never solved (e.g. its call ran out of time first)."""
+    stats = GenerationStats(constraints, 0, 0, 0, 0, 0, 0, layout.orbits.group_order, 0.0, 0.0)
+    return _no_solution(layout.n_items, term, stats)
 
 
 def _expand(

@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from .results import Termination
+from .results import Limit, Termination, TerminationReason
 
 INF = highspy.kHighsInf
 
@@ -53,28 +53,34 @@ def new_highs(
     return h
 
 
+_LIMITS = {
+    _STATUS.kTimeLimit: Limit.TIME,
+    _STATUS.kIterationLimit: Limit.ITERATION,
+    _STATUS.kSolutionLimit: Limit.OTHER,
+    _STATUS.kInterrupt: Limit.INTERRUPTED,
+    _STATUS.kObjectiveBound: Limit.OTHER,
+    _STATUS.kObjectiveTarget: Limit.OTHER,
+}
+_FAILURES = {
+    _STATUS.kInfeasible: TerminationReason.INFEASIBLE,
+    _STATUS.kUnbounded: TerminationReason.UNBOUNDED,
+    _STATUS.kUnboundedOrInfeasible: TerminationReason.INFEASIBLE_OR_UNBOUNDED,
+}
+
+
 def termination_of(h: highspy.Highs) -> Termination:
-    """The :class:`Termination` for the last solve of ``h``."""
+    """The :class:`Termination` for the last solve of ``h`` (detail: HiGHS' status text)."""
     status = h.getModelStatus()
-    has_primal = h.getInfo().primal_solution_status == _FEASIBLE
+    text = h.modelStatusToString(status)
     if status == _STATUS.kOptimal:
-        return Termination.OPTIMAL
-    if status == _STATUS.kInfeasible:
-        return Termination.INFEASIBLE
-    if status == _STATUS.kUnbounded:
-        return Termination.UNBOUNDED
-    if status == _STATUS.kUnboundedOrInfeasible:
-        return Termination.INFEASIBLE_OR_UNBOUNDED
-    if status in (
-        _STATUS.kTimeLimit,
-        _STATUS.kIterationLimit,
-        _STATUS.kSolutionLimit,
-        _STATUS.kInterrupt,
-        _STATUS.kObjectiveBound,
-        _STATUS.kObjectiveTarget,
-    ):
-        return Termination.FEASIBLE if has_primal else Termination.TIME_LIMIT_NO_SOLUTION
-    return Termination.NUMERICAL_ERROR
+        return Termination.optimal()
+    if status in _FAILURES:
+        return Termination.failed(_FAILURES[status], text)
+    if status in _LIMITS:
+        if h.getInfo().primal_solution_status == _FEASIBLE:
+            return Termination.feasible(_LIMITS[status], text)
+        return Termination.no_solution(_LIMITS[status], text)
+    return Termination.failed(TerminationReason.NUMERICAL_ERROR, text)
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,8 +90,11 @@ class HighsSolution:
     x: NDArray[np.float64]
     objective: float
     termination: Termination
-    status_text: str
     row_duals: NDArray[np.float64]
+
+    @property
+    def status_text(self) -> str:
+        return self.termination.detail
 
 
 def pass_model(
@@ -136,15 +145,12 @@ def run(h: highspy.Highs) -> HighsSolution:
     """
     h.run()
     term = termination_of(h)
-    status_text = h.modelStatusToString(h.getModelStatus())
     if term.has_solution:
         sol = h.getSolution()
         x = np.asarray(sol.col_value, dtype=np.float64)
         duals = np.asarray(sol.row_dual, dtype=np.float64) if sol.dual_valid else np.empty(0)
-        return HighsSolution(
-            x, float(h.getInfo().objective_function_value), term, status_text, duals
-        )
-    return HighsSolution(np.empty(0), float("nan"), term, status_text, np.empty(0))
+        return HighsSolution(x, float(h.getInfo().objective_function_value), term, duals)
+    return HighsSolution(np.empty(0), float("nan"), term, np.empty(0))
 
 
 def solve(
@@ -189,7 +195,7 @@ def _solve_child(conn: Any, deadline: float, args: tuple[Any, ...], kwargs: dict
     """Child-process body of :func:`solve_isolated`: the HiGHS limit is what is left until
     the (wall-clock) ``deadline`` once the child runs."""
     sol = solve(*args, time_limit=max(1e-3, deadline - time.time()), **kwargs)
-    conn.send((sol.x, sol.objective, sol.termination.value, sol.status_text))
+    conn.send((sol.x, sol.objective, sol.termination))
     conn.close()
 
 
@@ -213,7 +219,7 @@ def solve_isolated(
     heuristics) can run seconds past the limit. A service with deadlines needs a hard stop,
     so large time-limited MILPs run in a child of a clean ``forkserver`` process (no gRPC
     threads are forked) and are killed ``0.5 s`` after the limit; the caller then gets
-    ``TIME_LIMIT_NO_SOLUTION`` (an incumbent found before the kill is lost).
+    ``NO_SOLUTION_FOUND`` (an incumbent found before the kill is lost).
     """
     deadline = time.time() + time_limit
     ctx = mp.get_context("forkserver")
@@ -225,19 +231,15 @@ def solve_isolated(
     child.close()
     try:
         if parent.poll(max(0.0, deadline - time.time()) + _KILL_GRACE):
-            x, objective, term, text = parent.recv()
-            return HighsSolution(x, objective, Termination(term), text, np.empty(0))
+            x, objective, term = parent.recv()
+            return HighsSolution(x, objective, term, np.empty(0))
     except EOFError:  # the child died without an answer
-        return HighsSolution(
-            np.empty(0), float("nan"), Termination.NUMERICAL_ERROR, "solver process failed",
-            np.empty(0),
-        )  # fmt: skip
+        term = Termination.failed(TerminationReason.OTHER_ERROR, "solver process failed")
+        return HighsSolution(np.empty(0), float("nan"), term, np.empty(0))
     finally:
         if proc.is_alive():
             proc.kill()
         proc.join()
         parent.close()
-    return HighsSolution(
-        np.empty(0), float("nan"), Termination.TIME_LIMIT_NO_SOLUTION,
-        "time limit: solver process stopped", np.empty(0),
-    )  # fmt: skip
+    term = Termination.no_solution(Limit.TIME, "time limit: solver process stopped")
+    return HighsSolution(np.empty(0), float("nan"), term, np.empty(0))

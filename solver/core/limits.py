@@ -29,6 +29,9 @@ class Limits:
         max_lp_rows: constraint rows an LP may grow to during constraint generation.
         max_border_sets: threshold-set combinations the exact Border separation of a BIC auction
             with non-identical bidders may enumerate (``prod_{i<n} (T_i + 1)``).
+        pyomo_solvers: the Pyomo solver names ``method="pyomo"`` may use (``None``: any name
+            Pyomo resolves, the in-process default; the server allows ``appsi_highs`` only
+            unless configured otherwise, since a name such as ``asl:x`` runs an executable).
     """
 
     max_players: int = 16
@@ -41,9 +44,19 @@ class Limits:
     max_types: int = 1_000_000
     max_lp_rows: int = 50_000_000
     max_border_sets: int = 10_000_000
+    pyomo_solvers: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
+        names = self.pyomo_solvers
+        if names is not None and (
+            not isinstance(names, tuple) or not all(isinstance(s, str) and s for s in names)
+        ):
+            raise MechsolveInputError(
+                "Limits", "pyomo_solvers", f"must be a tuple of solver names or None; got {names!r}"
+            )
         for f in fields(self):
+            if f.name == "pyomo_solvers":
+                continue
             value = getattr(self, f.name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise MechsolveInputError(

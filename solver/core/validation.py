@@ -1,6 +1,10 @@
 """Input validation helpers: each converts or checks one argument and raises
 :class:`~mechsolve.solver.core.errors.MechsolveInputError` naming the function, the argument (with
 the index of the first offending element) and the value received. Never a numpy traceback.
+
+The array helpers always return a new array, never the caller's: results may freeze what the
+solver holds (:func:`~mechsolve.solver.core.results.readonly`), and a caller reusing its
+buffers must not find them read-only.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ def float_array(
 ) -> NDArray[np.float64]:
     """``value`` as a finite float64 array, checked for ndim, shape (``None`` = any) and range."""
     try:
-        arr = np.asarray(value, dtype=np.float64)
+        arr = np.array(value, dtype=np.float64, copy=True)
     except (TypeError, ValueError) as exc:
         raise MechsolveInputError(
             function, argument, f"must be an array of real numbers; got {_short(value)}"
@@ -135,7 +139,7 @@ def bool_array(
         ) from exc
     _check_shape(function, argument, raw, ndim, shape)
     if raw.dtype == np.bool_:
-        return raw.astype(np.bool_, copy=False)
+        return raw.astype(np.bool_, copy=True)
     if np.issubdtype(raw.dtype, np.integer) or np.issubdtype(raw.dtype, np.floating):
         bad = (raw != 0) & (raw != 1)
         if bad.any():
@@ -238,6 +242,27 @@ def rng(function: str, seed: Any) -> np.random.Generator:
             function, "seed", f"must be a non-negative integer or numpy Generator; got {seed!r}"
         )
     return np.random.default_rng(int(seed))
+
+
+SEED_BOUND = 1 << 63
+"""Seeds are integers in ``[0, 2**63)`` (an int64 on the wire)."""
+
+
+def seed(function: str, value: Any) -> int:
+    """A seed that can be recorded and replayed: ``value`` itself (an integer in
+    ``[0, 2**63)``), or one drawn from ``value`` when it is a ``numpy.random.Generator``, or
+    from fresh entropy when it is ``None``."""
+    if value is None:
+        return int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
+    if isinstance(value, np.random.Generator):
+        return int(value.integers(SEED_BOUND))
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise MechsolveInputError(
+            function, "seed", f"must be an integer in [0, 2**63) or None; got {value!r}"
+        )
+    if not 0 <= value < SEED_BOUND:
+        raise MechsolveInputError(function, "seed", f"must be in [0, 2**63); got {value}")
+    return int(value)
 
 
 def _short(value: Any) -> str:

@@ -122,6 +122,17 @@ class Welfare:
         return np.where(valid.any(axis=-1), ratio.min(axis=-1), 0.0)
 
 
+def welfare_spec(function: str, argument: str, welfare: Any) -> Welfare:
+    """A :class:`Welfare` from a ``Welfare``, a :class:`WelfareKind` or one of
+    :data:`WELFARE_NAMES` (its parameters are checked against the game by
+    :func:`make_welfare`)."""
+    if isinstance(welfare, Welfare):
+        return welfare
+    if isinstance(welfare, WelfareKind):
+        return Welfare(welfare)
+    return Welfare(WelfareKind(v.choice(function, argument, welfare, WELFARE_NAMES)))
+
+
 def make_welfare(
     function: str,
     welfare: Any,
@@ -132,8 +143,11 @@ def make_welfare(
     beta: Any = None,
 ) -> Welfare:
     """Validate a welfare spec: a :class:`Welfare`, a :class:`WelfareKind` or one of
-    :data:`WELFARE_NAMES`; optional parameters are checked against ``n_players``."""
+    :data:`WELFARE_NAMES`; optional parameters are checked against ``n_players`` (errors name
+    ``welfare.weights`` etc. when they came inside a :class:`Welfare`)."""
+    at = ""
     if isinstance(welfare, Welfare):
+        at = "welfare."
         if weights is not None or disagreement is not None or beta is not None:
             raise MechsolveInputError(
                 function,
@@ -154,18 +168,20 @@ def make_welfare(
         if kind is not WelfareKind.UTILITARIAN:
             raise MechsolveInputError(
                 function,
-                "weights",
+                f"{at}weights",
                 f"apply to the utilitarian welfare only; got welfare={kind.value!r}",
             )
         wts = tuple(
-            v.float_array(function, "weights", weights, shape=(n_players,), min_value=0.0).tolist()
+            v.float_array(
+                function, f"{at}weights", weights, shape=(n_players,), min_value=0.0
+            ).tolist()
         )
     dis = None
     if disagreement is not None:
         dis = tuple(
-            v.float_array(function, "disagreement", disagreement, shape=(n_players,)).tolist()
+            v.float_array(function, f"{at}disagreement", disagreement, shape=(n_players,)).tolist()
         )
-    b = 1.0 if beta is None else v.real(function, "beta", beta, min_value=0.0)
+    b = 1.0 if beta is None else v.real(function, f"{at}beta", beta, min_value=0.0)
     return Welfare(kind, wts, dis, b)
 
 

@@ -11,6 +11,7 @@ from .deterministic import (
     mediator_problem,
     pareto_mediator,
     punishing_mediator,
+    stream_mediate_batch,
     write_mediator_model,
 )
 from .lottery import LotteryResult, lottery_pareto_mediator
@@ -45,6 +46,7 @@ __all__ = [
     "pareto_mediator",
     "punishing_mediator",
     "pure_nash_equilibria",
+    "stream_mediate_batch",
     "strong_nash",
     "summarize_mediation",
     "write_mediator_model",

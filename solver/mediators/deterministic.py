@@ -29,8 +29,8 @@ from __future__ import annotations
 import enum
 import functools
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,7 @@ from numpy.typing import NDArray
 from ..core import validation as v
 from ..core.errors import MechsolveInputError
 from ..core.limits import Limits, resolve
-from ..core.results import HasSolveInfo, SolveInfo, Stopwatch, Termination, readonly
+from ..core.results import HasSolveInfo, Limit, SolveInfo, Stopwatch, Termination, readonly
 from ..games.normal_form import NormalFormGame, as_game
 from ..games.welfare import Welfare, WelfareKind, make_welfare
 from .candidates import candidate_utilities, chunks, flat_index, lex_argmax, unflatten
@@ -55,6 +55,7 @@ class MediatorKind(enum.Enum):
 
 MEDIATOR_NAMES = tuple(k.value for k in MediatorKind)
 METHODS = ("enumeration", "milp", "pyomo")
+DEFAULT_PYOMO_SOLVER = "appsi_highs"
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,16 +66,19 @@ class MediatorResult(HasSolveInfo):
         mediator: which mediator.
         actions_before: the submitted joint action ``a`` (n,).
         delegate: the delegate bits ``d`` (n,).
-        actions_after: the joint action played after mediation (n,).
+        actions_after: the joint action played after mediation ``a'`` (n,).
         utilities_before: ``u(a)`` for every player (n,).
         utilities_after: ``u(a')`` for every player (n,).
-        welfare: ``W`` over the mediator's beneficiaries at ``a'``: ``D`` for the Pareto and
+        beneficiaries: whose welfare the mediator maximizes (n,): ``D`` for the Pareto and
             (partial) Punishing Mediators, every player for the planner and the Punishing
-            Mediator when everyone delegates; ``nan`` when the set is empty.
-        welfare_name: the welfare function's name.
-        info: termination, objective (the optimized value: ``welfare``, or for the partial
-            Punishing Mediator the non-delegators' total utility it minimized), method,
-            backend, wall time.
+            Mediator when everyone delegates, nobody when the profile is left unchanged
+            because ``D`` is empty.
+        welfare_function: the welfare function's name.
+        welfare_before: ``W`` of the beneficiaries at ``a`` (``nan`` when there are none).
+        welfare_after: ``W`` of the beneficiaries at ``a'`` (``nan`` when there are none).
+        info: termination, objective (the optimized value: ``welfare_after``, or for the
+            partial Punishing Mediator the non-delegators' total utility it minimized),
+            method, backend, wall time.
     """
 
     mediator: MediatorKind
@@ -83,8 +87,10 @@ class MediatorResult(HasSolveInfo):
     actions_after: NDArray[np.int64]
     utilities_before: NDArray[np.float64]
     utilities_after: NDArray[np.float64]
-    welfare: float
-    welfare_name: str
+    beneficiaries: NDArray[np.bool_]
+    welfare_function: str
+    welfare_before: float
+    welfare_after: float
     info: SolveInfo
 
     @property
@@ -96,8 +102,9 @@ class MediatorResult(HasSolveInfo):
 class BatchResult(HasSolveInfo):
     """Many profiles of one game (row p is profile p); fields as in :class:`MediatorResult`.
 
-    ``terminations`` holds one :class:`Termination` value string per profile; ``info`` sums
-    up the call (``objective`` is the mean per-profile objective).
+    ``objectives`` holds each profile's optimized value and ``optimal`` whether it was solved
+    to optimality (``False``: a limit stopped the call first and the profile was returned
+    unchanged); ``info`` sums up the call (``objective`` is the mean of ``objectives``).
     """
 
     mediator: MediatorKind
@@ -106,10 +113,12 @@ class BatchResult(HasSolveInfo):
     actions_after: NDArray[np.int64]
     utilities_before: NDArray[np.float64]
     utilities_after: NDArray[np.float64]
-    welfare: NDArray[np.float64]
-    objective_values: NDArray[np.float64]
-    terminations: NDArray[np.str_]
-    welfare_name: str
+    beneficiaries: NDArray[np.bool_]
+    welfare_function: str
+    welfare_before: NDArray[np.float64]
+    welfare_after: NDArray[np.float64]
+    objectives: NDArray[np.float64]
+    optimal: NDArray[np.bool_]
     info: SolveInfo
 
     def __len__(self) -> int:
@@ -117,9 +126,14 @@ class BatchResult(HasSolveInfo):
 
     def profile(self, p: int) -> MediatorResult:
         """Row ``p`` as a :class:`MediatorResult` (its wall time is the batch's share)."""
+        term = (
+            Termination.optimal()
+            if self.optimal[p]
+            else Termination.feasible(Limit.TIME, "a limit stopped the call: profile unchanged")
+        )
         info = SolveInfo(
-            Termination(str(self.terminations[p])),
-            float(self.objective_values[p]),
+            term,
+            float(self.objectives[p]),
             self.info.method,
             self.info.backend,
             self.info.wall_time_s / max(1, len(self)),
@@ -131,8 +145,10 @@ class BatchResult(HasSolveInfo):
             self.actions_after[p],
             self.utilities_before[p],
             self.utilities_after[p],
-            float(self.welfare[p]),
-            self.welfare_name,
+            self.beneficiaries[p],
+            self.welfare_function,
+            float(self.welfare_before[p]),
+            float(self.welfare_after[p]),
             info,
         )
 
@@ -348,24 +364,8 @@ def mediate(
     d = v.bool_array(call.function, "delegate", delegate, shape=(g.n_players,))
     batch = call.solve(a[None], d[None], watch)
     res = batch.profile(0)
-    return MediatorResult(
-        res.mediator,
-        res.actions_before,
-        res.delegate,
-        res.actions_after,
-        res.utilities_before,
-        res.utilities_after,
-        res.welfare,
-        res.welfare_name,
-        SolveInfo(
-            res.info.termination,
-            res.info.objective,
-            res.info.method,
-            res.info.backend,
-            watch.elapsed,
-            batch.info.message,
-        ),
-    )
+    info = replace(batch.info, objective=res.objective, wall_time_s=watch.elapsed)
+    return replace(res, info=info)
 
 
 def mediate_batch(
@@ -406,6 +406,37 @@ def mediate_batch(
     return call.solve(acts, dele, watch)
 
 
+def stream_mediate_batch(
+    game: NormalFormGame | Any,
+    batches: Iterable[tuple[Any, Any]],
+    *,
+    mediator: str | MediatorKind = "pareto",
+    welfare: str | Welfare | WelfareKind = "utilitarian",
+    method: str = "enumeration",
+    solver: str | None = None,
+    time_limit: float | None = None,
+    limits: Limits | None = None,
+) -> Iterator[BatchResult]:
+    """:func:`mediate_batch` on each ``(actions, delegate)`` pair of ``batches``, in order and
+    lazily: batch t+1 is read only after the result of batch t has been taken, so a simulation
+    can build each round from the previous round's answer. ``time_limit`` applies to each
+    batch (it is the per-message deadline on the service)."""
+    g = as_game("stream_mediate_batch", game, limits)
+    for actions, delegate in batches:
+        yield mediate_batch(
+            g,
+            actions,
+            delegate,
+            mediator=mediator,
+            welfare=welfare,
+            method=method,
+            solver=solver,
+            time_limit=time_limit,
+            limits=limits,
+            _function="stream_mediate_batch",
+        )
+
+
 @dataclass(frozen=True)
 class _Call:
     """The validated, profile-independent arguments of a mediator call."""
@@ -441,6 +472,10 @@ class _Call:
             raise MechsolveInputError(
                 fn, "solver", f"applies to method='pyomo' only; got method={meth!r}"
             )
+        if meth == "pyomo":
+            from .pyomo_model import check_solver
+
+            solver = check_solver(fn, solver or DEFAULT_PYOMO_SOLVER, lim, tl)
         return cls(fn, g, kind, meth, w, tl, solver, lim)
 
     def solve(
@@ -452,62 +487,74 @@ class _Call:
         for spec, _ in groups:  # every candidate set within the limit before solving any
             n_cand = math.prod(g.num_actions[i] for i in spec.free)
             self.limits.check(self.function, "candidates", n_cand, "max_candidates")
-        n = g.n_players
+        n, m = g.n_players, acts.shape[0]
         before = _utilities_at(g.payoffs, acts)
         idx_after = acts.copy()
-        m = acts.shape[0]
-        welfare_v = np.full(m, np.nan)
-        objective_v = np.full(m, np.nan)
-        limited = np.zeros(m, dtype=bool)  # stopped by the time limit: FEASIBLE
+        beneficiaries = np.zeros((m, n), dtype=bool)
+        w_before, w_after, objectives = np.full(m, np.nan), np.full(m, np.nan), np.full(m, np.nan)
+        optimal = np.ones(m, dtype=bool)
+        stops: list[Termination] = []  # why profiles were not solved to optimality
         solve_block = _BLOCK_SOLVERS[self.method]
-        messages: list[str] = []
         for spec, rows in groups:
+            beneficiaries[np.ix_(rows, spec.beneficiaries)] = True
             if spec.unchanged:
-                welfare_v[rows] = _unchanged_welfare(w, spec, before[rows])
-                objective_v[rows] = welfare_v[rows]
+                w_before[rows] = w_after[rows] = _unchanged_welfare(
+                    g, w, spec, acts[rows], before[rows]
+                )
+                objectives[rows] = w_after[rows]
                 continue
             per_row = n * math.prod(g.num_actions[i] for i in spec.free)
             for sl in chunks(len(rows), per_row):
                 r = rows[sl]
-                if tl is not None and watch.elapsed >= tl:
-                    limited[r] = True
-                    welfare_v[r] = _unchanged_welfare(w, spec, before[r])
-                    messages.append("time limit: some profiles returned unchanged")
+                if watch.expired(tl):
+                    optimal[r] = False
+                    if not w.needs_ideal:  # KS needs the candidates' ideal point: not computed
+                        w_before[r] = w_after[r] = _point_welfare(w, spec, before[r])
+                    stops.append(
+                        Termination.feasible(Limit.TIME, "time limit: profiles returned unchanged")
+                    )
                     continue
                 blk = candidate_block(g.payoffs, spec, w, acts[r], before[r], g.num_actions)
-                chosen, block_limited, msg = solve_block(blk, spec, watch, tl, self.solver)
-                if msg:
-                    messages.append(msg)
+                chosen, solved, block_stops = solve_block(blk, spec, watch, tl, self.solver)
+                stops += block_stops
                 idx_after[r] = unflatten(chosen, spec.free, g.num_actions, acts[r])
                 take = np.arange(len(r))
-                welfare_v[r] = blk.welfare_score[take, chosen]
-                objective_v[r] = blk.objective_score[take, chosen]
-                limited[r] = block_limited
-        after = _utilities_at(g.payoffs, idx_after)
-        any_limited = bool(limited.any())
-        finite = np.isfinite(objective_v)
+                w_before[r] = blk.welfare_score[take, blk.submitted]
+                w_after[r] = blk.welfare_score[take, chosen]
+                objectives[r] = blk.objective_score[take, chosen]
+                optimal[r] = solved
+        finite = np.isfinite(objectives)
         info = SolveInfo(
-            Termination.FEASIBLE if any_limited else Termination.OPTIMAL,
-            float(objective_v[finite].mean()) if finite.any() else float("nan"),
+            _call_termination(stops),
+            float(objectives[finite].mean()) if finite.any() else float("nan"),
             self.method,
             _backend_name(self.method, self.solver),
             watch.elapsed,
-            "; ".join(sorted(set(messages))),
         )
-        status = np.where(limited, Termination.FEASIBLE.value, Termination.OPTIMAL.value)
         return BatchResult(
             self.kind,
             readonly(acts),
             readonly(dele),
             readonly(idx_after),
             readonly(before),
-            readonly(after),
-            readonly(welfare_v),
-            readonly(objective_v),
-            readonly(status),
+            readonly(_utilities_at(g.payoffs, idx_after)),
+            readonly(beneficiaries),
             w.name,
+            readonly(w_before),
+            readonly(w_after),
+            readonly(objectives),
+            readonly(optimal),
             info,
         )
+
+
+def _call_termination(stops: list[Termination]) -> Termination:
+    """OPTIMAL when no profile was stopped, else FEASIBLE with the first limit met and every
+    distinct detail (the submitted profile is feasible for every mediator)."""
+    if not stops:
+        return Termination.optimal()
+    details = "; ".join(dict.fromkeys(s.detail for s in stops if s.detail))
+    return Termination.feasible(stops[0].limit or Limit.OTHER, details)
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -535,7 +582,7 @@ def _backend_name(method: str, solver: str | None) -> str:
         return "numpy"
     if method == "milp":
         return "highs"
-    return f"pyomo:{solver or 'appsi_highs'}"
+    return f"pyomo:{solver or DEFAULT_PYOMO_SOLVER}"
 
 
 def _check_candidates(
@@ -549,60 +596,86 @@ def _check_candidates(
         )
 
 
-def _unchanged_welfare(
-    w: Welfare, spec: MediatorSpec, before: NDArray[np.float64]
+def _point_welfare(
+    w: Welfare, spec: MediatorSpec, utilities: NDArray[np.float64]
 ) -> NDArray[np.float64]:
+    """``W`` of the beneficiaries at given utility vectors (``nan`` without beneficiaries);
+    not for Kalai-Smorodinsky, whose ideal point depends on the candidates."""
     if len(spec.beneficiaries) == 0:
-        return np.full(before.shape[0], np.nan)
-    ben = before[:, spec.beneficiaries]
-    return w.evaluate(ben, spec.beneficiaries, axis=1, ideal=ben if w.needs_ideal else None)
+        return np.full(utilities.shape[0], np.nan)
+    return w.evaluate(utilities[:, spec.beneficiaries], spec.beneficiaries, axis=1)
+
+
+def _unchanged_welfare(
+    g: NormalFormGame,
+    w: Welfare,
+    spec: MediatorSpec,
+    acts: NDArray[np.int64],
+    before: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """``W`` of the beneficiaries at a profile the mediator leaves unchanged.
+
+    Kalai-Smorodinsky measures each beneficiary against its ideal over the outcomes the
+    beneficiaries could reach together without anyone losing (the Pareto Mediator's feasible
+    set if it acted), not against the profile itself (which would always score the maximum 1).
+    """
+    if not w.needs_ideal or len(spec.beneficiaries) == 0:
+        return _point_welfare(w, spec, before)
+    ben = spec.beneficiaries
+    reach = MediatorSpec(ben, ben, _EMPTY, ben)
+    blk = candidate_block(g.payoffs, reach, w, acts, before, g.num_actions)
+    return blk.welfare_score[np.arange(len(acts)), blk.submitted]
 
 
 _BlockSolver = Callable[
     [CandidateBlock, MediatorSpec, Stopwatch, float | None, str | None],
-    tuple[NDArray[np.int64], NDArray[Any], str],
+    tuple[NDArray[np.int64], NDArray[np.bool_], list[Termination]],
 ]
+"""``(block, spec, watch, time_limit, pyomo solver) -> (chosen candidate per row, solved to
+optimality per row, terminations of the rows that were not)``."""
 
 
 def _solve_enumeration(
     blk: CandidateBlock, spec: MediatorSpec, watch: Stopwatch, tl: float | None, solver: str | None
-) -> tuple[NDArray[np.int64], NDArray[Any], str]:
+) -> tuple[NDArray[np.int64], NDArray[np.bool_], list[Termination]]:
     chosen = lex_argmax(blk.scores, blk.feasible, blk.submitted)
-    return chosen, np.zeros(len(chosen), dtype=bool), ""
+    return chosen, np.ones(len(chosen), dtype=bool), []
 
 
 def _solve_milp_rows(
     blk: CandidateBlock, spec: MediatorSpec, watch: Stopwatch, tl: float | None, solver: str | None
-) -> tuple[NDArray[np.int64], NDArray[Any], str]:
+) -> tuple[NDArray[np.int64], NDArray[np.bool_], list[Termination]]:
     return _solve_rows_with(blk, spec, watch, tl, HighsOneHot)
 
 
 def _solve_pyomo_rows(
     blk: CandidateBlock, spec: MediatorSpec, watch: Stopwatch, tl: float | None, solver: str | None
-) -> tuple[NDArray[np.int64], NDArray[Any], str]:
+) -> tuple[NDArray[np.int64], NDArray[np.bool_], list[Termination]]:
     from .pyomo_model import PyomoOneHot
 
-    return _solve_rows_with(blk, spec, watch, tl, PyomoOneHot.factory(solver or "appsi_highs"))
+    return _solve_rows_with(
+        blk, spec, watch, tl, PyomoOneHot.factory(solver or DEFAULT_PYOMO_SOLVER)
+    )
 
 
 def _solve_rows_with(
     blk: CandidateBlock, spec: MediatorSpec, watch: Stopwatch, tl: float | None, make: Any
-) -> tuple[NDArray[np.int64], NDArray[Any], str]:
+) -> tuple[NDArray[np.int64], NDArray[np.bool_], list[Termination]]:
     m = blk.feasible.shape[0]
-    chosen = np.empty(m, dtype=np.int64)
-    limited = np.zeros(m, dtype=bool)
-    messages = []
+    chosen = blk.submitted.copy()
+    solved = np.zeros(m, dtype=bool)
+    stops: list[Termination] = []
     for p in range(m):
-        if tl is not None and watch.elapsed >= tl:
-            chosen[p], limited[p] = blk.submitted[p], True
-            messages.append("time limit: some profiles returned unchanged")
-            continue
-        problem = one_hot_problem(blk, spec, p)
-        sol = solve_lex(problem, make, watch, tl)
-        chosen[p], limited[p] = sol.index, sol.termination is not Termination.OPTIMAL
-        if sol.message:
-            messages.append(sol.message)
-    return chosen, limited, "; ".join(sorted(set(messages)))
+        if watch.expired(tl):
+            stops.append(
+                Termination.feasible(Limit.TIME, "time limit: profiles returned unchanged")
+            )
+            break
+        sol = solve_lex(one_hot_problem(blk, spec, p), make, watch, tl)
+        chosen[p], solved[p] = sol.index, sol.termination.is_optimal
+        if not solved[p]:
+            stops.append(sol.termination)
+    return chosen, solved, stops
 
 
 def one_hot_problem(blk: CandidateBlock, spec: MediatorSpec, p: int) -> OneHotProblem:

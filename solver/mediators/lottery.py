@@ -21,6 +21,7 @@ lottery, so the optimal lottery welfare is >= the deterministic welfare.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,13 +32,20 @@ from numpy.typing import NDArray
 from ..core import highs_backend as hb
 from ..core import validation as v
 from ..core.cvxpy_backend import cvxpy
-from ..core.errors import MechsolveInputError
 from ..core.limits import Limits, resolve
-from ..core.results import HasSolveInfo, SolveInfo, Stopwatch, Termination
+from ..core.results import (
+    HasSolveInfo,
+    Limit,
+    SolveInfo,
+    Stopwatch,
+    Termination,
+    TerminationReason,
+    readonly,
+)
 from ..games.normal_form import NormalFormGame, as_game
 from ..games.welfare import Welfare, WelfareKind, make_welfare, tie_tolerance
 from .candidates import unflatten
-from .deterministic import MediatorKind, candidate_block, mediator_spec
+from .deterministic import MediatorKind, MediatorResult, candidate_block, mediate, mediator_spec
 
 SUPPORT_TOL = 1e-9
 """Probabilities at or below this are dropped from the support (the rest renormalized)."""
@@ -51,11 +59,18 @@ class LotteryResult(HasSolveInfo):
         actions_before, delegate, utilities_before: the submitted profile and ``u(a)``.
         support: ``(s, n)`` joint actions with positive probability.
         probabilities: ``(s,)``, summing to 1.
-        expected_utilities: ``(n,)`` every player's expected utility under the lottery.
-        welfare: ``W_D`` of the delegators' expected utilities (``nan`` if ``|D| < 2``: then
-            the lottery is the point mass on ``a``).
-        sampled_actions: one outcome drawn from the lottery with the given seed.
-        welfare_name: the welfare function's name.
+        utilities_after: ``(n,)`` every player's expected utility under the lottery.
+        beneficiaries: ``(n,)`` whose welfare the mediator maximizes (``D``; nobody when ``D``
+            is empty).
+        welfare_function: the welfare function's name.
+        welfare_before: ``W`` of the beneficiaries at ``a``.
+        welfare_after: ``W`` of the beneficiaries' expected utilities; never below the
+            deterministic Pareto Mediator's welfare (its outcome is a feasible lottery, and the
+            better of the two is returned).
+        sampled_actions: one outcome drawn from the lottery with ``seed``.
+        seed: the seed of that draw (drawn from fresh entropy when the call gave none), so the
+            draw can be repeated.
+        info: termination, objective (= ``welfare_after``), method, backend, wall time.
     """
 
     actions_before: NDArray[np.int64]
@@ -63,10 +78,13 @@ class LotteryResult(HasSolveInfo):
     utilities_before: NDArray[np.float64]
     support: NDArray[np.int64]
     probabilities: NDArray[np.float64]
-    expected_utilities: NDArray[np.float64]
-    welfare: float
+    utilities_after: NDArray[np.float64]
+    beneficiaries: NDArray[np.bool_]
+    welfare_function: str
+    welfare_before: float
+    welfare_after: float
     sampled_actions: NDArray[np.int64]
-    welfare_name: str
+    seed: int
     info: SolveInfo
 
 
@@ -76,38 +94,70 @@ def lottery_pareto_mediator(
     delegate: Any,
     *,
     welfare: str | Welfare | WelfareKind = "utilitarian",
-    seed: int | np.random.Generator | None = 0,
+    seed: int | None = None,
     time_limit: float | None = None,
     limits: Limits | None = None,
 ) -> LotteryResult:
-    """Lottery Pareto Mediator (see the module docstring for the program)."""
+    """Lottery Pareto Mediator (module docstring): the LP relaxation of seed 000 eq. 3.
+
+    ``seed`` (``None``: fresh entropy, recorded in the result) draws ``sampled_actions``.
+    """
     fn = "lottery_pareto_mediator"
     watch = Stopwatch()
     lim = resolve(limits)
     g = as_game(fn, game, lim)
-    a = g.check_actions(fn, actions)
-    d = v.bool_array(fn, "delegate", delegate, shape=(g.n_players,))
     w = make_welfare(fn, welfare, g.n_players)
     tl = v.time_limit(fn, time_limit)
-    rng = v.rng(fn, seed)
-    before = g.payoffs[(slice(None), *a.tolist())].astype(np.float64)
+    seed_used = v.seed(fn, seed)
+    det = mediate(g, actions, delegate, mediator="pareto", welfare=w, limits=lim, _function=fn)
+    a, d = det.actions_before, det.delegate
     spec = mediator_spec(MediatorKind.PARETO, d)
-    if spec.unchanged:
-        info = SolveInfo(Termination.OPTIMAL, float("nan"), "lp", "none", watch.elapsed)
-        return LotteryResult(
-            a,
-            d,
-            before,
-            a[None].copy(),
-            np.ones(1),
-            before.copy(),
-            float("nan"),
-            a.copy(),
-            w.name,
-            info,
-        )
-    n_cand = int(np.prod([g.num_actions[i] for i in spec.free], dtype=np.int64))
+    term, backend = Termination.optimal(), "numpy"
+    support, probs, expected = det.actions_after[None], np.ones(1), det.utilities_after
+    value = det.welfare_after
+    if not spec.unchanged:
+        lot = _solve_lottery(g, w, spec, a, det, tl, watch, lim, fn)
+        term, backend = lot.termination, lot.backend
+        if lot.termination.has_solution and lot.welfare > value + float(tie_tolerance(value)):
+            support, probs, expected, value = lot.support, lot.probs, lot.expected, lot.welfare
+        elif not lot.termination.has_solution:  # the deterministic outcome is a feasible lottery
+            detail = f"lottery solve ended {term.reason.value}: the Pareto Mediator's outcome"
+            term = Termination.feasible(term.limit or Limit.OTHER, term.with_detail(detail).detail)
+    sampled = support[np.random.default_rng(seed_used).choice(len(probs), p=probs)]
+    method = "lp" if backend in ("highs", "numpy") else "convex"
+    info = SolveInfo(term, value, method, backend, watch.elapsed)
+    return LotteryResult(
+        a, d, det.utilities_before, readonly(support), readonly(probs), readonly(np.array(expected)),
+        det.beneficiaries, w.name, det.welfare_before, value, readonly(sampled.copy()), seed_used, info,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, eq=False)
+class _Lottery:
+    support: NDArray[np.int64]
+    probs: NDArray[np.float64]
+    expected: NDArray[np.float64]
+    welfare: float
+    termination: Termination
+    backend: str
+
+
+def _solve_lottery(
+    g: NormalFormGame,
+    w: Welfare,
+    spec: Any,
+    a: NDArray[np.int64],
+    det: MediatorResult,
+    tl: float | None,
+    watch: Stopwatch,
+    lim: Limits,
+    fn: str,
+) -> _Lottery:
+    """The optimal lottery over the Pareto Mediator's candidates (empty support when no solver
+    produced one)."""
+    n_cand = math.prod(g.num_actions[i] for i in spec.free)
     lim.check(fn, "candidates", n_cand, "max_candidates")
+    before = det.utilities_before
     blk = candidate_block(g.payoffs, spec, w, a[None], before[None], g.num_actions)
     u = blk.utilities[:, 0, :]  # (n, C)
     ideal = None  # per player of the game (KS): the best pure feasible utility
@@ -123,25 +173,17 @@ def lottery_pareto_mediator(
     else:
         x, term, backend = _lp_lottery(u, spec.free, w, before, ideal, tl, watch)
     if not term.has_solution:
-        x = np.zeros(u.shape[1])
-        x[blk.submitted[0]] = 1.0
-        term = Termination.FEASIBLE
+        return _Lottery(
+            np.empty((0, g.n_players), np.int64), np.empty(0), before, -np.inf, term, backend
+        )
     x = np.where(x > SUPPORT_TOL, x, 0.0)
     x /= x.sum()
     cols = np.flatnonzero(x)
     support = unflatten(cols, spec.free, g.num_actions, np.repeat(a[None], len(cols), axis=0))
     expected = u @ x
-    ben = expected[spec.beneficiaries]
-    value = float(
-        w.evaluate(
-            ben, spec.beneficiaries, ideal=None if ideal is None else ideal[spec.beneficiaries]
-        )
-    )
-    sampled = support[rng.choice(len(cols), p=x[cols])]
-    info = SolveInfo(term, value, "lp" if backend == "highs" else "convex", backend, watch.elapsed)
-    return LotteryResult(
-        a, d, before, support, x[cols], expected, value, sampled.copy(), w.name, info
-    )
+    ben = spec.beneficiaries
+    value = float(w.evaluate(expected[ben], ben, ideal=None if ideal is None else ideal[ben]))
+    return _Lottery(support, x[cols], expected, value, term, backend)
 
 
 # -- LP welfare forms -----------------------------------------------------------------------
@@ -190,7 +232,8 @@ def _lp_lottery(
     )
     if sol2.termination.has_solution:
         return sol2.x[:c], sol2.termination, "highs"
-    return sol.x[:c], Termination.FEASIBLE, "highs"
+    detail = f"tie-break LP ended {sol2.termination.reason.value}: welfare-optimal lottery kept"
+    return sol.x[:c], Termination.feasible(sol2.termination.limit or Limit.OTHER, detail), "highs"
 
 
 @dataclass(frozen=True, eq=False)
@@ -305,22 +348,37 @@ def _nash_lottery(
     tl: float | None,
     watch: Stopwatch,
 ) -> tuple[NDArray[np.float64], Termination, str]:
-    """``max sum_i log y_i`` with cvxpy (exponential cone), then a basic-solution LP polish."""
+    """``max sum_i log y_i`` with cvxpy (exponential cone, Clarabel, within the time limit),
+    then an LP polish that finds a basic lottery with the same expected gains.
+
+    The conic optimum is ``OPTIMAL`` only when Clarabel says so and the polish LP is optimal;
+    ``optimal_inaccurate`` or an unpolished vector is ``IMPRECISE``; a limit is ``FEASIBLE``
+    or ``NO_SOLUTION_FOUND``; a solver failure is ``NUMERICAL_ERROR`` (never an input error).
+    """
     cp = cvxpy()
     c = u.shape[1]
     ud, dd = u[dele], w.d(dele)
     x = cp.Variable(c, nonneg=True)
     y = ud @ x - dd
     prob = cp.Problem(cp.Maximize(cp.sum(cp.log(y))), [cp.sum(x) == 1, ud @ x >= before[dele]])
+    backend = "cvxpy:CLARABEL"
+    options = {} if tl is None else {"time_limit": max(1e-3, watch.remaining(tl) or 0.0)}
     try:
-        prob.solve(solver=cp.CLARABEL)
+        prob.solve(solver=cp.CLARABEL, **options)
     except cp.error.SolverError as exc:
-        raise MechsolveInputError(
-            "lottery_pareto_mediator", "welfare", f"nash: the conic solver failed ({exc})"
-        ) from exc
+        return np.empty(0), Termination.failed(TerminationReason.NUMERICAL_ERROR, str(exc)), backend
+    if prob.status == cp.USER_LIMIT:
+        return np.empty(0), Termination.no_solution(Limit.TIME, "conic solver: user_limit"), backend
     if prob.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) or x.value is None:
-        return np.empty(0), Termination.NUMERICAL_ERROR, "cvxpy:CLARABEL"
-    y_star = ud @ np.clip(x.value, 0, None) / max(np.clip(x.value, 0, None).sum(), 1e-300) - dd
+        return (
+            np.empty(0),
+            Termination.failed(TerminationReason.NUMERICAL_ERROR, str(prob.status)),
+            backend,
+        )
+    raw = np.clip(x.value, 0, None)
+    raw /= max(raw.sum(), 1e-300)
+    imprecise = Termination(TerminationReason.IMPRECISE, None, f"conic solver: {prob.status}")
+    y_star = ud @ raw - dd
     # Polish: a basic lottery with expected gains >= y* - tol, best delegator total.
     tol = 1e-7 * np.maximum(1.0, np.abs(y_star))
     a = sp.csr_array(np.vstack([np.ones((1, c)), ud, ud]))
@@ -336,7 +394,18 @@ def _nash_lottery(
         maximize=True,
         time_limit=watch.remaining(tl),
     )
+    if sol.termination.is_optimal and prob.status == cp.OPTIMAL:
+        return sol.x, Termination.optimal(), f"{backend}+highs"
     if sol.termination.has_solution:
-        return sol.x, Termination.OPTIMAL, "cvxpy:CLARABEL+highs"
-    xv = np.clip(x.value, 0, None)
-    return xv / xv.sum(), Termination.OPTIMAL, "cvxpy:CLARABEL"
+        return (
+            sol.x,
+            imprecise.with_detail(f"polish LP: {sol.termination.reason.value}"),
+            f"{backend}+highs",
+        )
+    if watch.expired(tl):
+        return (
+            raw,
+            Termination.feasible(Limit.TIME, "time limit before the polish LP: conic solution"),
+            backend,
+        )
+    return raw, imprecise.with_detail("polish LP failed: conic solution"), backend

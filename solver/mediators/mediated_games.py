@@ -34,7 +34,7 @@ class MediatedGame:
         base: the original game.
         outcomes: ``(2k_1, ..., 2k_n, n)`` the original joint action each mediated profile maps to.
         mediator: the mediator used.
-        welfare_name: the mediator's welfare function.
+        welfare_function: the mediator's welfare function.
         wall_time_s: seconds to build it.
     """
 
@@ -42,7 +42,7 @@ class MediatedGame:
     base: NormalFormGame
     outcomes: NDArray[np.int64]
     mediator: MediatorKind
-    welfare_name: str
+    welfare_function: str
     wall_time_s: float
 
 
@@ -71,16 +71,18 @@ def mediated_game(
     title = f"{g.title or 'game'} ({kind.value}-mediated)"
     mg = NormalFormGame(payoffs, players=g.players, actions=labels, title=title)
     outcomes = np.asarray(res.actions_after).reshape(*shape, g.n_players)
-    return MediatedGame(mg, g, outcomes, kind, res.welfare_name, watch.elapsed)
+    return MediatedGame(mg, g, outcomes, kind, res.welfare_function, watch.elapsed)
 
 
-def pure_nash_equilibria(game: NormalFormGame | Any, *, tol: float = 0.0) -> NDArray[np.int64]:
+def pure_nash_equilibria(
+    game: NormalFormGame | Any, *, tol: float = 0.0, limits: Limits | None = None
+) -> NDArray[np.int64]:
     """All pure Nash equilibria as an ``(e, n)`` array of joint actions (C order).
 
     ``a`` is an equilibrium iff ``u_i(a) >= max_{s_i} u_i(s_i, a_-i) - tol`` for every i
     (seed 000 Definition 1).
     """
-    g = as_game("pure_nash_equilibria", game)
+    g = as_game("pure_nash_equilibria", game, limits)
     tol = v.real("pure_nash_equilibria", "tol", tol, min_value=0.0)
     p = g.payoffs
     is_ne = np.ones(p.shape[1:], dtype=bool)
@@ -100,10 +102,14 @@ class StrongNashResult:
     deviation: NDArray[np.int64] | None
 
 
-def strong_nash(game: NormalFormGame | Any, profile: Any) -> StrongNashResult:
-    """Check every non-empty coalition ``S`` and every joint deviation of ``S`` (others fixed)."""
+def strong_nash(
+    game: NormalFormGame | Any, profile: Any, *, limits: Limits | None = None
+) -> StrongNashResult:
+    """Check every non-empty coalition ``S`` and every joint deviation of ``S`` (others fixed):
+    ``sum_S prod_{i in S} k_i`` deviations, at most ``2^n`` times the outcomes (``limits``
+    bounds both)."""
     fn = "strong_nash"
-    g = as_game(fn, game)
+    g = as_game(fn, game, limits)
     a = g.check_actions(fn, profile, "profile")
     base = g.payoffs[(slice(None), *a.tolist())]
     n = g.n_players

@@ -26,7 +26,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from ..core import highs_backend as hb
-from ..core.results import Stopwatch, Termination
+from ..core.results import Limit, Stopwatch, Termination, TerminationReason
 from ..games.welfare import tie_tolerance
 
 MAX_REPAIRS = 8
@@ -73,16 +73,17 @@ class OneHotBackend(Protocol):
 
     def set_forbidden(self, forbidden: NDArray[np.bool_]) -> None: ...
 
-    def solve(self, time_limit: float | None, start: int) -> tuple[Termination, int | None]:
-        """Maximize; ``start`` is a feasible candidate (MIP start) when it is not forbidden."""
+    def solve(self, time_limit: float | None) -> tuple[Termination, int | None]:
+        """Maximize; the chosen candidate, or ``None`` without a solution."""
         ...
 
 
 @dataclass(frozen=True)
 class LexSolution:
+    """The chosen candidate and how the stages ended (the index is always Pareto-feasible)."""
+
     termination: Termination
     index: int
-    message: str
 
 
 def solve_lex(
@@ -93,17 +94,24 @@ def solve_lex(
 ) -> LexSolution:
     """Solve ``problem`` stage by stage with a fresh backend from ``make_backend(problem)``.
 
-    Returns the submitted profile with ``FEASIBLE`` when the time limit stops the solve before
-    a better solution is proven (the submitted profile is always feasible).
+    Every answer, optimal or not, is checked against the Pareto constraints exactly; one that
+    fails (a tolerance artefact) is excluded and the problem re-solved, at most
+    :data:`MAX_REPAIRS` times. When a limit stops the stages, or the repairs run out, the best
+    verified candidate so far (at worst the submitted profile, always feasible) comes back as
+    ``FEASIBLE`` with the limit that stopped it.
     """
     forbidden = np.zeros(problem.n_candidates, dtype=bool)
     for _ in range(MAX_REPAIRS):
         backend = make_backend(problem)
         sol = _stages(problem, backend, forbidden, watch, time_limit)
-        if sol.termination is not Termination.OPTIMAL or problem.is_pareto_feasible(sol.index):
+        if problem.is_pareto_feasible(sol.index):
             return sol
         forbidden[sol.index] = True  # tolerance artefact: exclude exactly and re-solve
-    return LexSolution(Termination.OPTIMAL, problem.submitted, "repair limit: submitted profile")
+        if watch.expired(time_limit):
+            detail = "time limit while repairing a tolerance artefact: submitted profile"
+            return LexSolution(Termination.feasible(Limit.TIME, detail), problem.submitted)
+    detail = f"{MAX_REPAIRS} repairs of tolerance artefacts: submitted profile"
+    return LexSolution(Termination.feasible(Limit.ITERATION, detail), problem.submitted)
 
 
 def _stages(
@@ -115,28 +123,31 @@ def _stages(
 ) -> LexSolution:
     forbidden = forbidden.copy()
     stages = [*problem.scores, problem.rank_score()]
-    index = problem.submitted
+    index = problem.submitted  # the best candidate proven so far (feasible)
     for k, score in enumerate(stages):
         outside = ~np.isfinite(score)
         coef = np.where(outside, 0.0, score)
         trial = forbidden | outside
         backend.set_forbidden(trial)
         backend.set_objective(coef)
-        term, idx = backend.solve(watch.remaining(time_limit), index)
-        if outside.any() and term is Termination.INFEASIBLE:
+        term, idx = backend.solve(watch.remaining(time_limit))
+        if outside.any() and term.reason is TerminationReason.INFEASIBLE:
             backend.set_forbidden(forbidden)  # every feasible candidate is outside: no information
             continue
-        if term is not Termination.OPTIMAL or idx is None:
-            msg = f"stage {k + 1}: {term.value}"
-            if term is Termination.FEASIBLE and idx is not None:
-                return LexSolution(Termination.FEASIBLE, idx, msg)
-            return LexSolution(Termination.FEASIBLE, problem.submitted, msg + "; submitted profile")
+        if not term.is_optimal or idx is None:
+            detail = f"stage {k + 1} of {len(stages)} ended {term.reason.value}"
+            limit = term.limit or Limit.OTHER
+            if term.has_solution and idx is not None and k == 0:
+                return LexSolution(Termination.feasible(limit, detail), idx)
+            return LexSolution(
+                Termination.feasible(limit, f"{detail}: earlier stage's answer"), index
+            )
         forbidden = trial
         index = idx
         if k < len(stages) - 1:
             best = float(coef[idx])
             backend.add_ge_row(coef, best - float(tie_tolerance(best)))
-    return LexSolution(Termination.OPTIMAL, index, "")
+    return LexSolution(Termination.optimal(), index)
 
 
 class HighsOneHot:
@@ -174,10 +185,10 @@ class HighsOneHot:
         ub = np.where(forbidden, 0.0, 1.0)
         self._h.changeColsBounds(len(ub), self._cols, np.zeros(len(ub)), ub)
 
-    def solve(self, time_limit: float | None, start: int) -> tuple[Termination, int | None]:
+    def solve(self, time_limit: float | None) -> tuple[Termination, int | None]:
+        # No MIP start: HiGHS given one has declared wrong optima (solver/structured/restaurant.py).
         if time_limit is not None:
             self._h.setOptionValue("time_limit", float(max(time_limit, 1e-3)))
-        self._h.setSolution(1, np.array([start], dtype=np.int32), np.array([1.0]))
         sol = hb.run(self._h)
         if not sol.termination.has_solution:
             return sol.termination, None

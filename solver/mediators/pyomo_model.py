@@ -18,25 +18,44 @@ from pyomo.core.expr.numeric_expr import LinearExpression
 from pyomo.opt import TerminationCondition
 
 from ..core.errors import MechsolveInputError, SolverBackendError
-from ..core.results import Termination
+from ..core.limits import Limits
+from ..core.results import Limit, Termination, TerminationReason
 from .onehot_milp import OneHotProblem
 
+# Solver option names for a time limit and a zero relative MIP gap (exact optima, as the
+# HiGHS path solves them); appsi solvers take both through their config instead.
 _TIME_LIMIT_OPTION = {
     "cbc": "seconds",
     "glpk": "tmlim",
     "gurobi": "TimeLimit",
     "cplex": "timelimit",
 }
+_GAP_OPTION = {"cbc": "ratioGap", "glpk": "mipgap", "gurobi": "MIPGap", "cplex": "mipgap"}
 
 _CONDITIONS = {
-    TerminationCondition.optimal: Termination.OPTIMAL,
-    TerminationCondition.globallyOptimal: Termination.OPTIMAL,
-    TerminationCondition.locallyOptimal: Termination.OPTIMAL,
-    TerminationCondition.infeasible: Termination.INFEASIBLE,
-    TerminationCondition.unbounded: Termination.UNBOUNDED,
-    TerminationCondition.infeasibleOrUnbounded: Termination.INFEASIBLE_OR_UNBOUNDED,
-    TerminationCondition.maxTimeLimit: Termination.FEASIBLE,
+    TerminationCondition.optimal: TerminationReason.OPTIMAL,
+    TerminationCondition.globallyOptimal: TerminationReason.OPTIMAL,
+    TerminationCondition.locallyOptimal: TerminationReason.OPTIMAL,
+    TerminationCondition.infeasible: TerminationReason.INFEASIBLE,
+    TerminationCondition.unbounded: TerminationReason.UNBOUNDED,
+    TerminationCondition.infeasibleOrUnbounded: TerminationReason.INFEASIBLE_OR_UNBOUNDED,
 }
+
+
+def check_solver(function: str, solver: str, limits: Limits, time_limit: float | None) -> str:
+    """``solver`` if the limits allow it and mechsolve can pass it a time limit when one is set."""
+    if limits.pyomo_solvers is not None and solver not in limits.pyomo_solvers:
+        allowed = ", ".join(repr(s) for s in limits.pyomo_solvers)
+        raise MechsolveInputError(function, "solver", f"must be one of {allowed}; got {solver!r}")
+    if time_limit is not None and not (solver.startswith("appsi_") or solver in _TIME_LIMIT_OPTION):
+        known = ", ".join(["appsi_*", *_TIME_LIMIT_OPTION])
+        raise MechsolveInputError(
+            function,
+            "solver",
+            f"takes no time limit mechsolve knows how to set (known: {known}); got {solver!r} "
+            "with time_limit set",
+        )
+    return solver
 
 
 def build_model(problem: OneHotProblem) -> pyo.ConcreteModel:
@@ -84,6 +103,7 @@ class PyomoOneHot:
         self._solver = pyo.SolverFactory(solver)
         if not _available(self._solver):
             raise SolverBackendError(f"Pyomo solver {solver!r} is not available on this machine")
+        _set_zero_gap(self._solver, solver)
 
     @classmethod
     def factory(cls, solver: str) -> Any:
@@ -99,19 +119,23 @@ class PyomoOneHot:
         for j, f in enumerate(forbidden):
             self._m.x[j].setub(0 if f else 1)
 
-    def solve(self, time_limit: float | None, start: int) -> tuple[Termination, int | None]:
-        kwargs: dict[str, Any] = {"load_solutions": False}
+    def solve(self, time_limit: float | None) -> tuple[Termination, int | None]:
         if time_limit is not None:
             _set_time_limit(self._solver, self._solver_name, time_limit)
-        res = self._solver.solve(self._m, **kwargs)
+        res = self._solver.solve(self._m, load_solutions=False)
         cond = res.solver.termination_condition
-        term = _CONDITIONS.get(cond, Termination.NUMERICAL_ERROR)
+        if cond == TerminationCondition.maxTimeLimit:
+            if len(res.solution) == 0:
+                return Termination.no_solution(Limit.TIME, str(cond)), None
+            term = Termination.feasible(Limit.TIME, str(cond))
+        else:
+            reason = _CONDITIONS.get(cond, TerminationReason.OTHER_ERROR)
+            term = Termination(
+                reason, None, "" if reason is TerminationReason.OPTIMAL else str(cond)
+            )
         if not term.has_solution:
             return term, None
-        try:
-            self._m.solutions.load_from(res)
-        except Exception:
-            return Termination.TIME_LIMIT_NO_SOLUTION, None
+        self._m.solutions.load_from(res)
         x = np.array([pyo.value(self._m.x[j]) or 0.0 for j in self._m.C])
         return term, int(np.argmax(x))
 
@@ -124,8 +148,17 @@ def _available(solver: Any) -> bool:
 
 
 def _set_time_limit(solver: Any, name: str, seconds: float) -> None:
+    """Set the time limit (:func:`check_solver` has made sure the solver takes one)."""
     seconds = max(seconds, 1e-3)
     if name.startswith("appsi_"):
         solver.config.time_limit = seconds
-    elif name in _TIME_LIMIT_OPTION:
+    else:
         solver.options[_TIME_LIMIT_OPTION[name]] = seconds
+
+
+def _set_zero_gap(solver: Any, name: str) -> None:
+    """A zero relative MIP gap, as on the HiGHS path (Pyomo's appsi default is 1e-4)."""
+    if name.startswith("appsi_"):
+        solver.config.mip_gap = 0.0
+    elif name in _GAP_OPTION:
+        solver.options[_GAP_OPTION[name]] = 0.0

@@ -8,12 +8,15 @@ from .matching import (
     matching_pareto_exact,
     matching_punishing,
     max_weight_matching,
+    mediate_matching,
     random_matching_instance,
     random_matching_profile,
 )
 from .restaurant import (
+    STRUCTURED_MEDIATORS,
     RestaurantInstance,
     RestaurantResult,
+    mediate_restaurant,
     random_restaurant_instance,
     random_restaurant_profile,
     restaurant_central_planner,
@@ -23,6 +26,7 @@ from .restaurant import (
 )
 
 __all__ = [
+    "STRUCTURED_MEDIATORS",
     "MatchingResult",
     "RestaurantInstance",
     "RestaurantResult",
@@ -31,6 +35,8 @@ __all__ = [
     "matching_pareto_exact",
     "matching_punishing",
     "max_weight_matching",
+    "mediate_matching",
+    "mediate_restaurant",
     "random_matching_instance",
     "random_matching_profile",
     "random_restaurant_instance",

@@ -46,7 +46,7 @@ from ..core import highs_backend as hb
 from ..core import validation as v
 from ..core.errors import MechsolveInputError
 from ..core.limits import Limits, resolve
-from ..core.results import HasSolveInfo, SolveInfo, Stopwatch, Termination
+from ..core.results import HasOutcome, HasSolveInfo, Limit, SolveInfo, Stopwatch, Termination
 
 _TOP_EDGES = 8
 """Edges per node in the first working set of the column generation."""
@@ -78,31 +78,38 @@ class MatchingSolution(HasSolveInfo):
 
 
 @dataclass(frozen=True, eq=False)
-class MatchingResult(HasSolveInfo):
-    """What a mediator did to one submitted matching profile.
+class MatchingResult(HasSolveInfo, HasOutcome):
+    """What a mediator did to one submitted matching profile (names as in every family:
+    docs/api.md).
 
     Attributes:
-        partners: the mediated pointer of every agent (``-1``: nobody), shape ``(n,)``.
+        mediator: ``"pareto"``, ``"pareto_exact"``, ``"punishing"`` or ``"central_planner"``.
+        actions_before, actions_after: every agent's pointer before and after (``-1``:
+            nobody), shape ``(n,)``.
+        delegate: the delegate bits the mediator acted on (all true for the central planner).
         mates: the partner in a mutual match after mediation, or -1.
-        delegate: the delegate bits the mediator acted on.
-        payoff_before, payoff_after: ``R[i, mate]`` or 0, shape ``(n,)``.
-        welfare_before, welfare_after: total payoff of all agents.
-        delegator_welfare_before, delegator_welfare_after: total payoff of D.
-        gain_over_paper: exact variant only: its delegator welfare minus the paper's method's
-            (``nan`` otherwise).
+        utilities_before, utilities_after: ``R[i, mate]`` or 0, shape ``(n,)``.
+        beneficiaries: whose welfare the mediator maximizes: the delegators (everyone for the
+            central planner).
+        welfare_function: ``"utilitarian"`` (the total payoff of the beneficiaries).
+        welfare_before, welfare_after: the beneficiaries' total payoff.
+        gain_over_paper: exact variant only: its ``welfare_after`` minus the paper's method's
+            (``nan`` otherwise, or when the paper's method was not solved to optimality).
         build_time_s, solve_time_s: seconds to build and to solve the matching problem.
-        info: status, objective (the matching weight solved for), method, backend, wall time.
+        info: termination, objective (the matching weight solved for), method, backend, wall time.
     """
 
-    partners: NDArray[np.int64]
-    mates: NDArray[np.int64]
+    mediator: str
+    actions_before: NDArray[np.int64]
     delegate: NDArray[np.bool_]
-    payoff_before: NDArray[np.float64]
-    payoff_after: NDArray[np.float64]
+    actions_after: NDArray[np.int64]
+    mates: NDArray[np.int64]
+    utilities_before: NDArray[np.float64]
+    utilities_after: NDArray[np.float64]
+    beneficiaries: NDArray[np.bool_]
+    welfare_function: str
     welfare_before: float
     welfare_after: float
-    delegator_welfare_before: float
-    delegator_welfare_after: float
     gain_over_paper: float
     build_time_s: float
     solve_time_s: float
@@ -171,6 +178,7 @@ def _result(
     after: NDArray[np.int64],
     delegate: NDArray[np.bool_],
     *,
+    mediator: str,
     objective: float,
     termination: Termination,
     method: str,
@@ -183,19 +191,21 @@ def _result(
 ) -> MatchingResult:
     p0, p1 = _payoffs(rewards, before), _payoffs(rewards, after)
     return MatchingResult(
-        partners=after,
-        mates=mutual_mates(after),
+        mediator=mediator,
+        actions_before=before,
         delegate=delegate,
-        payoff_before=p0,
-        payoff_after=p1,
-        welfare_before=float(p0.sum()),
-        welfare_after=float(p1.sum()),
-        delegator_welfare_before=float(p0[delegate].sum()),
-        delegator_welfare_after=float(p1[delegate].sum()),
+        actions_after=after,
+        mates=mutual_mates(after),
+        utilities_before=p0,
+        utilities_after=p1,
+        beneficiaries=delegate.copy(),
+        welfare_function="utilitarian",
+        welfare_before=float(p0[delegate].sum()),
+        welfare_after=float(p1[delegate].sum()),
         gain_over_paper=gain_over_paper,
         build_time_s=build_s,
         solve_time_s=solve_s,
-        info=SolveInfo(termination, objective, method, backend, sw.elapsed, message),
+        info=SolveInfo(termination.with_detail(message), objective, method, backend, sw.elapsed),
     )
 
 
@@ -374,7 +384,7 @@ def _solve_matching(g: _Graph, time_limit: float | None) -> _Solved:
     np.fill_diagonal(useful, False)
     if not useful.any() and not len(lp.solo_nodes):
         return _Solved(
-            g.start.copy(), g.start_solo.copy(), 0.0, Termination.OPTIMAL,
+            g.start.copy(), g.start_solo.copy(), 0.0, Termination.optimal(),
             "no edge of positive weight", 0, 0, 0, sw.elapsed, 0.0,
         )  # fmt: skip
     first = np.zeros((g.k, g.k), dtype=np.bool_)
@@ -391,8 +401,9 @@ def _solve_matching(g: _Graph, time_limit: float | None) -> _Solved:
     while True:  # pricing always terminates (each round adds edges); cutting is capped
         sol = lp.solve(sw.remaining(time_limit))
         rounds += 1
-        if sol.termination is not Termination.OPTIMAL:
-            return _fallback(g, lp, rounds, f"matching LP: {sol.status_text}", build_s, sw)
+        if not sol.termination.is_optimal:
+            why = f"matching LP ended {sol.termination.reason.value} ({sol.status_text})"
+            return _fallback(g, lp, rounds, why, build_s, sw, sol.termination.limit)
         rc = lp.reduced_costs(sol.row_duals)
         if lp.add(useful & (rc > lp.tol)):
             continue
@@ -402,18 +413,22 @@ def _solve_matching(g: _Graph, time_limit: float | None) -> _Solved:
     upper = sol.objective
     if np.all(np.minimum(sol.x, np.abs(1.0 - sol.x)) <= 1e-6):
         mates, solo = lp.decode(sol.x)
-        return _solved(g, lp, mates, solo, Termination.OPTIMAL, "LP integral", rounds, build_s, sw)
+        return _solved(
+            g, lp, mates, solo, Termination.optimal(), "LP integral", rounds, build_s, sw
+        )
     # A fractional point is left: finish with Edmonds' blossom algorithm on the edges that can
     # still beat the starting matching. By LP duality (cut duals >= 0) a matching that uses
     # edge e is worth at most upper + rc_e, so edges with rc_e < -(upper - start) are useless.
     if time_limit is not None and sw.elapsed >= time_limit:
-        return _fallback(g, lp, rounds, "time limit before the blossom step", build_s, sw)
+        why = "time limit before the blossom step"
+        return _fallback(g, lp, rounds, why, build_s, sw, Limit.TIME)
     lower = _value(g, g.start, g.start_solo)
     keep = useful & (rc >= -(upper - lower) - lp.tol)
     mates, solo, note = _blossom(g, keep | keep.T)
     if not np.all(g.must <= ((mates >= 0) | solo)):  # cannot happen: the start covers them
-        return _fallback(g, lp, rounds, "blossom left a must-cover node uncovered", build_s, sw)
-    return _solved(g, lp, mates, solo, Termination.OPTIMAL, note, rounds, build_s, sw)
+        why = "blossom left a must-cover node uncovered"
+        return _fallback(g, lp, rounds, why, build_s, sw, None)
+    return _solved(g, lp, mates, solo, Termination.optimal(), note, rounds, build_s, sw)
 
 
 def _blossom(
@@ -477,11 +492,18 @@ def _solved(
 
 
 def _fallback(
-    g: _Graph, lp: _MatchingLp, rounds: int, why: str, build_s: float, sw: Stopwatch
+    g: _Graph,
+    lp: _MatchingLp,
+    rounds: int,
+    why: str,
+    build_s: float,
+    sw: Stopwatch,
+    limit: Limit | None,
 ) -> _Solved:
-    """The feasible starting matching, returned when a limit stopped the solve early."""
+    """The feasible starting matching, returned when the solve stopped early (a limit, or
+    ``Limit.OTHER`` for a backend failure)."""
     return _solved(
-        g, lp, g.start.copy(), g.start_solo.copy(), Termination.FEASIBLE,
+        g, lp, g.start.copy(), g.start_solo.copy(), Termination.feasible(limit or Limit.OTHER),
         f"{why}; starting matching returned", rounds, build_s, sw,
     )  # fmt: skip
 
@@ -525,7 +547,13 @@ def max_weight_matching(
         s.lp_rounds,
         s.cuts,
         s.columns,
-        SolveInfo(s.termination, s.objective, "lp_cuts_columns", s.backend, sw.elapsed, s.message),
+        SolveInfo(
+            s.termination.with_detail(s.message),
+            s.objective,
+            "lp_cuts_columns",
+            s.backend,
+            sw.elapsed,
+        ),
     )
 
 
@@ -571,14 +599,14 @@ def _pareto(
     pool = np.flatnonzero(d & (mutual_mates(p) < 0))
     if d.sum() < 2 or len(pool) < 2:
         return _result(
-            r, p, p.copy(), d, objective=0.0, termination=Termination.OPTIMAL,
+            r, p, p.copy(), d, mediator="pareto", objective=0.0, termination=Termination.optimal(),
             method="max_weight_matching", backend="numpy",
             message="fewer than two unmatched delegators: profile unchanged", sw=sw,
         )  # fmt: skip
     mates, s = _matching_among(r, pool, tl)
     new = np.where(mates >= 0, mates, p)
     return _result(
-        r, p, new, d, objective=s.objective, termination=s.termination,
+        r, p, new, d, mediator="pareto", objective=s.objective, termination=s.termination,
         method="max_weight_matching", backend=s.backend, message=s.message, sw=sw,
         build_s=s.build_s, solve_s=s.solve_s,
     )  # fmt: skip
@@ -604,11 +632,11 @@ def matching_pareto_exact(
     paper = _pareto(r, p, d, tl, Stopwatch())
     if len(dels) < 2:
         return _result(
-            r, p, p.copy(), d, objective=paper.delegator_welfare_before,
-            termination=Termination.OPTIMAL, method="milp", backend="numpy",
+            r, p, p.copy(), d, mediator="pareto_exact", objective=paper.welfare_before,
+            termination=Termination.optimal(), method="milp", backend="numpy",
             message="fewer than two delegators: profile unchanged", sw=sw, gain_over_paper=0.0,
         )  # fmt: skip
-    g, back = _exact_graph(r, p, d, dels, paper.payoff_before[dels])
+    g, back = _exact_graph(r, p, d, dels, paper.utilities_before[dels])
     s = _solve_matching(g, None if tl is None else tl - sw.elapsed)
     new = p.copy()
     got = s.mates >= 0
@@ -616,14 +644,19 @@ def matching_pareto_exact(
     new[dels[s.solo]] = back[s.solo]
     dw = float(_payoffs(r, new)[d].sum())
     term, msg = s.termination, s.message
-    if dw < paper.delegator_welfare_after:  # only after a limit: keep the paper's answer
-        new, dw = paper.partners, paper.delegator_welfare_after
-        term, msg = Termination.FEASIBLE, f"{msg}; paper's solution kept"
+    # The paper's answer is the fallback when it has a solution (its matching falls back to
+    # the submitted one after a limit); it is the gain's base only when solved to optimality.
+    if paper.termination.has_solution and dw < paper.welfare_after:  # only after a limit
+        new, dw = paper.actions_after, paper.welfare_after
+        term = Termination.feasible(term.limit or Limit.OTHER)
+        msg = f"{msg}; paper's solution kept"
+    paper_w = paper.welfare_after if paper.termination.is_optimal else math.nan
+    if not paper.termination.is_optimal:
+        msg = f"{msg}; the paper's method ended {paper.termination.reason.value}: no gain measured"
     return _result(
-        r, p, new, d, objective=dw, termination=term, method="max_weight_matching",
-        backend=s.backend,
-        message=msg, sw=sw, build_s=s.build_s, solve_s=s.solve_s,
-        gain_over_paper=dw - paper.delegator_welfare_after,
+        r, p, new, d, mediator="pareto_exact", objective=dw, termination=term,
+        method="max_weight_matching", backend=s.backend,
+        message=msg, sw=sw, build_s=s.build_s, solve_s=s.solve_s, gain_over_paper=dw - paper_w,
     )  # fmt: skip
 
 
@@ -677,13 +710,13 @@ def matching_punishing(
     sw = Stopwatch()
     r, p, d, tl = _validate(fn, rewards, partners, delegate, time_limit, resolve(limits))
     if d.all():
-        return _planner(r, p, d, tl, sw)
+        return _planner(r, p, d, tl, sw, "punishing")
     mates = mutual_mates(p)
     cut = d & (mates >= 0) & ~d[np.maximum(mates, 0)]
     new = np.where(cut, -1, p)
     return _result(
-        r, p, new, d, objective=float(_payoffs(r, new)[~d].sum()),
-        termination=Termination.OPTIMAL, method="punishing", backend="numpy",
+        r, p, new, d, mediator="punishing", objective=float(_payoffs(r, new)[~d].sum()),
+        termination=Termination.optimal(), method="punishing", backend="numpy",
         message=f"{int(cut.sum())} delegator(s) unmatched", sw=sw,
     )  # fmt: skip
 
@@ -702,7 +735,8 @@ def matching_central_planner(
     lim = resolve(limits)
     r = _rewards(fn, rewards, lim)
     p = _partners(fn, partners, r.shape[0])
-    return _planner(r, p, np.ones(len(p), dtype=np.bool_), v.time_limit(fn, time_limit), sw)
+    everyone = np.ones(len(p), dtype=np.bool_)
+    return _planner(r, p, everyone, v.time_limit(fn, time_limit), sw, "central_planner")
 
 
 def _planner(
@@ -711,10 +745,11 @@ def _planner(
     d: NDArray[np.bool_],
     tl: float | None,
     sw: Stopwatch,
+    mediator: str,
 ) -> MatchingResult:
     mates, s = _matching_among(r, np.arange(len(p)), tl)
     return _result(
-        r, p, mates, d, objective=s.objective, termination=s.termination,
+        r, p, mates, d, mediator=mediator, objective=s.objective, termination=s.termination,
         method="planner_max_weight_matching", backend=s.backend, message=s.message, sw=sw,
         build_s=s.build_s, solve_s=s.solve_s,
     )  # fmt: skip
@@ -744,3 +779,33 @@ def random_matching_profile(
     pick = gen.integers(0, n - 1, size=n)
     partners = pick + (pick >= np.arange(n))  # skip self
     return partners.astype(np.int64), gen.random(n) < share
+
+
+# --------------------------------------------------------------------------------------------
+# One entry point for the four mediators (the service's MediateMatching)
+# --------------------------------------------------------------------------------------------
+def mediate_matching(
+    rewards: Any,
+    partners: Any,
+    delegate: Any = None,
+    *,
+    mediator: str = "pareto",
+    limits: Limits | None = None,
+    time_limit: float | None = None,
+) -> MatchingResult:
+    """One matching mediator on one profile: :func:`matching_pareto`,
+    :func:`matching_pareto_exact`, :func:`matching_punishing` or
+    :func:`matching_central_planner` (which takes no ``delegate``)."""
+    from .restaurant import STRUCTURED_MEDIATORS, planner_delegate
+
+    fn = "mediate_matching"
+    kind = v.choice(fn, "mediator", mediator, STRUCTURED_MEDIATORS)
+    planner_delegate(fn, kind, delegate)
+    if kind == "central_planner":
+        return matching_central_planner(rewards, partners, limits=limits, time_limit=time_limit)
+    solve = {
+        "pareto": matching_pareto,
+        "pareto_exact": matching_pareto_exact,
+        "punishing": matching_punishing,
+    }[kind]
+    return solve(rewards, partners, delegate, limits=limits, time_limit=time_limit)

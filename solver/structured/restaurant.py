@@ -49,7 +49,15 @@ from ..core import highs_backend as hb
 from ..core import validation as v
 from ..core.errors import MechsolveInputError, SolverBackendError
 from ..core.limits import Limits, resolve
-from ..core.results import HasSolveInfo, SolveInfo, Stopwatch, Termination
+from ..core.results import (
+    HasOutcome,
+    HasSolveInfo,
+    Limit,
+    SolveInfo,
+    Stopwatch,
+    Termination,
+    TerminationReason,
+)
 
 PARETO_METHODS = ("min_cost_flow", "highs_lp", "seat_assignment")
 """Backends of the paper's Pareto method and the central planner (same optimum)."""
@@ -98,49 +106,64 @@ class RestaurantInstance:
 
 
 @dataclass(frozen=True, eq=False)
-class RestaurantResult(HasSolveInfo):
-    """What a mediator did to one submitted profile.
+class RestaurantResult(HasSolveInfo, HasOutcome):
+    """What a mediator did to one submitted profile (names as in every family: docs/api.md).
 
-    Payoffs are congested payoffs (module docstring); ``*_before`` is the submitted profile,
-    ``*_after`` the mediated one. ``payoff_*`` use the utilities the mediator optimized
-    (``mediator_utility``); ``true_payoff_*`` the true utility ``U_k + alpha U_u`` and are empty
-    (shape ``(0,)``; the true welfare ``nan``) when no private utilities were given.
+    Utilities are congested payoffs (module docstring): ``utilities_*`` under the utility the
+    mediator optimized (``mediator_utility``), ``true_utilities_*`` under the true utility
+    ``U_k + alpha U_u`` (empty, shape ``(0,)``, when no private utilities were given).
 
     Attributes:
-        choices: the mediated restaurant of every agent, shape ``(n,)``.
-        delegate: the delegate bits the mediator acted on, shape ``(n,)``.
+        mediator: ``"pareto"``, ``"pareto_exact"``, ``"punishing"`` or ``"central_planner"``.
+        actions_before, actions_after: every agent's restaurant before and after, ``(n,)``.
+        delegate: the delegate bits the mediator acted on (all true for the central planner).
         seated: delegators the paper's method gave a seat (others stayed); for the other
             mediators, the agents whose choice the mediator set (moved or kept).
-        payoff_before, payoff_after: congested payoffs, shape ``(n,)``.
-        true_payoff_before, true_payoff_after: the same under the true utility, or empty.
-        welfare_before, welfare_after: total congested payoff of all agents.
-        delegator_welfare_before, delegator_welfare_after: total over the delegators.
-        true_welfare_before, true_welfare_after: total true congested payoff (or ``nan``).
-        gain_over_paper: exact MILP only: its delegator welfare minus the paper's method's
-            (``nan`` for the other mediators).
+        utilities_before, utilities_after: congested payoffs, ``(n,)``.
+        true_utilities_before, true_utilities_after: the same under the true utility, or empty.
+        beneficiaries: whose welfare the mediator maximizes: the delegators (everyone for the
+            central planner).
+        welfare_function: ``"utilitarian"`` (the total payoff of the beneficiaries).
+        welfare_before, welfare_after: the beneficiaries' total congested payoff.
+        gain_over_paper: exact MILP only: its ``welfare_after`` minus the paper's method's
+            (``nan`` for the other mediators, or when the paper's method found no solution).
         mediator_utility: ``"known"`` or ``"true"``.
         build_time_s, solve_time_s: seconds to build the model and to solve it.
-        info: status, objective of the formulation solved, method, backend, wall time.
+        info: termination, objective of the formulation solved, method, backend, wall time.
     """
 
-    choices: NDArray[np.int64]
+    mediator: str
+    actions_before: NDArray[np.int64]
     delegate: NDArray[np.bool_]
+    actions_after: NDArray[np.int64]
     seated: NDArray[np.bool_]
-    payoff_before: NDArray[np.float64]
-    payoff_after: NDArray[np.float64]
-    true_payoff_before: NDArray[np.float64]
-    true_payoff_after: NDArray[np.float64]
+    utilities_before: NDArray[np.float64]
+    utilities_after: NDArray[np.float64]
+    true_utilities_before: NDArray[np.float64]
+    true_utilities_after: NDArray[np.float64]
+    beneficiaries: NDArray[np.bool_]
+    welfare_function: str
     welfare_before: float
     welfare_after: float
-    delegator_welfare_before: float
-    delegator_welfare_after: float
-    true_welfare_before: float
-    true_welfare_after: float
     gain_over_paper: float
     mediator_utility: str
     build_time_s: float
     solve_time_s: float
     info: SolveInfo
+
+    @property
+    def true_total_utility_before(self) -> float:
+        """Total true congested payoff before (``nan`` without private utilities)."""
+        return (
+            float(self.true_utilities_before.sum()) if self.true_utilities_before.size else math.nan
+        )
+
+    @property
+    def true_total_utility_after(self) -> float:
+        """Total true congested payoff after (``nan`` without private utilities)."""
+        return (
+            float(self.true_utilities_after.sum()) if self.true_utilities_after.size else math.nan
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -153,6 +176,7 @@ class _Game:
     choices: NDArray[np.int64]
     delegate: NDArray[np.bool_]
     mediator_utility: str
+    mediator: str
 
     @property
     def n_restaurants(self) -> int:
@@ -167,7 +191,6 @@ class _Transport:
     objective: float
     termination: Termination
     backend: str
-    message: str
     build_s: float
     solve_s: float
 
@@ -243,7 +266,7 @@ def _validate(
             fn, "private", "must be given when mediator_utility='true'; got None"
         )
     u = true_u if view == "true" and true_u is not None else known_a
-    return _Game(u, true_u, caps, ch, dl, view)
+    return _Game(u, true_u, caps, ch, dl, view, fn.removeprefix("restaurant_"))
 
 
 def _result(
@@ -255,7 +278,6 @@ def _result(
     termination: Termination,
     method: str,
     backend: str,
-    message: str,
     sw: Stopwatch,
     build_s: float,
     solve_s: float,
@@ -263,38 +285,35 @@ def _result(
 ) -> RestaurantResult:
     before = _payoffs(game.utilities, game.capacities, game.choices)
     after = _payoffs(game.utilities, game.capacities, new_choices)
-    empty = np.empty(0)
+    t_before = t_after = np.empty(0)
     if game.true_utilities is not None:
         t_before = _payoffs(game.true_utilities, game.capacities, game.choices)
         t_after = _payoffs(game.true_utilities, game.capacities, new_choices)
-        tw_before, tw_after = float(t_before.sum()), float(t_after.sum())
-    else:
-        t_before, t_after, tw_before, tw_after = empty, empty, math.nan, math.nan
     d = game.delegate
     return RestaurantResult(
-        choices=new_choices,
+        mediator=game.mediator,
+        actions_before=game.choices,
         delegate=d,
+        actions_after=new_choices,
         seated=seated,
-        payoff_before=before,
-        payoff_after=after,
-        true_payoff_before=t_before,
-        true_payoff_after=t_after,
-        welfare_before=float(before.sum()),
-        welfare_after=float(after.sum()),
-        delegator_welfare_before=float(before[d].sum()),
-        delegator_welfare_after=float(after[d].sum()),
-        true_welfare_before=tw_before,
-        true_welfare_after=tw_after,
+        utilities_before=before,
+        utilities_after=after,
+        true_utilities_before=t_before,
+        true_utilities_after=t_after,
+        beneficiaries=d.copy(),
+        welfare_function="utilitarian",
+        welfare_before=float(before[d].sum()),
+        welfare_after=float(after[d].sum()),
         gain_over_paper=gain_over_paper,
         mediator_utility=game.mediator_utility,
         build_time_s=build_s,
         solve_time_s=solve_s,
-        info=SolveInfo(termination, objective, method, backend, sw.elapsed, message),
+        info=SolveInfo(termination, objective, method, backend, sw.elapsed),
     )
 
 
 def _unchanged(
-    game: _Game, method: str, sw: Stopwatch, message: str, gain_over_paper: float = math.nan
+    game: _Game, method: str, sw: Stopwatch, detail: str, gain_over_paper: float = math.nan
 ) -> RestaurantResult:
     n = len(game.choices)
     return _result(
@@ -302,10 +321,9 @@ def _unchanged(
         game.choices.copy(),
         np.zeros(n, dtype=np.bool_),
         objective=0.0,
-        termination=Termination.OPTIMAL,
+        termination=Termination.optimal(detail),
         method=method,
         backend="numpy",
-        message=message,
         sw=sw,
         build_s=0.0,
         solve_s=0.0,
@@ -438,9 +456,10 @@ def _transport_flow(
         return _Transport(
             np.full(n_agents, -1, np.int64),
             math.nan,
-            Termination.NUMERICAL_ERROR,
+            Termination.failed(
+                TerminationReason.NUMERICAL_ERROR, f"OR-Tools min-cost flow status {status.name}"
+            ),
             "ortools",
-            f"OR-Tools min-cost flow status {status.name}",
             build_s,
             solve_s,
         )
@@ -451,10 +470,11 @@ def _transport_flow(
     return _Transport(
         restaurant,
         float(values[used].sum()),
-        Termination.OPTIMAL,
+        Termination.optimal(
+            f"integer costs = round(value * 2^{math.frexp(scale)[1] - 1}); "
+            f"welfare within {bound:.1e} of the exact optimum"
+        ),
         "ortools",
-        f"integer costs = round(value * 2^{math.frexp(scale)[1] - 1}); "
-        f"welfare within {bound:.1e} of the exact optimum",
         build_s,
         solve_s,
     )
@@ -502,17 +522,17 @@ def _transport_lp(
     solve_s = sw.elapsed - build_s
     restaurant = np.full(n_agents, -1, np.int64)
     if not sol.termination.has_solution:
-        return _Transport(
-            restaurant, math.nan, sol.termination, "highs", sol.status_text, build_s, solve_s
-        )
+        return _Transport(restaurant, math.nan, sol.termination, "highs", build_s, solve_s)
     x = sol.x[:n_arc]
     if np.abs(x - np.rint(x)).max(initial=0.0) > 1e-6:
         return _Transport(
             restaurant,
             math.nan,
-            Termination.NUMERICAL_ERROR,
+            Termination.failed(
+                TerminationReason.NUMERICAL_ERROR,
+                "HiGHS returned a fractional transportation solution",
+            ),
             "highs",
-            "HiGHS returned a fractional transportation solution",
             build_s,
             solve_s,
         )
@@ -523,7 +543,6 @@ def _transport_lp(
         float(values[used].sum()),
         sol.termination,
         "highs",
-        sol.status_text,
         build_s,
         solve_s,
     )
@@ -566,9 +585,8 @@ def _transport_seats(
     return _Transport(
         restaurant,
         float(m[rows[taken], cols[taken]].sum()),
-        Termination.OPTIMAL,
+        Termination.optimal(f"{n_agents} x {n_cols} seat-expanded assignment"),
         "scipy",
-        f"{n_agents} x {n_cols} seat-expanded assignment",
         build_s,
         solve_s,
     )
@@ -664,7 +682,6 @@ def _transport_result(
         termination=t.termination,
         method=method,
         backend=t.backend,
-        message=t.message,
         sw=sw,
         build_s=t.build_s,
         solve_s=t.solve_s,
@@ -719,7 +736,7 @@ def restaurant_pareto_exact(
     if len(dels) < 2:
         return _unchanged(game, "milp", sw, "fewer than two delegators: profile unchanged", 0.0)
     paper = _pareto(fn, game, "min_cost_flow", None, lim, Stopwatch())
-    levels = _occupancy_levels(game, dels, paper.payoff_before[dels])
+    levels = _occupancy_levels(game, dels, paper.utilities_before[dels])
     lim.check(fn, "delegate x occupancy levels", len(dels) * len(levels.r), "max_candidates")
     return _pareto_milp(game, dels, paper, levels, tl, sw)
 
@@ -776,7 +793,7 @@ def _pareto_milp(
     tl: float | None,
     sw: Stopwatch,
 ) -> RestaurantResult:
-    p0 = paper.payoff_before[dels]
+    p0 = paper.utilities_before[dels]
     k, n_lv = len(dels), len(lv.r)
     value = game.utilities[dels][:, lv.r] * lv.phi[None, :]  # delegators x levels
     # the submitted level must qualify despite rounding, hence the tiny slack
@@ -813,20 +830,34 @@ def _pareto_milp(
     else:
         sol = hb.solve(*model, *bounds, time_limit=None if tl is None else tl - sw.elapsed, **kw)
     solve_s = sw.elapsed - build_s
-    paper_w = paper.delegator_welfare_after
-    new, term, msg = paper.choices, Termination.FEASIBLE, sol.status_text
+    # The fallback and baseline: the paper's solution if it has one, else the submitted profile.
+    paper_ok = paper.termination.has_solution
+    fallback = paper.actions_after if paper_ok else game.choices
+    paper_w = paper.welfare_after if paper.termination.is_optimal else math.nan  # the gain's base
+    kept = (
+        "paper's solution kept"
+        if paper_ok
+        else (f"the paper's method ended {paper.termination.reason.value}: submitted profile kept")
+    )
+    new, term = fallback, sol.termination
     if sol.termination.has_solution:
         z = sol.x[:npair] > 0.5
         cand = game.choices.copy()
         cand[dels[pair_i[z]]] = lv.r[pair_b[z]]
         after = _payoffs(game.utilities, game.capacities, cand)[dels]
         ok = np.all(after >= p0 - PARETO_TOL * np.maximum(1.0, np.abs(p0)))
-        if ok and after.sum() >= paper_w - PARETO_TOL * max(1.0, abs(paper_w)):
-            new, term = cand, sol.termination
-        else:
-            msg = f"{msg}; MILP solution failed the exact Pareto check, paper's solution kept"
+        floor = paper.welfare_after if paper_ok else float(p0.sum())
+        if ok and after.sum() >= floor - PARETO_TOL * max(1.0, abs(floor)):
+            new = cand
+        else:  # keep the limit that stopped the MILP (if one did) in the label
+            detail = f"MILP solution failed the exact Pareto check; {kept}"
+            term = Termination.feasible(
+                sol.termination.limit or Limit.OTHER, term.with_detail(detail).detail
+            )
     else:
-        msg = f"{msg}; no MILP solution, paper's solution kept"
+        term = Termination.feasible(
+            term.limit or Limit.OTHER, term.with_detail(f"no MILP solution; {kept}").detail
+        )
     dw = float(_payoffs(game.utilities, game.capacities, new)[dels].sum())
     seated = np.zeros(len(new), dtype=np.bool_)
     seated[dels] = True
@@ -838,7 +869,6 @@ def _pareto_milp(
         termination=term,
         method="milp",
         backend="highs",
-        message=msg,
         sw=sw,
         build_s=build_s,
         solve_s=solve_s,
@@ -862,13 +892,15 @@ def restaurant_punishing(
     limits: Limits | None = None,
     time_limit: float | None = None,
 ) -> RestaurantResult:
-    """The Punishing Mediator (seed 000 section 4.3).
+    """The Punishing Mediator (seed 000 section 4.3, SPEC section 3).
 
     Everyone delegates: the central planner's assignment (``method`` as there). Otherwise every
     delegator goes to the one restaurant r* chosen by some non-delegator that minimizes the
     non-delegators' total congested payoff ``sum_r S_r phi_r(m_r + |D| [r = r*])`` (S_r: their
     utility at r); ties toward higher delegator welfare, then the smallest index. No delegator:
-    unchanged. ``info.objective`` is the non-delegators' total payoff (minimized).
+    unchanged. ``info.objective`` is the non-delegators' total payoff, minimized over these
+    single-restaurant assignments only (method ``"punishing_one_restaurant"``): splitting the
+    delegators over several restaurants can punish more, and is not searched.
     """
     fn = "restaurant_punishing"
     sw = Stopwatch()
@@ -880,7 +912,7 @@ def restaurant_punishing(
     tl = v.time_limit(fn, time_limit)
     d = game.delegate
     if not d.any():
-        return _unchanged(game, "punishing", sw, "no delegator: profile unchanged")
+        return _unchanged(game, "punishing_one_restaurant", sw, "no delegator: profile unchanged")
     if d.all():
         return _planner(fn, game, method, tl, lim, sw)
     n_rest, caps, ch, u = game.n_restaurants, game.capacities, game.choices, game.utilities
@@ -901,10 +933,12 @@ def restaurant_punishing(
         new,
         d.copy(),
         objective=float(nd_total[np.searchsorted(cand, best)]),
-        termination=Termination.OPTIMAL,
-        method="punishing",
+        termination=Termination.optimal(
+            f"every delegator sent to restaurant {best}: the minimum over single-restaurant "
+            "assignments, not over splits"
+        ),
+        method="punishing_one_restaurant",
         backend="numpy",
-        message=f"every delegator sent to restaurant {best}",
         sw=sw,
         build_s=0.0,
         solve_s=sw.elapsed,
@@ -1014,3 +1048,67 @@ def random_restaurant_profile(
     ranking = gen.permutation(n_rest)
     choices = ranking[gen.choice(n_rest, size=n, p=weights / weights.sum())].astype(np.int64)
     return choices, gen.random(n) < share
+
+
+# --------------------------------------------------------------------------------------------
+# One entry point for the four mediators (the service's MediateRestaurant)
+# --------------------------------------------------------------------------------------------
+STRUCTURED_MEDIATORS = ("pareto", "pareto_exact", "punishing", "central_planner")
+"""The mediators of the restaurant and matching games."""
+
+
+def planner_delegate(function: str, mediator: str, delegate: Any) -> None:
+    """The central planner assigns everyone: ``delegate`` must be absent (or empty); every
+    other mediator needs it."""
+    if mediator == "central_planner":
+        if delegate is not None and np.size(delegate) > 0:
+            raise MechsolveInputError(
+                function,
+                "delegate",
+                "must be empty for the central planner (every agent is assigned); "
+                f"got {np.size(delegate)} value(s)",
+            )
+    elif delegate is None:
+        raise MechsolveInputError(function, "delegate", f"is required for mediator={mediator!r}")
+
+
+def mediate_restaurant(
+    known: Any,
+    capacities: Any,
+    choices: Any,
+    delegate: Any = None,
+    *,
+    mediator: str = "pareto",
+    private: Any = None,
+    alpha: float = 0.0,
+    mediator_utility: str = "known",
+    method: str | None = None,
+    limits: Limits | None = None,
+    time_limit: float | None = None,
+) -> RestaurantResult:
+    """One restaurant mediator of :data:`STRUCTURED_MEDIATORS` on one profile:
+    :func:`restaurant_pareto` (the paper's eq. 4), :func:`restaurant_pareto_exact` (eq. 3 as a
+    MILP), :func:`restaurant_punishing` or :func:`restaurant_central_planner` (which takes no
+    ``delegate``). ``method`` (``None``: ``"min_cost_flow"``) selects the transportation
+    backend and must be ``None`` for ``"pareto_exact"``."""
+    fn = "mediate_restaurant"
+    kind = v.choice(fn, "mediator", mediator, STRUCTURED_MEDIATORS)
+    planner_delegate(fn, kind, delegate)
+    kw: dict[str, Any] = {
+        "private": private,
+        "alpha": alpha,
+        "mediator_utility": mediator_utility,
+        "limits": limits,
+        "time_limit": time_limit,
+    }
+    if kind == "pareto_exact":
+        if method is not None:
+            raise MechsolveInputError(
+                fn, "method", f"does not apply to the exact mediator (a MILP); got {method!r}"
+            )
+        return restaurant_pareto_exact(known, capacities, choices, delegate, **kw)
+    kw["method"] = "min_cost_flow" if method is None else method
+    if kind == "central_planner":
+        return restaurant_central_planner(known, capacities, choices, **kw)
+    solve = restaurant_pareto if kind == "pareto" else restaurant_punishing
+    return solve(known, capacities, choices, delegate, **kw)

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mechsolve.client.agents import EpsilonGreedy
 from mechsolve.client.local import LocalMechsolve
-from mechsolve.client.simulation import simulate
+from mechsolve.client.sim.agents import EpsilonGreedy
+from mechsolve.client.sim.simulation import simulate
 from mechsolve.solver.core.errors import MechsolveInputError
 from mechsolve.solver.games.normal_form import random_game, seed000_prisoners_dilemma
 

@@ -11,17 +11,32 @@ import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
-from mechsolve import convert as cv
 from mechsolve.client import MechsolveClient, RemoteInputError, RemoteProblemTooLargeError
 from mechsolve.solver.games.normal_form import seed000_prisoners_dilemma
 from mechsolve.v1 import common_pb2 as cpb
 from mechsolve.v1 import mediators_pb2 as mpb
 
-PD = cv.game_to_proto(seed000_prisoners_dilemma())
+
+def _game(payoffs) -> cpb.Game:
+    p = np.asarray(payoffs, dtype=np.float64)
+    return cpb.Game(payoffs=cpb.Tensor(shape=p.shape, values=p.ravel().tolist()))
+
+
+def _ints(a) -> cpb.Int64Tensor:
+    a = np.asarray(a, dtype=np.int64)
+    return cpb.Int64Tensor(shape=a.shape, values=a.ravel().tolist())
+
+
+def _bools(a) -> cpb.BoolTensor:
+    a = np.asarray(a, dtype=bool)
+    return cpb.BoolTensor(shape=a.shape, values=a.ravel().tolist())
+
+
+PD = _game(seed000_prisoners_dilemma().payoffs)
 
 
 def _mediate(**overrides) -> mpb.MediateRequest:
-    fields = dict(game=PD, actions=[1, 1], delegate=[True, True], mediator=mpb.MEDIATOR_PARETO)
+    fields = dict(game=PD, actions=[1, 1], delegate=[True, True], mediator=mpb.MEDIATOR_KIND_PARETO)
     fields.update(overrides)
     return mpb.MediateRequest(**fields)
 
@@ -29,9 +44,9 @@ def _mediate(**overrides) -> mpb.MediateRequest:
 def _batch(**overrides) -> mpb.MediateBatchRequest:
     fields = dict(
         game=PD,
-        actions=cv.int_tensor([[1, 1], [0, 1]]),
-        delegate=cv.bool_tensor([[1, 1], [1, 0]]),
-        mediator=mpb.MEDIATOR_PARETO,
+        actions=_ints([[1, 1], [0, 1]]),
+        delegate=_bools([[1, 1], [1, 0]]),
+        mediator=mpb.MEDIATOR_KIND_PARETO,
     )
     fields.update(overrides)
     return mpb.MediateBatchRequest(**fields)
@@ -78,8 +93,8 @@ CASES = [
         "Mediate",
         mpb.MediateRequest(actions=[0, 0], delegate=[1, 1], mediator=1),
         grpc.StatusCode.INVALID_ARGUMENT,
-        "game.payoffs",
-        "is required",
+        "game",
+        "`game` is required",
         id="missing-game",
     ),
     pytest.param(
@@ -108,18 +123,10 @@ CASES = [
     ),
     pytest.param(
         "Mediate",
-        _mediate(mediator=0),
-        grpc.StatusCode.INVALID_ARGUMENT,
-        "mediator",
-        "is required; got MEDIATOR_UNSPECIFIED",
-        id="mediator-unset",
-    ),
-    pytest.param(
-        "Mediate",
         _mediate(mediator=42),
         grpc.StatusCode.INVALID_ARGUMENT,
         "mediator",
-        "is not a known MEDIATOR value; got 42",
+        "is not a known MediatorKind value; got 42",
         id="mediator-unknown",
     ),
     pytest.param(
@@ -127,20 +134,20 @@ CASES = [
         _mediate(method=9),
         grpc.StatusCode.INVALID_ARGUMENT,
         "method",
-        "is not a known METHOD value; got 9",
+        "is not a known MediatorMethod value; got 9",
         id="method-unknown",
     ),
     pytest.param(
         "Mediate",
-        _mediate(welfare=cpb.Welfare(function=17)),
+        _mediate(welfare=cpb.Welfare(kind=17)),
         grpc.StatusCode.INVALID_ARGUMENT,
-        "welfare.function",
-        "is not a known WELFARE_FUNCTION value; got 17",
+        "welfare.kind",
+        "is not a known WelfareKind value; got 17",
         id="welfare-unknown",
     ),
     pytest.param(
         "Mediate",
-        _mediate(welfare=cpb.Welfare(function=2, weights=[1, 2])),
+        _mediate(welfare=cpb.Welfare(kind=2, weights=[1, 2])),
         grpc.StatusCode.INVALID_ARGUMENT,
         "welfare.weights",
         "apply to the utilitarian welfare only",
@@ -156,15 +163,23 @@ CASES = [
     ),
     pytest.param(
         "Mediate",
-        _mediate(pyomo_solver="cbc"),
+        _mediate(solver="cbc"),
         grpc.StatusCode.INVALID_ARGUMENT,
-        "pyomo_solver",
+        "solver",
         "applies to method='pyomo' only",
         id="solver-without-pyomo",
     ),
     pytest.param(
+        "Mediate",
+        _mediate(method=mpb.MEDIATOR_METHOD_PYOMO, solver="asl:/bin/sh"),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "solver",
+        "must be one of 'appsi_highs'; got 'asl:/bin/sh'",
+        id="pyomo-solver-not-allowed",
+    ),
+    pytest.param(
         "MediateBatch",
-        _batch(actions=cv.int_tensor([[1, 1, 0]])),
+        _batch(actions=_ints([[1, 1, 0]])),
         grpc.StatusCode.INVALID_ARGUMENT,
         "actions",
         r"must have shape \(\*, 2\); got \(1, 3\)",
@@ -172,7 +187,7 @@ CASES = [
     ),
     pytest.param(
         "MediateBatch",
-        _batch(delegate=cv.bool_tensor([[1, 1]])),
+        _batch(delegate=_bools([[1, 1]])),
         grpc.StatusCode.INVALID_ARGUMENT,
         "delegate",
         r"must have shape \(2, 2\); got \(1, 2\)",
@@ -180,7 +195,7 @@ CASES = [
     ),
     pytest.param(
         "MediateBatch",
-        mpb.MediateBatchRequest(game=PD, mediator=1),
+        mpb.MediateBatchRequest(game=PD, mediator=mpb.MEDIATOR_KIND_PARETO),
         grpc.StatusCode.INVALID_ARGUMENT,
         "actions",
         "is required",
@@ -188,7 +203,7 @@ CASES = [
     ),
     pytest.param(
         "Mediate",
-        _mediate(game=cv.game_to_proto(np.zeros((2, 500, 500)))),
+        _mediate(game=_game(np.zeros((2, 500, 500)))),
         grpc.StatusCode.RESOURCE_EXHAUSTED,
         "game.payoffs",
         "over the limit max_outcomes=200000",
@@ -196,9 +211,9 @@ CASES = [
     ),
     pytest.param(
         "ImportNfg",
-        mpb.ImportNfgRequest(nfg_text='NFG 1 R "x" { "A" "B" } { 2 2 } 1 2 3'),
+        mpb.ImportNfgRequest(text='NFG 1 R "x" { "A" "B" } { 2 2 } 1 2 3'),
         grpc.StatusCode.INVALID_ARGUMENT,
-        "nfg_text",
+        "text",
         "`payoffs` expected 8 numbers",
         id="nfg-count",
     ),
@@ -217,7 +232,7 @@ def test_bad_request_names_the_field(
     assert _bad_field(err).startswith(field)
     # the server keeps serving
     assert client.health() == "SERVING"
-    assert client.pareto_mediator(seed000_prisoners_dilemma(), [1, 1], [1, 1]).welfare == 4.0
+    assert client.pareto_mediator(seed000_prisoners_dilemma(), [1, 1], [1, 1]).welfare_after == 4.0
 
 
 def test_client_raises_the_project_exceptions(client: MechsolveClient) -> None:
@@ -230,6 +245,13 @@ def test_client_raises_the_project_exceptions(client: MechsolveClient) -> None:
         client.pareto_mediator(np.zeros((2, 600, 600)), [0, 0], [1, 1])
     with pytest.raises(ValueError):  # RemoteInputError is a ValueError like the local error
         client.mediate_batch(seed000_prisoners_dilemma(), [[0, 0]], [[1, 2]])
+
+
+def test_an_unset_mediator_is_the_functions_default(stub) -> None:
+    """MEDIATOR_KIND_UNSPECIFIED means the solver function's default (Pareto), like an omitted
+    keyword argument in-process."""
+    res = stub.Mediate(_mediate(mediator=mpb.MEDIATOR_KIND_UNSPECIFIED), timeout=10).result
+    assert res.mediator == mpb.MEDIATOR_KIND_PARETO and list(res.actions_after) == [0, 0]
 
 
 def test_batch_profile_limit(client: MechsolveClient) -> None:

@@ -17,7 +17,7 @@ import pytest
 
 from mechsolve.client import MechsolveClient
 from mechsolve.server.app import free_port
-from mechsolve.solver.core.results import Termination
+from mechsolve.solver.core.results import TerminationReason
 from mechsolve.solver.games.normal_form import random_game, seed000_prisoners_dilemma
 
 MECHSOLVE = [sys.executable, "-m", "mechsolve"]
@@ -25,7 +25,7 @@ MECHSOLVE = [sys.executable, "-m", "mechsolve"]
 
 def _health(address: str) -> int:
     return subprocess.run(
-        [*MECHSOLVE, "health", "--address", address, "--timeout", "1"], capture_output=True
+        [*MECHSOLVE, "health", "--address", address, "--time-limit", "1"], capture_output=True
     ).returncode
 
 
@@ -80,7 +80,7 @@ def test_sigterm_drains_in_flight_calls_then_exits(serve) -> None:
                 acts,
                 np.ones_like(acts, bool),
                 method="milp",
-                timeout=3.0,
+                time_limit=3.0,
             )
 
     th = threading.Thread(target=slow_call)
@@ -90,7 +90,7 @@ def test_sigterm_drains_in_flight_calls_then_exits(serve) -> None:
     th.join(timeout=30)
     assert proc.wait(timeout=30) == 0
     res = result["res"]  # the in-flight call finished normally
-    assert res.termination is Termination.FEASIBLE and len(res) == 4000
+    assert res.termination.reason is TerminationReason.FEASIBLE and len(res) == 4000
     assert _health(address) != 0  # and nobody serves any more
     events = _log_events(proc.stderr.read())
     names = [e["event"] for e in events]
@@ -122,7 +122,7 @@ def test_new_calls_are_refused_during_shutdown(serve) -> None:
     proc, address = serve("--grace-seconds", "5")
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=30) == 0
-    with MechsolveClient(address, timeout=1.0) as c, pytest.raises(Exception, match="UNAVAILABLE"):
+    with MechsolveClient(address, default_time_limit=1.0) as c, pytest.raises(Exception, match="UNAVAILABLE"):
         c.pareto_mediator(seed000_prisoners_dilemma(), [1, 1], [1, 1])
 
 
@@ -131,7 +131,7 @@ def test_worker_processes_share_the_port(serve) -> None:
     pd = seed000_prisoners_dilemma()
     for _ in range(24):  # fresh connections are spread over the workers by the kernel
         with MechsolveClient(address) as c:
-            assert c.pareto_mediator(pd, [1, 1], [1, 1]).welfare == 4.0
+            assert c.pareto_mediator(pd, [1, 1], [1, 1]).welfare_after == 4.0
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=60) == 0
     events = _log_events(proc.stderr.read())

@@ -30,8 +30,10 @@ def assert_same_mediator_result(remote, local) -> None:
     np.testing.assert_array_equal(remote.actions_after, local.actions_after)
     np.testing.assert_array_equal(remote.utilities_before, local.utilities_before)
     np.testing.assert_array_equal(remote.utilities_after, local.utilities_after)
-    np.testing.assert_equal(remote.welfare, local.welfare)
-    assert remote.welfare_name == local.welfare_name
+    np.testing.assert_array_equal(remote.beneficiaries, local.beneficiaries)
+    np.testing.assert_equal(remote.welfare_before, local.welfare_before)
+    np.testing.assert_equal(remote.welfare_after, local.welfare_after)
+    assert remote.welfare_function == local.welfare_function
     assert remote.termination == local.termination
     np.testing.assert_equal(remote.objective, local.objective)
     assert (remote.method, remote.backend) == (local.method, local.backend)
@@ -79,9 +81,11 @@ def test_batch_matches_in_process(client: MechsolveClient, mediator: str, welfar
         "actions_after",
         "utilities_before",
         "utilities_after",
-        "welfare",
-        "objective_values",
-        "terminations",
+        "beneficiaries",
+        "welfare_before",
+        "welfare_after",
+        "objectives",
+        "optimal",
     ):
         np.testing.assert_array_equal(getattr(remote, name), getattr(local, name), err_msg=name)
     assert remote.termination == local.termination
@@ -111,7 +115,8 @@ def test_lottery_matches_in_process(client: MechsolveClient, welfare: str) -> No
     np.testing.assert_array_equal(remote.support, local.support)
     np.testing.assert_allclose(remote.probabilities, local.probabilities, rtol=1e-9, atol=1e-12)
     np.testing.assert_array_equal(remote.sampled_actions, local.sampled_actions)
-    np.testing.assert_allclose(remote.welfare, local.welfare, rtol=1e-9)
+    np.testing.assert_allclose(remote.welfare_after, local.welfare_after, rtol=1e-9)
+    assert remote.seed == local.seed == 3
 
 
 @pytest.mark.parametrize("mediator", ["pareto", "punishing"])
@@ -131,17 +136,17 @@ def test_equilibria_strong_nash_and_nfg(client: MechsolveClient) -> None:
     assert (remote.is_strong, remote.coalition) == (local.is_strong, local.coalition)
     np.testing.assert_array_equal(remote.deviation, local.deviation)
     text = dumps_nfg(g)
-    assert client.import_nfg(text) == g
-    assert client.export_nfg(g) == text
+    assert client.loads_nfg(text) == g
+    assert client.dumps_nfg(g) == text
 
 
 def test_raw_payoff_arrays_are_accepted(client: MechsolveClient) -> None:
     p = np.random.default_rng(0).random((2, 3, 3))
     assert (
-        client.pareto_mediator(p, [0, 1], [1, 1]).welfare
-        == LOCAL.pareto_mediator(p, [0, 1], [1, 1]).welfare
+        client.pareto_mediator(p, [0, 1], [1, 1]).welfare_after
+        == LOCAL.pareto_mediator(p, [0, 1], [1, 1]).welfare_after
     )
-    assert isinstance(client.import_nfg(dumps_nfg(p)), NormalFormGame)
+    assert isinstance(client.loads_nfg(dumps_nfg(p)), NormalFormGame)
 
 
 def test_async_client_matches(server: RunningServer) -> None:

@@ -88,7 +88,7 @@ def mediate(
         free, pareto, punish, ben = everyone, [], [], everyone
     elif mediator == "pareto":
         if len(D) < 2:
-            w0 = welfare_value_unchanged(welfare, before, D, **wkw)
+            w0 = welfare_value_unchanged(welfare, payoffs, num_actions, actions, D, **wkw)
             return tuple(actions), w0, w0
         free, pareto, punish, ben = D, D, [], D
     else:
@@ -129,11 +129,40 @@ def mediate(
 
 
 def welfare_value_unchanged(
-    welfare: str, before: list[float], D: list[int], **wkw: object
+    welfare: str,
+    payoffs: list,
+    num_actions: Sequence[int],
+    actions: Sequence[int],
+    D: list[int],
+    **wkw: object,
 ) -> float:
+    """``W`` of ``D`` at a profile the mediator leaves unchanged (``nan`` when ``D`` is empty).
+
+    Kalai-Smorodinsky measures each delegator against its ideal: the best utility it reaches
+    over the outcomes ``D`` could reach (others fixed) without anyone in ``D`` losing; not
+    against the profile itself, which would always score 1."""
     if not D:
         return math.nan
-    return welfare_value(welfare, before, D, ideal=before, **wkw)  # type: ignore[arg-type]
+    n = len(num_actions)
+
+    def util(profile: Sequence[int]) -> list[float]:
+        out = []
+        for i in range(n):
+            x = payoffs[i]
+            for a in profile:
+                x = x[a]
+            out.append(float(x))
+        return out
+
+    before = util(actions)
+    ideal = list(before)
+    for prof in itertools.product(*[range(k) for k in num_actions]):
+        if any(prof[j] != actions[j] for j in range(n) if j not in D):
+            continue
+        u = util(prof)
+        if all(u[i] >= before[i] for i in D):
+            ideal = [max(a, b) for a, b in zip(ideal, u, strict=True)]
+    return welfare_value(welfare, before, D, ideal=ideal, **wkw)  # type: ignore[arg-type]
 
 
 def pure_nash(payoffs: list, num_actions: Sequence[int]) -> list[tuple[int, ...]]:

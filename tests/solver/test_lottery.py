@@ -4,15 +4,19 @@ every instance, optimality against an independent scipy LP for the linear welfar
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.optimize import linprog
 
+from mechsolve.solver.core.cvxpy_backend import cvxpy
 from mechsolve.solver.core.errors import MechsolveInputError
-from mechsolve.solver.core.results import Termination
-from mechsolve.solver.games.normal_form import seed000_prisoners_dilemma
+from mechsolve.solver.core.results import Limit, TerminationReason
+from mechsolve.solver.games.normal_form import NormalFormGame, seed000_prisoners_dilemma
+from mechsolve.solver.games.welfare import WELFARE_NAMES, make_welfare
 from mechsolve.solver.mediators.deterministic import pareto_mediator
 from mechsolve.solver.mediators.lottery import lottery_pareto_mediator
 
@@ -24,22 +28,30 @@ def _lottery_guarantees(inst: Instance) -> None:
     lot = lottery_pareto_mediator(inst.payoffs, inst.actions, inst.delegate, welfare=w, seed=1)
     det = pareto_mediator(inst.payoffs, inst.actions, inst.delegate, welfare=w)
     d = np.asarray(inst.delegate)
-    assert lot.termination is Termination.OPTIMAL
+    assert lot.termination.reason is TerminationReason.OPTIMAL
     assert lot.probabilities.sum() == pytest.approx(1.0, abs=1e-12)
     assert (lot.probabilities > 0).all()
     # expected utilities are what the support and probabilities say
     u = np.array([inst.payoffs[(slice(None), *s)] for s in lot.support])
-    np.testing.assert_allclose(lot.expected_utilities, lot.probabilities @ u, atol=1e-12)
+    np.testing.assert_allclose(lot.utilities_after, lot.probabilities @ u, atol=1e-12)
+    assert lot.welfare_function == det.welfare_function
+    assert lot.welfare_before == det.welfare_before or (
+        math.isnan(lot.welfare_before) and math.isnan(det.welfare_before)
+    )
+    np.testing.assert_array_equal(lot.beneficiaries, det.beneficiaries)
     if d.sum() >= 2:
         # Pareto in expectation (up to the LP feasibility tolerance)
-        assert (lot.expected_utilities[d] >= lot.utilities_before[d] - 1e-8).all()
+        assert (lot.utilities_after[d] >= lot.utilities_before[d] - 1e-8).all()
         # non-delegators keep their action in every outcome of the support
         assert (lot.support[:, ~d] == np.asarray(inst.actions)[~d]).all()
-        # the deterministic outcome is a feasible lottery
-        if math.isfinite(det.welfare):
-            assert lot.welfare >= det.welfare - 1e-6 * max(1.0, abs(det.welfare))
+        # the deterministic outcome is a feasible lottery, and the better of the two is
+        # returned: never below it, exactly
+        assert lot.welfare_after >= det.welfare_after
     else:
         assert lot.support.tolist() == [list(inst.actions)]
+        assert lot.welfare_after == det.welfare_after or (
+            math.isnan(lot.welfare_after) and math.isnan(det.welfare_after)
+        )
     assert any((lot.sampled_actions == s).all() for s in lot.support)
 
 
@@ -76,13 +88,13 @@ def test_utilitarian_lottery_is_optimal_against_scipy_linprog(inst: Instance) ->
         method="highs",
     )
     assert res.status == 0
-    assert lot.welfare == pytest.approx(-res.fun, rel=1e-7, abs=1e-9)
+    assert lot.welfare_after == pytest.approx(-res.fun, rel=1e-7, abs=1e-9)
 
 
 def test_pd_lottery_reaches_the_cooperative_outcome() -> None:
     lot = lottery_pareto_mediator(seed000_prisoners_dilemma(), [1, 1], [1, 1])
     assert lot.support.tolist() == [[0, 0]]
-    assert lot.welfare == 4.0
+    assert lot.welfare_after == 4.0
 
 
 def test_egalitarian_lottery_mixes_to_equalize() -> None:
@@ -91,7 +103,7 @@ def test_egalitarian_lottery_mixes_to_equalize() -> None:
     p[:, 0, 0] = [4, 1]
     p[:, 1, 1] = [1, 4]
     lot = lottery_pareto_mediator(p, [0, 1], [1, 1], welfare="egalitarian")
-    np.testing.assert_allclose(lot.expected_utilities, [2.5, 2.5], atol=1e-8)
+    np.testing.assert_allclose(lot.utilities_after, [2.5, 2.5], atol=1e-8)
     np.testing.assert_allclose(sorted(lot.probabilities), [0.5, 0.5], atol=1e-8)
 
 
@@ -102,8 +114,9 @@ def test_nash_lottery_uses_cvxpy_and_matches_the_closed_form() -> None:
     p[:, 1, 1] = [0.5, 2]
     lot = lottery_pareto_mediator(p, [0, 1], [1, 1], welfare="nash")
     assert lot.backend.startswith("cvxpy")
-    np.testing.assert_allclose(lot.expected_utilities, [1.25, 1.25], atol=1e-6)
-    assert lot.welfare == pytest.approx(1.5625, rel=1e-6)
+    np.testing.assert_allclose(lot.utilities_after, [1.25, 1.25], atol=1e-6)
+    assert lot.welfare_after == pytest.approx(1.5625, rel=1e-6)
+    assert lot.termination.reason is TerminationReason.OPTIMAL
 
 
 def test_sampling_is_reproducible_with_a_seed() -> None:
@@ -122,11 +135,187 @@ def test_sampling_is_reproducible_with_a_seed() -> None:
     a = lottery_pareto_mediator(p, [0, 1], [1, 1], welfare="egalitarian", seed=7)
     b = lottery_pareto_mediator(p, [0, 1], [1, 1], welfare="egalitarian", seed=7)
     assert a.sampled_actions.tolist() == b.sampled_actions.tolist()
+    assert a.seed == b.seed == 7
 
 
 def test_bad_seed() -> None:
     with pytest.raises(
         MechsolveInputError,
-        match=r"lottery_pareto_mediator\(\): `seed` must be a non-negative integer",
+        match=r"lottery_pareto_mediator\(\): `seed` must be in \[0, 2\*\*63\); got -3",
     ):
         lottery_pareto_mediator(np.zeros((2, 2, 2)), [0, 0], [1, 1], seed=-3)
+    with pytest.raises(
+        MechsolveInputError,
+        match=r"lottery_pareto_mediator\(\): `seed` must be an integer in \[0, 2\*\*63\) or None",
+    ):
+        lottery_pareto_mediator(np.zeros((2, 2, 2)), [0, 0], [1, 1], seed=1.5)
+
+
+# -- regressions ----------------------------------------------------------------------------
+
+
+def _reproducer() -> np.ndarray:
+    p = np.zeros((2, 2, 2))
+    p[0] = [[1.0, 0.0], [2.0, 0.0]]
+    p[1] = [[3.0, 0.0], [2.0, 1.0]]
+    return p
+
+
+def test_nash_lottery_is_not_below_the_deterministic_mediator_reproducer() -> None:
+    """At (0, 1) both get (0, 0)... the deterministic Pareto Mediator picks (1, 0) with Nash
+    welfare 2 * 2 = 4.0; the conic solve stops a hair below 4 (3.99999998). The better of
+    the two is returned, so the lottery's welfare is 4.0 exactly."""
+    p = _reproducer()
+    det = pareto_mediator(p, [0, 1], [1, 1], welfare="nash")
+    assert det.actions_after.tolist() == [1, 0] and det.welfare_after == 4.0
+    lot = lottery_pareto_mediator(p, [0, 1], [1, 1], welfare="nash", seed=0)
+    assert lot.welfare_after == 4.0
+    assert lot.welfare_after >= det.welfare_after
+    assert (lot.utilities_after >= lot.utilities_before).all()
+
+
+@st.composite
+def small_games(draw: st.DrawFn) -> tuple[np.ndarray, tuple[int, ...], tuple[bool, ...], Any]:
+    """2-3 players, 2-4 actions; U[0,1) payoffs or small integers (ties); random profile,
+    delegate bits and disagreement point."""
+    n = draw(st.integers(2, 3))
+    ks = tuple(draw(st.integers(2, 4)) for _ in range(n))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    if draw(st.booleans()):
+        payoffs = rng.random((n, *ks))
+    else:
+        payoffs = rng.integers(-1, 4, (n, *ks)).astype(float)
+    actions = tuple(draw(st.integers(0, k - 1)) for k in ks)
+    delegate = tuple(draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    d = tuple(rng.uniform(-0.5, 0.5, n).round(3)) if draw(st.booleans()) else None
+    return payoffs, actions, delegate, d
+
+
+@settings(max_examples=250)
+@given(small_games())
+def test_lottery_welfare_is_never_below_the_deterministic_mediator(game: Any) -> None:
+    """For every welfare function: the lottery's welfare >= the deterministic Pareto
+    Mediator's, exactly (the better of the two is returned), and no delegator is worse off in
+    expectation."""
+    payoffs, actions, delegate, d = game
+    n = payoffs.shape[0]
+    dmask = np.asarray(delegate)
+    for name in WELFARE_NAMES:
+        w = make_welfare("test", name, n, disagreement=d)
+        det = pareto_mediator(payoffs, actions, delegate, welfare=w)
+        lot = lottery_pareto_mediator(payoffs, actions, delegate, welfare=w, seed=0)
+        assert lot.termination.has_solution, (name, lot.termination)
+        if dmask.sum() >= 2:
+            assert lot.welfare_after >= det.welfare_after, (name, lot.welfare_after, det)
+        else:  # unchanged, both of them
+            assert lot.support.tolist() == [list(actions)]
+            np.testing.assert_equal(lot.welfare_after, det.welfare_after)
+        assert (lot.utilities_after[dmask] >= lot.utilities_before[dmask] - 1e-8).all(), name
+        assert lot.probabilities.sum() == pytest.approx(1.0, abs=1e-12)
+
+
+def test_conic_solver_failure_gives_a_result_not_an_exception(monkeypatch) -> None:
+    """A conic solver failure (cvxpy SolverError) used to raise MechsolveInputError; now the
+    call answers with the deterministic Pareto Mediator's outcome (a feasible lottery),
+    labelled FEASIBLE, the detail saying why."""
+    cp = cvxpy()
+
+    def fail(self, *args: Any, **kwargs: Any) -> None:
+        raise cp.error.SolverError("Solver 'CLARABEL' failed (test)")
+
+    monkeypatch.setattr(cp.Problem, "solve", fail)
+    p = _nash_game()
+    det = pareto_mediator(p, [0, 1], [1, 1], welfare="nash")
+    lot = lottery_pareto_mediator(p, [0, 1], [1, 1], welfare="nash", seed=0)
+    assert lot.termination.reason is TerminationReason.FEASIBLE
+    assert not lot.termination.is_optimal and lot.termination.has_solution
+    assert "numerical_error" in lot.termination.detail
+    assert "CLARABEL" in lot.termination.detail
+    assert lot.support.tolist() == [det.actions_after.tolist()]
+    assert lot.welfare_after == det.welfare_after == 1.0
+
+
+def test_conic_optimal_inaccurate_is_imprecise(monkeypatch) -> None:
+    """Clarabel's ``optimal_inaccurate`` is a weaker claim than ``optimal``: the result is
+    IMPRECISE (it used to be OPTIMAL), and still carries the lottery."""
+    cp = cvxpy()
+    solve = cp.Problem.solve
+
+    def inaccurate(self, *args: Any, **kwargs: Any) -> Any:
+        out = solve(self, *args, **kwargs)
+        assert self.status == cp.OPTIMAL
+        self._status = cp.OPTIMAL_INACCURATE
+        return out
+
+    monkeypatch.setattr(cp.Problem, "solve", inaccurate)
+    lot = lottery_pareto_mediator(_nash_game(), [0, 1], [1, 1], welfare="nash", seed=0)
+    assert lot.termination.reason is TerminationReason.IMPRECISE
+    assert lot.termination.has_solution and not lot.termination.is_optimal
+    assert "optimal_inaccurate" in lot.termination.detail
+    assert lot.welfare_after == pytest.approx(1.5625, rel=1e-6)
+
+
+def test_nash_lottery_passes_the_time_limit_to_the_conic_solver(monkeypatch) -> None:
+    """The conic solve gets what is left of the call's time limit (it used to run unbounded)."""
+    cp = cvxpy()
+    solve = cp.Problem.solve
+    seen: list[dict[str, Any]] = []
+
+    def spy(self, *args: Any, **kwargs: Any) -> Any:
+        seen.append(kwargs)
+        return solve(self, *args, **kwargs)
+
+    monkeypatch.setattr(cp.Problem, "solve", spy)
+    lot = lottery_pareto_mediator(_nash_game(), [0, 1], [1, 1], welfare="nash", time_limit=30.0)
+    assert lot.termination.reason is TerminationReason.OPTIMAL
+    assert len(seen) == 1
+    assert 0.0 < seen[0]["time_limit"] <= 30.0
+    lottery_pareto_mediator(_nash_game(), [0, 1], [1, 1], welfare="nash")
+    assert "time_limit" not in seen[1]  # no limit given: none set
+
+
+def test_nash_lottery_respects_a_tiny_time_limit() -> None:
+    """A 300 x 300 game (90,000 candidates) whose Nash lottery takes seconds of conic solving:
+    with a 1 s limit the call stops (Clarabel's user_limit, or HiGHS' limit on a slow machine
+    before that) and answers with the deterministic outcome, FEASIBLE with limit TIME; it used
+    to run to OPTIMAL whatever the limit. No assertion on elapsed time."""
+    g = NormalFormGame(np.random.default_rng(1).random((2, 300, 300)))
+    det = pareto_mediator(g, [0, 0], [1, 1], welfare="nash")
+    lot = lottery_pareto_mediator(g, [0, 0], [1, 1], welfare="nash", time_limit=1.0, seed=0)
+    assert lot.termination.reason is TerminationReason.FEASIBLE
+    assert lot.termination.limit is Limit.TIME
+    assert lot.welfare_after >= det.welfare_after
+    assert (lot.utilities_after >= lot.utilities_before - 1e-8).all()
+
+
+def test_seed_is_recorded_and_replays_the_draw() -> None:
+    """Without a seed each call draws one from fresh entropy and records it; the recorded seed
+    reproduces ``sampled_actions``."""
+    p = np.zeros((2, 2, 2))
+    p[:, 0, 0] = [4, 1]
+    p[:, 1, 1] = [1, 4]
+    a = lottery_pareto_mediator(p, [0, 1], [1, 1], welfare="egalitarian")
+    b = lottery_pareto_mediator(p, [0, 1], [1, 1], welfare="egalitarian")
+    assert isinstance(a.seed, int) and isinstance(b.seed, int)
+    assert 0 <= a.seed < 2**63 and 0 <= b.seed < 2**63
+    assert a.seed != b.seed  # two 63-bit draws from fresh entropy: equal with prob. 2^-63
+    for r in (a, b):
+        again = lottery_pareto_mediator(p, [0, 1], [1, 1], welfare="egalitarian", seed=r.seed)
+        assert again.seed == r.seed
+        assert again.sampled_actions.tolist() == r.sampled_actions.tolist()
+    # the replay is of the draw itself, not a coincidence of a one-outcome lottery
+    assert len(a.support) == 2
+    draws = {
+        tuple(lottery_pareto_mediator(p, [0, 1], [1, 1], welfare="egalitarian").sampled_actions)
+        for _ in range(40)
+    }
+    assert draws == {(0, 0), (1, 1)}
+
+
+def _nash_game() -> np.ndarray:
+    """Outcomes (2, 0.5) and (0.5, 2): the Nash lottery mixes them half-half (1.25, 1.25),
+    welfare 1.5625; the deterministic mediator reaches 1.0."""
+    p = np.zeros((2, 2, 2))
+    p[:, 0, 0] = [2, 0.5]
+    p[:, 1, 1] = [0.5, 2]
+    return p

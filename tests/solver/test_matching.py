@@ -4,7 +4,9 @@ Every result is checked to be a valid matching and to leave no delegator worse o
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import math
 
 import networkx as nx
 import numpy as np
@@ -14,7 +16,7 @@ from hypothesis import strategies as st
 
 from mechsolve.solver.core.errors import MechsolveInputError, ProblemTooLargeError
 from mechsolve.solver.core.limits import Limits
-from mechsolve.solver.core.results import Termination
+from mechsolve.solver.core.results import Limit, Termination, TerminationReason
 from mechsolve.solver.structured import matching
 from mechsolve.solver.structured.matching import (
     matching_central_planner,
@@ -93,18 +95,27 @@ def assert_matching(res, r, partners, delegate):
     matched = np.flatnonzero(mates >= 0)
     assert np.all(mates[mates[matched]] == matched)  # symmetric
     assert np.all(mates[matched] != matched)
-    np.testing.assert_array_equal(mates, mutual_mates(res.partners))
-    np.testing.assert_allclose(res.payoff_before, payoffs_ref(r, partners), atol=1e-12)
-    np.testing.assert_allclose(res.payoff_after, payoffs_ref(r, res.partners), atol=1e-12)
+    np.testing.assert_array_equal(mates, mutual_mates(res.actions_after))
+    np.testing.assert_array_equal(res.actions_before, partners)
+    before, after = payoffs_ref(r, partners), payoffs_ref(r, res.actions_after)
+    np.testing.assert_allclose(res.utilities_before, before, atol=1e-12)
+    np.testing.assert_allclose(res.utilities_after, after, atol=1e-12)
     d = np.asarray(delegate, dtype=bool)
-    np.testing.assert_array_equal(res.partners[~d], np.asarray(partners)[~d])
+    np.testing.assert_array_equal(res.actions_after[~d], np.asarray(partners)[~d])
+    # welfare: the beneficiaries' total (the delegators; everyone for the planner)
+    ben = res.beneficiaries
+    assert res.welfare_function == "utilitarian"
+    assert res.welfare_before == pytest.approx(before[ben].sum(), abs=1e-12)
+    assert res.welfare_after == pytest.approx(after[ben].sum(), abs=1e-12)
+    assert res.total_utility_before == pytest.approx(before.sum(), abs=1e-12)
+    assert res.total_utility_after == pytest.approx(after.sum(), abs=1e-12)
 
 
 def assert_valid(res, r, partners, delegate):
     """:func:`assert_matching` and no delegator worse off."""
     assert_matching(res, r, partners, delegate)
     d = np.asarray(delegate, dtype=bool)
-    assert np.all(res.payoff_after[d] >= res.payoff_before[d] - TOL)
+    assert np.all(res.utilities_after[d] >= res.utilities_before[d] - TOL)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -140,7 +151,9 @@ def profiles(draw, max_agents=7):
 def test_pareto_paper_matches_brute_force(prof):
     r, partners, delegate = prof
     res = matching_pareto(r, partners, delegate)
-    assert res.termination is Termination.OPTIMAL
+    assert res.termination.reason is TerminationReason.OPTIMAL
+    assert res.mediator == "pareto"
+    np.testing.assert_array_equal(res.beneficiaries, delegate)
     assert_valid(res, r, partners, delegate)
     mates0 = mutual_mates(partners)
     pool = [i for i in range(len(partners)) if delegate[i] and mates0[i] < 0]
@@ -159,12 +172,14 @@ def test_pareto_exact_matches_brute_force(prof):
         delegate[:2] = True
     res = matching_pareto_exact(r, partners, delegate)
     paper = matching_pareto(r, partners, delegate)
-    assert res.termination is Termination.OPTIMAL
+    assert res.termination.reason is TerminationReason.OPTIMAL
+    assert res.mediator == "pareto_exact"
+    np.testing.assert_array_equal(res.beneficiaries, delegate)
     assert_valid(res, r, partners, delegate)
-    assert res.delegator_welfare_after == pytest.approx(exact_ref(r, partners, delegate), abs=1e-9)
-    assert res.delegator_welfare_after >= paper.delegator_welfare_after - 1e-12
+    assert res.welfare_after == pytest.approx(exact_ref(r, partners, delegate), abs=1e-9)
+    assert res.welfare_after >= paper.welfare_after - 1e-12
     assert res.gain_over_paper == pytest.approx(
-        res.delegator_welfare_after - paper.delegator_welfare_after, abs=1e-12
+        res.welfare_after - paper.welfare_after, abs=1e-12
     )
 
 
@@ -176,7 +191,7 @@ def test_pareto_many_seeded_instances():
         partners, delegate = random_matching_profile(n, delegate_share=0.7, seed=rng)
         for solve in (matching_pareto, matching_pareto_exact):
             res = solve(r, partners, delegate)
-            assert res.termination is Termination.OPTIMAL
+            assert res.termination.reason is TerminationReason.OPTIMAL
             assert_valid(res, r, partners, delegate)
 
 
@@ -189,7 +204,7 @@ def test_exact_rematches_delegators_and_points_back():
     r[1, 3] = 0.3
     res = matching_pareto_exact(r, [1, 0, 3, 1], [True, True, True, False])
     np.testing.assert_array_equal(res.mates, [2, 3, 0, 1])
-    assert res.delegator_welfare_after == pytest.approx(1.3)
+    assert res.welfare_after == pytest.approx(1.3)
     assert res.gain_over_paper == pytest.approx(1.3 - 0.3)
 
 
@@ -203,18 +218,21 @@ def test_punishing_and_planner():
             partners[a], partners[a + 1] = a + 1, a
         res = matching_punishing(r, partners, delegate)
         assert_matching(res, r, partners, delegate)
+        assert res.mediator == "punishing"
         planner = matching_central_planner(r, partners)
+        assert planner.mediator == "central_planner" and planner.beneficiaries.all()
         assert planner.objective == pytest.approx(networkx_weight(r + r.T), abs=1e-9)
         assert planner.welfare_after == pytest.approx(planner.objective, abs=1e-9)
+        assert planner.total_utility_after == pytest.approx(planner.objective, abs=1e-9)
         if delegate.all():
             assert res.objective == pytest.approx(planner.objective, abs=1e-9)
             continue
         mates0 = mutual_mates(partners)
         for i in range(n):
             if delegate[i] and mates0[i] >= 0 and not delegate[mates0[i]]:
-                assert res.partners[i] == -1 and res.mates[i] == -1
+                assert res.actions_after[i] == -1 and res.mates[i] == -1
             else:
-                assert res.partners[i] == partners[i]
+                assert res.actions_after[i] == partners[i]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -231,7 +249,7 @@ def test_max_weight_matching_equals_networkx(n, seed, kind):
     w = np.triu(w, 1).astype(float)
     w = w + w.T
     s = max_weight_matching(w)
-    assert s.termination is Termination.OPTIMAL
+    assert s.termination.reason is TerminationReason.OPTIMAL
     assert s.objective == pytest.approx(networkx_weight(w), abs=1e-9)
     matched = np.flatnonzero(s.mates >= 0)
     assert np.all(s.mates[s.mates[matched]] == matched)
@@ -262,9 +280,9 @@ def test_blossom_finish_is_exact():
         w = np.triu(w, 1).astype(float)
         w = w + w.T
         s = max_weight_matching(w)
-        assert s.termination is Termination.OPTIMAL
+        assert s.termination.reason is TerminationReason.OPTIMAL
         assert s.objective == pytest.approx(networkx_weight(w))
-        finishes.append(s.info.message.startswith("blossom"))
+        finishes.append(s.termination.detail.startswith("blossom"))
     assert any(finishes)
 
 
@@ -275,10 +293,11 @@ def test_pareto_instances_whose_lp_stays_fractional_finish_exactly() -> None:
         r = random_matching_instance(80, seed=seed)
         p, d = random_matching_profile(80, seed=100 + seed)
         res = matching_pareto(r, p, d, time_limit=60)
-        assert res.termination is Termination.OPTIMAL and res.info.message.startswith("blossom")
+        assert res.termination.reason is TerminationReason.OPTIMAL
+        assert res.termination.detail.startswith("blossom")
         pool = np.flatnonzero(d & (matching.mutual_mates(p) < 0))
         sub = r[np.ix_(pool, pool)]
-        gain = res.delegator_welfare_after - res.delegator_welfare_before
+        gain = res.welfare_after - res.welfare_before
         assert gain == pytest.approx(networkx_weight(sub + sub.T), abs=1e-9)
 
 
@@ -401,3 +420,66 @@ def test_size_limits():
         matching_pareto(**GOOD, limits=Limits().with_(max_agents=2))
     with pytest.raises(ProblemTooLargeError, match=r"max_exact_agents=1"):
         matching_pareto_exact(**GOOD, limits=Limits().with_(max_exact_agents=1))
+
+
+# ---------------------------------------------------------------------------------------------
+# Regressions
+# ---------------------------------------------------------------------------------------------
+# test_exact_rematches_delegators_and_points_back: the exact optimum is 1.3, the paper's 0.3.
+REMATCH_R = np.zeros((4, 4))
+REMATCH_R[0, 1], REMATCH_R[1, 0] = 0.1, 0.2
+REMATCH_R[0, 2], REMATCH_R[2, 0] = 0.5, 0.5
+REMATCH_R[1, 3] = 0.3
+REMATCH = {"rewards": REMATCH_R, "partners": [1, 0, 3, 1], "delegate": [True, True, True, False]}
+
+
+def _paper_that_ended(monkeypatch, termination: Termination, garbage: bool) -> None:
+    """Make the exact variant's call of the paper's method end with ``termination``; with
+    ``garbage`` its answer unmatches everybody (delegators 0 and 1 lose their match) and
+    claims a huge welfare, as a failed solve's leftovers might."""
+    real = matching._pareto
+
+    def ended(*args, **kwargs):
+        res = real(*args, **kwargs)
+        changes = {"info": dataclasses.replace(res.info, termination=termination)}
+        if garbage:
+            changes |= {
+                "actions_after": np.full_like(res.actions_after, -1),
+                "welfare_after": 1e9,
+            }
+        return dataclasses.replace(res, **changes)
+
+    monkeypatch.setattr(matching, "_pareto", ended)
+
+
+@pytest.mark.parametrize(
+    "paper_term",
+    [
+        Termination.failed(TerminationReason.NUMERICAL_ERROR, "matching LP failed (test)"),
+        Termination.no_solution(Limit.TIME, "time limit (test)"),
+    ],
+    ids=["numerical-error", "no-solution"],
+)
+def test_exact_ignores_a_failed_paper_solution(monkeypatch, paper_term: Termination) -> None:
+    """The paper's method ended without a solution: its leftovers are neither the exact
+    variant's fallback (they used to replace any answer below their claimed welfare) nor the
+    baseline of ``gain_over_paper`` (NaN). The exact optimum comes back, Pareto."""
+    _paper_that_ended(monkeypatch, paper_term, garbage=True)
+    res = matching_pareto_exact(**REMATCH)
+    assert res.termination.reason is TerminationReason.OPTIMAL
+    assert_valid(res, REMATCH_R, REMATCH["partners"], REMATCH["delegate"])
+    np.testing.assert_array_equal(res.mates, [2, 3, 0, 1])
+    assert res.welfare_after == pytest.approx(1.3)
+    assert math.isnan(res.gain_over_paper)
+    assert paper_term.reason.value in res.termination.detail
+
+
+def test_exact_measures_no_gain_over_a_paper_solution_that_is_not_optimal(monkeypatch) -> None:
+    """The paper's method stopped by a limit (FEASIBLE: its starting matching): no gain is
+    measured against it (NaN), and the exact optimum is returned."""
+    _paper_that_ended(monkeypatch, Termination.feasible(Limit.TIME, "test"), garbage=False)
+    res = matching_pareto_exact(**REMATCH)
+    assert res.termination.reason is TerminationReason.OPTIMAL
+    assert_valid(res, REMATCH_R, REMATCH["partners"], REMATCH["delegate"])
+    assert res.welfare_after == pytest.approx(1.3)
+    assert math.isnan(res.gain_over_paper)

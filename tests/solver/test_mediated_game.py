@@ -132,6 +132,7 @@ def test_strong_nash_matches_brute_force(ks: list[int], seed: int) -> None:
 def test_mediated_tensor_matches_per_profile_mediation(mediator: str) -> None:
     g = random_game([3, 2, 3], seed=5)
     mg = mediated_game(g, mediator, welfare="egalitarian")
+    assert mg.welfare_function == "egalitarian"
     ks = np.array(g.num_actions)
     for idx in itertools.product(*[range(2 * k) for k in ks]):
         idx_a = np.array(idx)

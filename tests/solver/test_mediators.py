@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from mechsolve.solver.core.errors import MechsolveInputError, ProblemTooLargeError
 from mechsolve.solver.core.limits import Limits
-from mechsolve.solver.core.results import Termination
+from mechsolve.solver.core.results import Limit, Stopwatch, Termination, TerminationReason
 from mechsolve.solver.games.normal_form import NormalFormGame, seed000_prisoners_dilemma
 from mechsolve.solver.games.welfare import WELFARE_NAMES, make_welfare
 from mechsolve.solver.mediators.deterministic import (
@@ -27,6 +27,7 @@ from mechsolve.solver.mediators.deterministic import (
     punishing_mediator,
     write_mediator_model,
 )
+from mechsolve.solver.mediators.onehot_milp import OneHotProblem
 
 from . import brute_force as bf
 
@@ -117,9 +118,9 @@ def _check(inst: Instance, method: str, mediator: str) -> None:
         method=method,
     )
     outcome, objective, welfare = inst.brute(mediator)
-    assert res.termination is Termination.OPTIMAL
+    assert res.termination.reason is TerminationReason.OPTIMAL
     assert _close(res.objective, objective), (res.objective, objective)
-    assert _close(res.welfare, welfare), (res.welfare, welfare)
+    assert _close(res.welfare_after, welfare), (res.welfare_after, welfare)
     assert tuple(res.actions_after) == outcome
     d = np.asarray(inst.delegate)
     after = inst.payoffs[(slice(None), *res.actions_after)]
@@ -165,8 +166,9 @@ def test_batch_equals_single_profile_calls(
     for p in range(m):
         single = mediate(inst.payoffs, acts[p], dele[p], mediator=mediator, welfare=w)
         np.testing.assert_array_equal(batch.actions_after[p], single.actions_after)
-        assert _close(batch.welfare[p], single.welfare)
-        assert batch.terminations[p] == "OPTIMAL"
+        assert _close(batch.welfare_after[p], single.welfare_after)
+        assert _close(batch.welfare_before[p], single.welfare_before)
+        assert batch.optimal[p]
 
 
 # -- seed 000 Table 1 -----------------------------------------------------------------------
@@ -177,7 +179,7 @@ def test_table1_prisoners_dilemma_pareto_replaces_dd_with_cc() -> None:
     res = pareto_mediator(g, [1, 1], [True, True])
     assert res.actions_after.tolist() == [0, 0]
     assert res.utilities_after.tolist() == [2.0, 2.0]
-    assert res.welfare == 4.0
+    assert res.welfare_after == 4.0
     # only one delegator: unchanged
     assert pareto_mediator(g, [1, 1], [True, False]).actions_after.tolist() == [1, 1]
 
@@ -212,25 +214,33 @@ def test_nash_welfare_outside_the_bargaining_set_falls_back_to_utilitarian() -> 
     p[:, 0, 1] = [-0.5, -0.2]  # no outcome has u > d = 0: every Nash welfare is -inf
     res = pareto_mediator(p, [1, 1], [1, 1], welfare="nash")
     assert res.actions_after.tolist() == [0, 1]
-    assert res.welfare == -math.inf
+    assert res.welfare_after == -math.inf
 
 
 # -- time limits, sizes, models -------------------------------------------------------------
 
 
 def test_time_limit_leaves_remaining_profiles_unchanged_and_says_so() -> None:
+    """3000 MILPs cannot all be solved in 0.05 s on any machine, so the limit is always hit
+    (no assertion on elapsed time): the call says so, and every profile is still feasible."""
     rng = np.random.default_rng(0)
     g = NormalFormGame(rng.random((3, 8, 8, 8)))
     acts = rng.integers(0, 8, (3000, 3))
     res = mediate_batch(g, acts, np.ones((3000, 3), bool), method="milp", time_limit=0.05)
-    assert res.termination is Termination.FEASIBLE
-    limited = res.terminations == "FEASIBLE"
-    assert limited.any() and (res.terminations[~limited] == "OPTIMAL").all()
+    assert res.termination.reason is TerminationReason.FEASIBLE
+    assert res.termination.limit is Limit.TIME
+    limited = ~res.optimal
+    assert limited.any()
+    # the profiles solved to optimality are the exact mediator's answers
+    exact = mediate_batch(g, acts[~limited], np.ones(((~limited).sum(), 3), bool))
+    np.testing.assert_array_equal(res.actions_after[~limited], exact.actions_after)
     # every returned profile is feasible: no delegator worse off, limited or not
     assert (res.utilities_after >= res.utilities_before).all()
     # profiles never reached keep their submitted action
     assert (res.actions_after[limited] == acts[limited]).all(axis=1).any()
-    assert "time limit" in res.info.message
+    assert "time limit" in res.termination.detail
+    for p in np.flatnonzero(limited)[:3]:  # a limited row says so on its own, too
+        assert res.profile(int(p)).termination.reason is TerminationReason.FEASIBLE
 
 
 def test_candidate_limit_raises_problem_too_large() -> None:
@@ -265,7 +275,7 @@ def test_write_model_is_readable_by_highs_with_the_same_optimum(tmp_path, suffix
     h.readModel(str(path))
     h.run()
     res = pareto_mediator(g, [0, 1, 1], [1, 1, 0])
-    assert h.getInfo().objective_function_value == pytest.approx(res.welfare, rel=1e-9)
+    assert h.getInfo().objective_function_value == pytest.approx(res.welfare_after, rel=1e-9)
 
 
 def test_mediator_problem_of_an_unchanged_profile_has_one_candidate() -> None:
@@ -342,3 +352,198 @@ def test_unknown_mediator_in_batch() -> None:
 def test_game_size_limit() -> None:
     with pytest.raises(ProblemTooLargeError, match=r"over the limit max_outcomes=10"):
         pareto_mediator(np.zeros((2, 4, 4)), [0, 0], [1, 1], limits=Limits(max_outcomes=10))
+
+
+# -- regressions ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mediator", MEDIATOR_NAMES)
+def test_mediate_batch_leaves_the_callers_arrays_writable(mediator: str) -> None:
+    """The validation helpers copy: freezing the result's arrays must not freeze the caller's
+    buffers (a simulation reuses them every round), and writing to the buffers afterwards must
+    not change the result."""
+    g = seed000_prisoners_dilemma()
+    acts = np.array([[1, 1], [0, 1]], dtype=np.int64)
+    dele = np.array([[True, True], [True, False]], dtype=np.bool_)
+    res = mediate_batch(g, acts, dele, mediator=mediator)
+    assert acts.flags.writeable and dele.flags.writeable
+    kept_acts, kept_dele = res.actions_before.copy(), res.delegate.copy()
+    acts[:] = 0  # the caller reuses its buffers
+    dele[:] = False
+    np.testing.assert_array_equal(res.actions_before, kept_acts)
+    np.testing.assert_array_equal(res.delegate, kept_dele)
+    assert not res.actions_before.flags.writeable and not res.delegate.flags.writeable
+    single_a = np.array([1, 1], dtype=np.int64)
+    single_d = np.array([True, True], dtype=np.bool_)
+    mediate(g, single_a, single_d, mediator=mediator)
+    single_a[0], single_d[0] = 0, False  # raises if the call froze them
+
+
+def _one_hot_trap() -> OneHotProblem:
+    """Four candidates, two Pareto-constrained players at (1, 1) (candidate 0 submitted);
+    candidate 1 has the best total but leaves player 1 a hair worse off (a tolerance
+    artefact a MILP solver may accept), candidate 3 = (2, 2) is the true optimum."""
+    u = np.array([[1.0, 3.5, 0.5, 2.0], [1.0, 1.0 - 1e-9, 3.0, 2.0]])
+    return OneHotProblem((u.sum(axis=0),), u, np.array([1.0, 1.0]), submitted=0)
+
+
+class _TrapBackend:
+    """A :class:`OneHotBackend` that answers with the Pareto-infeasible candidate 1 as long as it
+    is not forbidden (with termination ``trap``) and solves the model honestly otherwise (by
+    enumeration: the stages' objective, the forbidden mask, the added rows)."""
+
+    name = "trap"
+    made = 0
+
+    def __init__(self, problem: OneHotProblem, trap: Termination) -> None:
+        type(self).made += 1
+        self.problem, self.trap = problem, trap
+        self.forbidden = np.zeros(problem.n_candidates, dtype=bool)
+        self.c = np.zeros(problem.n_candidates)
+        self.rows: list[tuple[np.ndarray, float]] = []
+
+    def set_objective(self, c: np.ndarray) -> None:
+        self.c = np.asarray(c, dtype=np.float64)
+
+    def add_ge_row(self, c: np.ndarray, rhs: float) -> None:
+        self.rows.append((np.asarray(c, dtype=np.float64), rhs))
+
+    def set_forbidden(self, forbidden: np.ndarray) -> None:
+        self.forbidden = np.asarray(forbidden, dtype=bool).copy()
+
+    def solve(self, time_limit: float | None) -> tuple[Termination, int | None]:
+        if not self.forbidden[1]:
+            return self.trap, 1
+        p = self.problem
+        ok = ~self.forbidden & (p.pareto_u >= p.pareto_rhs[:, None]).all(axis=0)
+        for c, rhs in self.rows:
+            ok &= c >= rhs
+        if not ok.any():
+            return Termination.failed(TerminationReason.INFEASIBLE), None
+        return Termination.optimal(), int(np.flatnonzero(ok)[np.argmax(self.c[ok])])
+
+
+class _AlwaysTrap(_TrapBackend):
+    """A broken backend: candidate 1, claimed optimal, whatever the bounds say."""
+
+    def solve(self, time_limit: float | None) -> tuple[Termination, int | None]:
+        return self.trap, 1
+
+
+def test_solve_lex_after_the_repair_limit_returns_the_submitted_profile_as_feasible() -> None:
+    """Every answer is Pareto-infeasible and claimed OPTIMAL: after MAX_REPAIRS re-solves the
+    submitted profile comes back, labelled FEASIBLE with limit ITERATION (it used to be
+    labelled OPTIMAL)."""
+    from mechsolve.solver.mediators.onehot_milp import MAX_REPAIRS, solve_lex
+
+    problem = _one_hot_trap()
+    assert not problem.is_pareto_feasible(1)
+    _AlwaysTrap.made = 0
+    sol = solve_lex(problem, lambda p: _AlwaysTrap(p, Termination.optimal()), Stopwatch(), None)
+    assert sol.index == problem.submitted
+    assert sol.termination.reason is TerminationReason.FEASIBLE
+    assert sol.termination.limit is Limit.ITERATION
+    assert not sol.termination.is_optimal
+    assert "repairs" in sol.termination.detail
+    assert _AlwaysTrap.made == MAX_REPAIRS
+
+
+@pytest.mark.parametrize(
+    "trap",
+    [
+        Termination.feasible(Limit.TIME, "time limit"),
+        Termination.feasible(Limit.OTHER, "solution limit"),
+        Termination.optimal(),
+    ],
+    ids=["feasible-time", "feasible-other", "optimal"],
+)
+def test_solve_lex_checks_every_answer_against_the_pareto_constraints(trap: Termination) -> None:
+    """A Pareto-infeasible candidate must not come back from solve_lex, whatever the backend
+    called it (FEASIBLE answers of a time-limited MILP used to be returned unchecked): it is
+    excluded and the problem re-solved, which finds the true optimum (candidate 3)."""
+    from mechsolve.solver.mediators.onehot_milp import solve_lex
+
+    problem = _one_hot_trap()
+    sol = solve_lex(problem, lambda p: _TrapBackend(p, trap), Stopwatch(), None)
+    assert sol.index == 3
+    assert problem.is_pareto_feasible(sol.index)
+    assert sol.termination.reason is TerminationReason.OPTIMAL
+
+
+def test_solve_lex_with_the_time_limit_gone_falls_back_to_the_submitted_profile() -> None:
+    """A Pareto-infeasible FEASIBLE answer when no time is left to repair it: the submitted
+    profile (always feasible), FEASIBLE with limit TIME."""
+    from mechsolve.solver.mediators.onehot_milp import solve_lex
+
+    problem = _one_hot_trap()
+    trap = Termination.feasible(Limit.TIME, "time limit")
+    sol = solve_lex(problem, lambda p: _AlwaysTrap(p, trap), Stopwatch(), 1e-12)
+    assert sol.index == problem.submitted
+    assert sol.termination.reason is TerminationReason.FEASIBLE
+    assert sol.termination.limit is Limit.TIME
+
+
+def test_pyomo_solver_must_be_on_the_allow_list() -> None:
+    """``Limits.pyomo_solvers`` (the server's configuration) restricts the solver names: a name
+    such as ``asl:...`` runs an executable. Refused before any solve, naming `solver`."""
+    g = seed000_prisoners_dilemma()
+    only_highs = Limits(pyomo_solvers=("appsi_highs",))
+    with pytest.raises(MechsolveInputError, match=r"`solver` must be one of 'appsi_highs'") as e:
+        pareto_mediator(g, [1, 1], [1, 1], method="pyomo", solver="asl:whatever", limits=only_highs)
+    assert e.value.argument == "solver" and "asl:whatever" in str(e.value)
+    with pytest.raises(MechsolveInputError, match=r"`solver`"):
+        mediate_batch(g, [[1, 1]], [[1, 1]], method="pyomo", solver="cbc", limits=only_highs)
+    res = pareto_mediator(
+        g, [1, 1], [1, 1], method="pyomo", solver="appsi_highs", limits=only_highs
+    )
+    assert res.actions_after.tolist() == [0, 0]
+    with pytest.raises(MechsolveInputError, match=r"`pyomo_solvers` must be a tuple"):
+        Limits(pyomo_solvers=["appsi_highs"])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("solver", ["asl:whatever", "ipopt", "some_unknown_solver"])
+def test_pyomo_time_limit_with_a_solver_it_cannot_be_passed_to_is_refused(solver: str) -> None:
+    """mechsolve knows how to give a time limit to appsi_* and a few named solvers only; any
+    other name with ``time_limit`` set is refused (it would run without a limit)."""
+    with pytest.raises(
+        MechsolveInputError,
+        match=rf"pareto_mediator\(\): `solver` takes no time limit .*got '{solver}' with time_limit",
+    ):
+        pareto_mediator(
+            seed000_prisoners_dilemma(), [1, 1], [1, 1], method="pyomo", solver=solver,
+            time_limit=1.0,
+        )  # fmt: skip
+
+
+def test_pyomo_backend_uses_a_zero_mip_gap() -> None:
+    """Pyomo's appsi default relative gap (1e-4) could stop at a solution within 0.01% of the
+    optimum; the mediator needs the exact optimum, as on the HiGHS path."""
+    from mechsolve.solver.mediators.pyomo_model import PyomoOneHot
+
+    backend = PyomoOneHot(_one_hot_trap(), "appsi_highs")
+    assert backend._solver.config.mip_gap == 0.0
+
+
+@pytest.mark.parametrize("disagreement", [None, (0.5, 0.0)])
+def test_unchanged_profile_kalai_smorodinsky_is_measured_against_the_reachable_ideal(
+    disagreement: tuple[float, float] | None,
+) -> None:
+    """One delegator (the Pareto Mediator leaves the profile unchanged) who is not at a best
+    response: player 0 gets 1 at (0, 0) and could get 3 by playing 1, so its Kalai-Smorodinsky
+    welfare is (1 - d) / (3 - d) < 1 (it used to be reported as 1.0 for every unchanged
+    profile)."""
+    p = np.zeros((2, 2, 2))
+    p[0] = [[1.0, 0.0], [3.0, 0.0]]
+    p[1] = [[2.0, 2.0], [1.0, 1.0]]
+    w = make_welfare("test", "kalai_smorodinsky", 2, disagreement=disagreement)
+    d0 = 0.0 if disagreement is None else disagreement[0]
+    expected = (1.0 - d0) / (3.0 - d0)
+    res = pareto_mediator(p, [0, 0], [1, 0], welfare=w)
+    assert res.actions_after.tolist() == [0, 0]
+    assert res.welfare_before == pytest.approx(expected, rel=1e-15)
+    assert res.welfare_after == pytest.approx(expected, rel=1e-15)
+    assert res.welfare_after < 1.0
+    batch = mediate_batch(p, [[0, 0], [1, 0]], [[1, 0], [1, 0]], welfare=w)
+    np.testing.assert_allclose(batch.welfare_after, [expected, 1.0], rtol=1e-15)
+    # at its best response (player 0 plays 1: 3 of at most 3) the profile scores the maximum
+    assert pareto_mediator(p, [1, 0], [1, 0], welfare=w).welfare_after == 1.0

@@ -303,7 +303,7 @@ WELFARE_ERRORS = [
     ),
     pytest.param(
         {"welfare": Welfare(WelfareKind.NASH, weights=(1.0, 1.0))},
-        "`weights` apply to the utilitarian welfare only; got welfare='nash'",
+        "`welfare.weights` apply to the utilitarian welfare only; got welfare='nash'",
         id="welfare-object-weights-with-nash",
     ),
     pytest.param(
@@ -318,7 +318,7 @@ WELFARE_ERRORS = [
     ),
     pytest.param(
         {"welfare": Welfare(weights=(1.0,))},
-        "`weights` must have shape (2,); got (1,)",
+        "`welfare.weights` must have shape (2,); got (1,)",
         id="welfare-object-weights-too-short",
     ),
     pytest.param(
@@ -348,7 +348,7 @@ WELFARE_ERRORS = [
     ),
     pytest.param(
         {"welfare": Welfare(WelfareKind.INEQUITY_AVERSE, beta=-2.0)},
-        "`beta` must be >= 0.0; got -2.0",
+        "`welfare.beta` must be >= 0.0; got -2.0",
         id="welfare-object-negative-beta",
     ),
     pytest.param(

@@ -64,7 +64,7 @@ def test_utilities_matrix_from_the_sample():
     assert inst.capacities.shape == (6,) and inst.capacities.min() >= 1
     assert inst.capacities.max() <= 10
     res = restaurant_pareto(inst.known, inst.capacities, [0, 0, 0], [True, True, True])
-    assert np.all(res.payoff_after >= res.payoff_before - 1e-12)
+    assert np.all(res.utilities_after >= res.utilities_before - 1e-12)
 
 
 def write_lines(path, records):

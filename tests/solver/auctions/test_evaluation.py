@@ -65,7 +65,7 @@ def test_rounded_evaluation_matches_direct_computation() -> None:
     """The rounded-bid regret of one sampled profile equals a direct max over grid reports."""
     prior = uniform_grid(1, 6)
     res = optimal_dsic_auction(prior, 2)
-    ev = rounded_evaluation(res, n_samples=2, seed=7)
+    ev = rounded_evaluation(res.allocation, res.payment, prior, n_samples=2, seed=7)
     gen = np.random.default_rng(7)
     vals = np.stack([gen.random((2, 1)) for _ in range(2)], axis=1)  # same draws as the code
     cells = np.stack([prior.cell_index(vals[:, i]) for i in range(2)], axis=1)

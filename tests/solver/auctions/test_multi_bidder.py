@@ -10,14 +10,13 @@ from hypothesis import strategies as st
 from mechsolve.solver.auctions import (
     audit_result,
     extrapolate_optimum,
-    optimal_auction,
     optimal_bic_auction,
     optimal_dsic_auction,
     rounded_evaluation,
     uniform_grid,
 )
 from mechsolve.solver.auctions.separation import border_violations, max_border_violation
-from mechsolve.solver.core.results import Termination
+from mechsolve.solver.core.results import TerminationReason
 
 from .brute import border_by_subsets, naive_bic_revenue, naive_dsic_revenue
 from .strategies import small_priors
@@ -31,7 +30,7 @@ def test_myerson_two_bidders(k: int) -> None:
     (corner <= 5/12 <= midpoint, 1e-9) and the midpoint error is at most 0.4/K."""
     mid = optimal_dsic_auction(uniform_grid(1, k), 2)
     cor = optimal_dsic_auction(uniform_grid(1, k, points="corner"), 2)
-    assert mid.termination is Termination.OPTIMAL and mid.verification.passed
+    assert mid.termination.reason is TerminationReason.OPTIMAL and mid.verification.passed
     assert cor.revenue <= MYERSON + 1e-9 <= mid.revenue + 2e-9
     assert mid.revenue - MYERSON <= 0.4 / k
 
@@ -43,7 +42,7 @@ def test_myerson_extrapolation_and_rounding() -> None:
     ex = extrapolate_optimum(1, 2, (20, 40))
     assert abs(ex.estimate - MYERSON) < 5e-4
     res = optimal_dsic_auction(uniform_grid(1, 20), 2)
-    ev = rounded_evaluation(res, n_samples=20_000, seed=1)
+    ev = rounded_evaluation(res.allocation, res.payment, res.priors, n_samples=20_000, seed=1)
     assert ev.revenue == pytest.approx(res.revenue, abs=1e-12)
     assert 0.0 < ev.regret_mean < 1e-3
     assert ev.regret_max_observed <= 1 / 20 + 1e-12  # at most one cell width of value
@@ -92,7 +91,7 @@ def test_bic_matches_ex_post_lp(p0, p1, sym) -> None:  # type: ignore[no-untyped
     """BIC through reduced forms + Border cuts equals the LP over ex-post allocations (scipy),
     and is at least the DSIC optimum."""
     bic = optimal_bic_auction([p0, p1], symmetry=sym)
-    assert bic.termination is Termination.OPTIMAL and bic.verification.passed
+    assert bic.termination.reason is TerminationReason.OPTIMAL and bic.verification.passed
     assert bic.revenue == pytest.approx(naive_bic_revenue([p0, p1]), abs=1e-7)
     assert bic.revenue >= optimal_dsic_auction([p0, p1]).revenue - 1e-9
 
@@ -101,7 +100,7 @@ def test_bic_identical_bidders() -> None:
     """2x2 U[0,1] midpoint K=6: BIC with symmetric Border cuts == without symmetry (all
     threshold pairs) and >= DSIC; interim rules satisfy Border exactly."""
     prior = uniform_grid(2, 6)
-    a = optimal_auction(prior, 2, incentive="bic")
+    a = optimal_bic_auction(prior, 2)
     b = optimal_bic_auction(prior, 2, symmetry=False)
     assert a.revenue == pytest.approx(b.revenue, abs=1e-8)
     assert a.revenue >= optimal_dsic_auction(prior, 2).revenue - 1e-9

@@ -17,7 +17,7 @@ from mechsolve.solver.auctions import (
     uniform_grid,
 )
 from mechsolve.solver.core.limits import Limits
-from mechsolve.solver.core.results import Termination
+from mechsolve.solver.core.results import Limit, TerminationReason
 
 from .brute import naive_dsic_revenue
 from .strategies import small_priors
@@ -32,10 +32,10 @@ def test_one_item_posted_price(k: int) -> None:
     1/4 + 1/(4K), corner 1/4 - (K mod 2)/(4K^2); tolerance 1e-9."""
     mid = optimal_menu(uniform_grid(1, k))
     cor = optimal_menu(uniform_grid(1, k, points="corner"))
-    assert mid.termination is Termination.OPTIMAL and mid.verification.passed
+    assert mid.termination.reason is TerminationReason.OPTIMAL and mid.verification.passed
     assert mid.revenue == pytest.approx(0.25 + 1 / (4 * k), abs=1e-9)
     assert cor.revenue == pytest.approx(0.25 - (k % 2) / (4 * k * k), abs=1e-9)
-    cont = continuous_menu_revenue(mid)
+    cont = continuous_menu_revenue(mid.menu())
     price = mid.menu().price
     assert len(price) == 1
     assert cont.revenue == pytest.approx(price[0] * (1 - price[0]), abs=cont.error + 1e-12)
@@ -46,8 +46,8 @@ def test_manelli_vincent_menu() -> None:
     prior is within 0.2% of 4/9 + 2 sqrt(2)/27 (and below it: the menu is IC there); its item
     prices are within 1/K of 2/3 and its bundle price within 1/K of (4 - sqrt 2)/3."""
     res = optimal_menu(uniform_grid(2, 30))
-    assert res.termination is Termination.OPTIMAL and res.verification.passed
-    cont = continuous_menu_revenue(res)
+    assert res.termination.reason is TerminationReason.OPTIMAL and res.verification.passed
+    cont = continuous_menu_revenue(res.menu())
     assert cont.error < 1e-4
     assert cont.revenue - cont.error <= MANELLI_VINCENT
     assert abs(cont.revenue - MANELLI_VINCENT) / MANELLI_VINCENT < 0.002
@@ -75,7 +75,7 @@ def test_unit_demand() -> None:
     res = optimal_menu(uniform_grid(2, 20), unit_demand=True)
     assert res.verification.passed
     assert res.allocation.sum(axis=1).max() <= 1 + 1e-9
-    cont = continuous_menu_revenue(res)
+    cont = continuous_menu_revenue(res.menu())
     assert abs(cont.revenue - UNIT_DEMAND) / UNIT_DEMAND < 5e-4
     cor = optimal_menu(uniform_grid(2, 40, points="corner"), unit_demand=True)
     assert UNIT_DEMAND - 1e-4 < cor.revenue <= UNIT_DEMAND
@@ -99,7 +99,7 @@ def test_generation_matches_naive_lp(prior, unit, sym) -> None:  # type: ignore[
     gen = optimal_menu(prior, unit_demand=unit, symmetry=sym)
     full = optimal_menu(prior, unit_demand=unit, symmetry=sym, constraints="full")
     naive = naive_dsic_revenue([prior], unit_demand=unit)
-    assert gen.termination is Termination.OPTIMAL
+    assert gen.termination.reason is TerminationReason.OPTIMAL
     assert gen.verification.passed and full.verification.passed
     assert gen.revenue == pytest.approx(naive, abs=1e-7)
     assert full.revenue == pytest.approx(naive, abs=1e-7)
@@ -131,8 +131,11 @@ def test_item_symmetry_is_exact() -> None:
 def test_time_limit_is_reported_not_raised() -> None:
     """A time limit too short for any LP solve returns a result that says so."""
     res = optimal_menu(uniform_grid(2, 60, points="corner"), time_limit=1e-9)
-    assert res.termination in (Termination.TIME_LIMIT_NO_SOLUTION, Termination.FEASIBLE)
-    assert res.info.message
+    # 1e-9 s runs out before the first LP solve, however fast the machine: no menu at all
+    assert res.termination.reason is TerminationReason.NO_SOLUTION_FOUND
+    assert res.termination.limit is Limit.TIME
+    assert res.termination.detail
+    assert res.payment.size == 0 and math.isnan(res.revenue)
 
 
 def test_row_limit_returns_a_repaired_ic_menu() -> None:
@@ -143,7 +146,8 @@ def test_row_limit_returns_a_repaired_ic_menu() -> None:
     best = optimal_menu(prior)
     seeds = len(prior.neighbour_pairs()[0])
     cut = optimal_menu(prior, limits=Limits(max_lp_rows=seeds + 1))
-    assert cut.termination is Termination.FEASIBLE, cut.info.message
-    assert "max_lp_rows" in cut.info.message
+    assert cut.termination.reason is TerminationReason.FEASIBLE, cut.termination.detail
+    assert cut.termination.limit is Limit.ROWS
+    assert "max_lp_rows" in cut.termination.detail
     assert cut.verification.passed
     assert 0 < cut.revenue <= best.revenue + 1e-9

@@ -52,11 +52,11 @@ class DemoResult:
 @contextlib.contextmanager
 def _api(config: DemoConfig) -> Iterator[tuple[Any, str]]:
     if config.in_process:
-        from .local import LocalMechsolve
+        from ..local import LocalMechsolve
 
         yield LocalMechsolve(), "in-process"
         return
-    from .grpc_client import MechsolveClient
+    from ..grpc_client import MechsolveClient
 
     if config.address is not None:
         with MechsolveClient(config.address) as client:

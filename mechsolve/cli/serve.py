@@ -49,6 +49,13 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--list-limits", action="store_true", help="print the limits and their defaults, then exit"
     )
+    p.add_argument(
+        "--pyomo-solver",
+        action="append",
+        metavar="NAME",
+        help="a Pyomo solver requests may name with method=pyomo (repeatable; default appsi_highs "
+        "only: a name such as asl:x runs an executable)",
+    )
     p.add_argument("--tls-cert", type=Path, help="server certificate (PEM) to serve TLS")
     p.add_argument("--tls-key", type=Path, help="server private key (PEM)")
     p.add_argument(
@@ -76,7 +83,7 @@ def register(sub: Any) -> None:
         "--address", default="127.0.0.1:50051", help="host:port (default 127.0.0.1:50051)"
     )
     h.add_argument("--service", default="", help="service name (default: the whole server)")
-    h.add_argument("--timeout", type=float, default=3.0, help="seconds (default 3)")
+    h.add_argument("--time-limit", type=float, default=3.0, help="seconds (default 3)")
     h.add_argument("--tls-ca", type=Path, help="CA (PEM) to verify a TLS server")
     h.add_argument("--tls-cert", type=Path, help="client certificate (PEM) for mutual TLS")
     h.add_argument("--tls-key", type=Path, help="client key (PEM) for mutual TLS")
@@ -87,7 +94,7 @@ def _limits(pairs: list[str]) -> Any:
     from mechsolve.solver.core.errors import MechsolveInputError
     from mechsolve.solver.core.limits import Limits
 
-    known = {f.name for f in fields(Limits)}
+    known = {f.name for f in fields(Limits) if f.name.startswith("max_")}
     values: dict[str, int] = {}
     for pair in pairs:
         name, sep, raw = pair.partition("=")
@@ -119,7 +126,8 @@ def run_serve(args: argparse.Namespace) -> int:
 
     if args.list_limits:
         for f in fields(Limits):
-            print(f"{f.name}={f.default}")
+            if f.name.startswith("max_"):
+                print(f"{f.name}={f.default}")
         return 0
     config = ServerConfig(
         host=args.host,
@@ -130,6 +138,7 @@ def run_serve(args: argparse.Namespace) -> int:
         max_message_bytes=int(args.max_message_mb * 1024 * 1024),
         max_solve_seconds=args.max_solve_seconds,
         limits=_limits(args.limit),
+        pyomo_solvers=tuple(args.pyomo_solver or ("appsi_highs",)),
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
         tls_client_ca=args.tls_client_ca,
@@ -153,7 +162,7 @@ def run_health(args: argparse.Namespace) -> int:
         }
     with MechsolveClient(args.address, retry=RetryPolicy(max_attempts=1), **tls) as client:
         try:
-            status = client.health(args.service, timeout=args.timeout)
+            status = client.health(args.service, time_limit=args.time_limit)
         except MechsolveRpcError as exc:
             print(f"{args.address}: {exc}")
             return 1

@@ -1,6 +1,6 @@
 """The ``mechsolve`` command line.
 
-Each subcommand lives in its own module ``mechsolve/cli_<name>.py`` exposing
+Each subcommand lives in its own module ``mechsolve/cli/<name>.py`` exposing
 ``register(subparsers)``, which adds a parser whose ``func`` default is
 ``run(args: argparse.Namespace) -> int`` (the exit code). Heavy imports happen inside ``run``
 so that ``mechsolve --help`` stays fast.
@@ -13,10 +13,10 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from . import __version__
+from mechsolve import __version__
 
-SUBCOMMAND_MODULES: tuple[str, ...] = ("cli_demo", "cli_serve", "cli_solve", "cli_auction")
-"""Modules (relative to the ``mechsolve`` package) that register subcommands, in help order."""
+SUBCOMMAND_MODULES: tuple[str, ...] = ("demo", "serve", "solve", "auction")
+"""Modules of this package that register subcommands, in help order."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"mechsolve {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMAND_MODULES:
-        importlib.import_module(f"mechsolve.{name}").register(sub)
+        importlib.import_module(f"mechsolve.cli.{name}").register(sub)
     return parser
 
 

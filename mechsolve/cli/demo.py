@@ -1,4 +1,4 @@
-"""``mechsolve demo``: learning agents against a live server (see mechsolve.client.demo)."""
+"""``mechsolve demo``: learning agents against a live server (see mechsolve.client.sim.demo)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import time
 
-    from mechsolve.client.demo import DemoConfig, format_table, run_demo
+    from mechsolve.client.sim.demo import DemoConfig, format_table, run_demo
     from mechsolve.solver.core import validation as v
 
     for name in ("players", "actions", "games", "populations", "rounds"):

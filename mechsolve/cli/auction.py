@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from typing import Any
 
@@ -81,7 +82,7 @@ def register(subparsers: Any) -> None:
         "rounded to the grid, Monte Carlo regret)",
     )
     p.add_argument("--eval-samples", type=int, default=100_000, help="Monte Carlo samples")
-    p.add_argument("--seed", type=int, default=0, help="Monte Carlo seed (default 0)")
+    p.add_argument("--seed", type=int, help="Monte Carlo seed (default: fresh, printed)")
     p.add_argument("--show", type=int, default=12, help="menu entries / rows to print")
     p.add_argument("--output", metavar="FILE", help="write the mechanism (.npz or .json)")
     p.add_argument("--audit", metavar="FILE", help="audit the mechanism in FILE instead of solving")
@@ -100,7 +101,7 @@ def _api(args: argparse.Namespace) -> Any:
         from mechsolve.client import MechsolveClient
 
         timeout = args.time_limit if args.time_limit is not None else REMOTE_TIMEOUT
-        return MechsolveClient(args.address, timeout=timeout)
+        return MechsolveClient(args.address, default_time_limit=timeout)
     from mechsolve.client import LocalMechsolve
 
     return LocalMechsolve()
@@ -123,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print_text(out, args.show)
     status = out.get("status", "OPTIMAL")
-    return 0 if status in ("OPTIMAL", "FEASIBLE") else 1
+    return 0 if status in ("OPTIMAL", "FEASIBLE", "IMPRECISE") else 1
 
 
 def _jsonable(x: Any) -> Any:
@@ -177,7 +178,7 @@ def _solve(args: argparse.Namespace, api: Any) -> dict[str, Any]:
     common = {
         "constraints": args.constraints,
         "symmetry": not args.no_symmetry,
-        "timeout": args.time_limit,
+        "time_limit": args.time_limit,
     }
     n = len(priors) if isinstance(priors, list) else args.bidders
     if args.regret_budget is not None:
@@ -188,22 +189,20 @@ def _solve(args: argparse.Namespace, api: Any) -> dict[str, Any]:
         )
     elif n == 1 and not args.bic and not isinstance(priors, list):
         res = api.optimal_menu(priors, unit_demand=args.unit_demand, **common)
+    elif args.bic:
+        res = api.optimal_bic_auction(priors, n, **common)
     else:
-        res = api.optimal_auction(
-            priors,
-            n,
-            incentive="bic" if args.bic else "dsic",
-            unit_demand=args.unit_demand,
-            **common,
-        )
+        res = api.optimal_dsic_auction(priors, n, unit_demand=args.unit_demand, **common)
     out: dict[str, Any] = {
         "mode": res.incentive.value if not isinstance(res, MenuResult) else "menu",
         "bidders": n,
         "items": (priors[0] if isinstance(priors, list) else priors).n_items,
         "types_per_bidder": [p.n_types for p in (priors if isinstance(priors, list) else [priors])],
         "revenue": res.revenue,
-        "status": res.termination.value,
-        "message": res.info.message,
+        "status": res.termination.reason.name,
+        "limit": None if res.termination.limit is None else res.termination.limit.name,
+        "detail": res.termination.detail,
+        "bound": res.info.bound,
         "solve_time_s": res.wall_time_s,
         "method": res.method,
         "rounds": res.stats.rounds,
@@ -230,7 +229,13 @@ def _solve(args: argparse.Namespace, api: Any) -> dict[str, Any]:
         ]
     elif isinstance(res, AuctionResult):
         out["summary"] = _ex_post_summary(res)
-        audit = api.audit_result(res)
+        audit = api.audit_mechanism(
+            res.allocation,
+            res.payment,
+            list(res.priors),
+            unit_demand=res.unit_demand,
+            tolerance=1e-7,
+        )
         out["grid_regret_mean"] = audit.regret_mean
         out["grid_regret_max"] = audit.regret_max
     else:
@@ -246,11 +251,18 @@ def _solve(args: argparse.Namespace, api: Any) -> dict[str, Any]:
         ]
     if args.continuous:
         if isinstance(res, MenuResult):
-            cont = api.continuous_menu_revenue(res, lo=args.lo, hi=args.hi)
+            cont = api.continuous_menu_revenue(res.menu(), lo=args.lo, hi=args.hi)
             out["continuous_revenue"] = cont.revenue
             out["continuous_revenue_error_bound"] = cont.error
         elif isinstance(res, AuctionResult):
-            ev = api.rounded_evaluation(res, n_samples=args.eval_samples, seed=args.seed)
+            ev = api.rounded_evaluation(
+                res.allocation,
+                res.payment,
+                list(res.priors),
+                n_samples=args.eval_samples,
+                seed=args.seed,
+            )
+            out["continuous_seed"] = ev.seed
             out["continuous_revenue"] = ev.revenue
             out["continuous_regret_mean"] = ev.regret_mean
             out["continuous_regret_mean_se"] = ev.regret_mean_se
@@ -327,9 +339,12 @@ def _print_text(out: dict[str, Any], show: int) -> None:
     )
     print(
         f"status                 {out['status']}"
-        + (f" ({out['message']})" if out["message"] else "")
+        + (f" (limit {out['limit']})" if out["limit"] else "")
+        + (f" ({out['detail']})" if out["detail"] else "")
     )
     print(f"revenue                {fmt(out['revenue'])}")
+    if not math.isnan(out["bound"]) and out["status"] != "OPTIMAL":
+        print(f"bound                  {fmt(out['bound'])} (a relaxation's value, not a revenue)")
     print(f"solve time             {out['solve_time_s']:.3f} s ({out['method']})")
     print(
         f"rounds                 {out['rounds']} (IC rows {out['ic_rows']} of {out['ic_rows_full']}, LP {out['lp_rows']} x {out['lp_cols']}, symmetry order {out['symmetry_order']})"

@@ -36,7 +36,12 @@ def register(sub: Any) -> None:
         choices=("utilitarian", "egalitarian", "nash", "kalai_smorodinsky", "inequity_averse"),
     )
     p.add_argument("--method", default="enumeration", choices=("enumeration", "milp", "pyomo"))
-    p.add_argument("--seed", type=int, default=0, help="seed of the lottery's sampled outcome")
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of the lottery's sampled outcome (default: fresh)",
+    )
     p.add_argument("--time-limit", type=float, help="solver time limit (seconds)")
     p.add_argument("--address", help="solve on a running server (host:port) instead of in-process")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -96,14 +101,14 @@ def run(args: argparse.Namespace) -> int:
                 delegate,
                 welfare=args.welfare,
                 seed=args.seed,
-                timeout=args.time_limit,
+                time_limit=args.time_limit,
             )
             out = {
                 "mediator": "lottery_pareto",
                 "support": res.support,
                 "probabilities": res.probabilities,
-                "expected_utilities": res.expected_utilities,
                 "sampled_actions": res.sampled_actions,
+                "seed": res.seed,
             }
         else:
             res = api.mediate(
@@ -113,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
                 mediator=args.mediator,
                 welfare=args.welfare,
                 method=args.method,
-                timeout=args.time_limit,
+                time_limit=args.time_limit,
             )
             out = {
                 "mediator": res.mediator.value,
@@ -127,17 +132,20 @@ def run(args: argparse.Namespace) -> int:
             "actions_before": res.actions_before,
             "delegate": res.delegate,
             "utilities_before": res.utilities_before,
-            "welfare": res.welfare,
-            "welfare_function": res.welfare_name,
-            "termination": res.termination.value,
+            "utilities_after": res.utilities_after,
+            "beneficiaries": res.beneficiaries,
+            "welfare_function": res.welfare_function,
+            "welfare_before": res.welfare_before,
+            "welfare_after": res.welfare_after,
+            "termination": res.termination.reason.value,
+            "limit": None if res.termination.limit is None else res.termination.limit.value,
+            "detail": res.termination.detail,
             "objective": res.objective,
             "method": res.method,
             "backend": res.backend,
             "wall_time_s": res.wall_time_s,
         }
     )
-    if hasattr(res, "utilities_after"):
-        out["utilities_after"] = res.utilities_after
     if args.json:
         print(json.dumps({k: _jsonable(v) for k, v in out.items()}, indent=2))
     else:

@@ -1,0 +1,292 @@
+"""The message types with their own codec: tensors (``ndarray``), ``Game``
+(``NormalFormGame``), ``Prior`` (``TypePrior``), and the ``Welfare`` shorthand (a name or a
+``WelfareKind`` stands for ``Welfare(kind)``).
+
+On the server each decoder checks sizes against the limits before building anything of that
+size, and names the field path in its errors (``game.payoffs.values``,
+``priors[1].uniform_grid.points_per_item``).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+from google.protobuf.message import Message
+
+from mechsolve.solver.auctions.priors import (
+    PriorKind,
+    TypePrior,
+    discrete_marginals,
+    empirical_prior,
+    uniform_grid,
+)
+from mechsolve.solver.core import validation as v
+from mechsolve.solver.core.errors import MechsolveInputError
+from mechsolve.solver.core.results import readonly
+from mechsolve.solver.games.normal_form import NormalFormGame, as_game
+from mechsolve.solver.games.welfare import Welfare, welfare_spec
+from mechsolve.v1 import auctions_pb2 as apb
+
+from .values import (
+    CODECS,
+    COERCE,
+    MISSING,
+    Context,
+    MessageCodec,
+    array_in,
+    enum_number,
+    enum_value,
+)
+
+MAX_DIMENSIONS = 32
+"""Most dimensions a tensor may have."""
+
+
+class TensorCodec(MessageCodec):
+    """``ndarray`` <-> ``Tensor``/``Int64Tensor``/``BoolTensor`` (C order)."""
+
+    def __init__(self, dtype: Any) -> None:
+        self.dtype = dtype
+
+    def encode(self, value: Any, msg: Message, path: str, ctx: Context) -> None:
+        arr = array_in(self.dtype, value, path, ctx)
+        msg.shape.extend(arr.shape)  # type: ignore[attr-defined]
+        msg.values.extend(arr.ravel().tolist())  # type: ignore[attr-defined]
+
+    def decode(self, msg: Message, path: str, ctx: Context) -> Any:
+        return tensor(msg, path, ctx, self.dtype)
+
+
+def tensor(msg: Any, path: str, ctx: Context, dtype: Any) -> np.ndarray:
+    """A tensor message as a read-only array; ``len(values)`` must equal ``prod(shape)``."""
+    if len(msg.shape) > MAX_DIMENSIONS:
+        raise MechsolveInputError(
+            ctx.function, f"{path}.shape", f"has {len(msg.shape)} dimensions, over {MAX_DIMENSIONS}"
+        )
+    shape = tuple(int(s) for s in msg.shape)
+    expected = math.prod(shape)
+    if len(msg.values) != expected:
+        raise MechsolveInputError(
+            ctx.function,
+            f"{path}.values",
+            f"has {len(msg.values)} values for shape {shape}: expected {expected}",
+        )
+    return readonly(np.array(msg.values, dtype=dtype).reshape(shape))
+
+
+class GameCodec(MessageCodec):
+    """``NormalFormGame`` <-> ``Game``. Decoded games are cached by their bytes (a simulation
+    sends the same game every round; each distinct game is parsed and validated once)."""
+
+    MAX_ENTRIES = 256
+    MAX_BYTES = 1 << 20
+
+    def __init__(self) -> None:
+        self._cache: OrderedDict[tuple[Any, bytes], NormalFormGame] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def encode(self, value: Any, msg: Message, path: str, ctx: Context) -> None:
+        g = as_game(ctx.function, value) if ctx.request else value
+        TensorCodec(np.float64).encode(g.payoffs, msg.payoffs, f"{path}.payoffs", ctx)  # type: ignore[attr-defined]
+        msg.players.extend(g.players)  # type: ignore[attr-defined]
+        for labels in g.actions:
+            msg.actions.add(labels=labels)  # type: ignore[attr-defined]
+        msg.title = g.title  # type: ignore[attr-defined]
+
+    def decode(self, msg: Message, path: str, ctx: Context) -> Any:
+        if msg.ByteSize() > self.MAX_BYTES:
+            return self._decode(msg, path, ctx)
+        key = (ctx.limits, msg.SerializeToString(deterministic=True))
+        with self._lock:
+            game = self._cache.get(key)
+            if game is not None:
+                self._cache.move_to_end(key)
+                return game
+        game = self._decode(msg, path, ctx)  # raises on bad input: never cached
+        with self._lock:
+            self._cache[key] = game
+            if len(self._cache) > self.MAX_ENTRIES:
+                self._cache.popitem(last=False)
+        return game
+
+    def _decode(self, msg: Any, path: str, ctx: Context) -> NormalFormGame:
+        field = f"{path}.payoffs"
+        if not msg.HasField("payoffs") or not msg.payoffs.shape:
+            raise MechsolveInputError(ctx.function, field, "is required (shape (n, k_1, ..., k_n))")
+        shape = tuple(int(s) for s in msg.payoffs.shape)
+        if 2 <= len(shape) <= MAX_DIMENSIONS and 0 not in shape:
+            ctx.limits.check(ctx.function, f"{field} players", shape[0], "max_players")
+            ctx.limits.check(
+                ctx.function, f"{field} outcomes", math.prod(shape[1:]), "max_outcomes"
+            )
+        payoffs = tensor(msg.payoffs, field, ctx, np.float64)
+        try:
+            return NormalFormGame(
+                payoffs,
+                players=tuple(msg.players) or (),
+                actions=tuple(tuple(a.labels) for a in msg.actions) or (),
+                title=msg.title,
+            )
+        except MechsolveInputError as exc:
+            arg = exc.argument.replace("payoffs", field, 1)
+            raise type(exc)(
+                ctx.function, arg if arg.startswith(path) else f"{path}.{arg}", exc.detail
+            ) from exc
+
+
+class PriorCodec(MessageCodec):
+    """``TypePrior`` <-> ``Prior``: a uniform grid as its recipe, any other prior as its
+    explicit type set (float64 bit for bit). One ``Prior`` in a repeated field is the prior
+    shared by every bidder."""
+
+    collapse_single = True
+
+    def encode(self, value: Any, msg: Message, path: str, ctx: Context) -> None:
+        if not isinstance(value, TypePrior):
+            raise MechsolveInputError(
+                ctx.function, path, f"must be a TypePrior; got {type(value).__name__}"
+            )
+        p = value
+        if p.is_uniform_grid and len(set(p.grid_shape)) == 1:
+            grid = uniform_grid(p.n_items, p.grid_shape[0], lo=p.lo, hi=p.hi, points=p.kind.value)
+            if grid.same_as(p):
+                points: Any = enum_number(apb.GridPoints.DESCRIPTOR, p.kind.value, path, ctx)
+                msg.uniform_grid.CopyFrom(  # type: ignore[attr-defined]
+                    apb.UniformGrid(
+                        n_items=p.n_items,
+                        points_per_item=p.grid_shape[0],
+                        lo=p.lo,
+                        hi=p.hi,
+                        points=points,
+                    )
+                )
+                return
+        kind = apb.TYPE_SET_KIND_PRODUCT_GRID if p.grid_shape else apb.TYPE_SET_KIND_EMPIRICAL
+        ts = msg.type_set  # type: ignore[attr-defined]
+        TensorCodec(np.float64).encode(p.values, ts.values, f"{path}.values", ctx)
+        ts.probs.extend(p.probs.tolist())
+        ts.kind = kind
+
+    def decode(self, msg: Message, path: str, ctx: Context) -> Any:
+        which = msg.WhichOneof("source")
+        if which is None:
+            raise MechsolveInputError(
+                ctx.function,
+                path,
+                "is required: set one of uniform_grid, discrete_marginals, empirical, type_set",
+            )
+        field = f"{path}.{which}"
+        try:
+            return getattr(self, f"_{which}")(getattr(msg, which), field, ctx)
+        except MechsolveInputError as exc:
+            if exc.argument.startswith(field):
+                raise
+            arg = exc.argument
+            for name in ("values", "probs"):  # discrete_marginals' values[j] -> items[j].values
+                if which == "discrete_marginals" and arg.startswith(f"{name}["):
+                    j, rest = arg[len(name) + 1 :].split("]", 1)
+                    arg = f"items[{j}].{name}{rest}"
+            raise type(exc)(ctx.function, f"{field}.{arg}", exc.detail) from exc
+
+    def _uniform_grid(self, g: Any, field: str, ctx: Context) -> TypePrior:
+        m, k = int(g.n_items), int(g.points_per_item)
+        points = enum_value(apb.GridPoints.DESCRIPTOR, g.points, str, f"{field}.points", ctx)
+        # k ** m without building a huge integer (Python would hold the GIL computing it)
+        size = (
+            k**m
+            if k >= 2 and m >= 1 and m * math.log2(k) < 62
+            else (1 << 62 if k >= 2 and m >= 1 else 0)
+        )
+        ctx.limits.check(ctx.function, f"{field}.points_per_item", size, "max_types")
+        hi = g.hi if g.HasField("hi") else 1.0
+        pts = "midpoint" if points is MISSING else points
+        return uniform_grid(m, k, lo=g.lo, hi=hi, points=pts, limits=ctx.limits)
+
+    def _discrete_marginals(self, d: Any, field: str, ctx: Context) -> TypePrior:
+        values = [np.asarray(item.values, dtype=np.float64) for item in d.items]
+        probs = None
+        if any(len(item.probs) for item in d.items):
+            probs = [
+                np.asarray(item.probs, dtype=np.float64)
+                if len(item.probs)
+                else np.full(len(item.values), 1.0 / max(1, len(item.values)))
+                for item in d.items
+            ]
+        return discrete_marginals(values, probs, limits=ctx.limits)
+
+    def _empirical(self, e: Any, field: str, ctx: Context) -> TypePrior:
+        if not e.HasField("samples"):
+            raise MechsolveInputError(
+                ctx.function, f"{field}.samples", "is required (shape (N, m))"
+            )
+        shape = tuple(int(s) for s in e.samples.shape)
+        if len(shape) == 2:
+            ctx.limits.check(ctx.function, f"{field}.samples", shape[0], "max_types")
+        return empirical_prior(
+            tensor(e.samples, f"{field}.samples", ctx, np.float64), limits=ctx.limits
+        )
+
+    def _type_set(self, ts: Any, field: str, ctx: Context) -> TypePrior:
+        fn, path = ctx.function, f"{field}.values"
+        if not ts.HasField("values"):
+            raise MechsolveInputError(fn, path, "is required (a tensor of shape (T, m))")
+        shape = tuple(int(s) for s in ts.values.shape)
+        if len(shape) == 2:
+            ctx.limits.check(fn, path, shape[0], "max_types")
+        values = v.float_array(
+            fn, path, tensor(ts.values, path, ctx, np.float64), ndim=2, min_value=0.0
+        )
+        t, m = values.shape
+        if m == 0:
+            raise MechsolveInputError(
+                fn, path, f"must have at least one item column; got shape {shape}"
+            )
+        probs = v.float_array(fn, f"{field}.probs", ts.probs, shape=(t,), min_value=0.0)
+        if abs(float(probs.sum()) - 1.0) > PROBS_TOLERANCE:
+            raise MechsolveInputError(
+                fn, f"{field}.probs", f"must sum to 1; got sum {float(probs.sum())}"
+            )
+        if len(np.unique(values + 0.0, axis=0)) != t:
+            raise MechsolveInputError(fn, path, "must have distinct rows")
+        kind = enum_value(apb.TypeSetKind.DESCRIPTOR, ts.kind, str, f"{field}.kind", ctx)
+        grid_shape = () if kind == "empirical" else product_grid_shape(values)
+        if kind == "product_grid" and not grid_shape:
+            raise MechsolveInputError(
+                fn,
+                path,
+                "must be a full product grid in C order (item 0 varying slowest) for TYPE_SET_KIND_PRODUCT_GRID",
+            )
+        return TypePrior(
+            values, probs, PriorKind.DISCRETE if grid_shape else PriorKind.EMPIRICAL, grid_shape
+        )
+
+
+PROBS_TOLERANCE = 1e-9
+"""How far the probabilities of an explicit type set may sum from 1."""
+
+
+def product_grid_shape(values: np.ndarray) -> tuple[int, ...]:
+    """``(K_1, ..., K_m)`` when ``values`` is the full product of its column values in C order
+    (as :func:`~mechsolve.solver.auctions.priors.discrete_marginals` builds it), else ``()``."""
+    axes = [np.unique(values[:, j]) for j in range(values.shape[1])]
+    shape = tuple(len(a) for a in axes)
+    if math.prod(shape) != len(values):
+        return ()
+    grid = np.stack([g.ravel() for g in np.meshgrid(*axes, indexing="ij")], axis=1)
+    return shape if np.array_equal(grid, values) else ()
+
+
+CODECS.update(
+    {
+        "mechsolve.v1.Tensor": TensorCodec(np.float64),
+        "mechsolve.v1.Int64Tensor": TensorCodec(np.int64),
+        "mechsolve.v1.BoolTensor": TensorCodec(np.bool_),
+        "mechsolve.v1.Game": GameCodec(),
+        "mechsolve.v1.Prior": PriorCodec(),
+    }
+)
+COERCE[Welfare] = welfare_spec
