@@ -37,7 +37,7 @@ def _timed(label: str, solve: Callable[[], Any]) -> tuple[Any, float]:
     dt = time.perf_counter() - t0
     st, ver = res.stats, res.verification
     print(
-        f"  {label:42s} {dt:8.2f} s  revenue {res.revenue:.6f}  {res.termination.value}"
+        f"  {label:42s} {dt:8.2f} s  revenue {res.revenue:.6f}  {res.termination.reason.value}"
         f"  verified={ver.passed}  rounds {st.rounds}  IC rows {st.ic_rows:,} of {st.ic_rows_full:,}"
         f"  LP {st.lp_rows:,} x {st.lp_cols:,}  |G|={st.symmetry_order}",
         flush=True,

@@ -60,9 +60,9 @@ def round_at(n: int, seed: int) -> None:
             else ""
         )
         print(
-            f"  {name:22s} {t:7.3f} s  {res.termination.value:8s} welfare {res.welfare_before:9.3f} -> "
-            f"{res.welfare_after:9.3f}  delegators {res.delegator_welfare_before:8.3f} -> "
-            f"{res.delegator_welfare_after:8.3f}{extra}"
+            f"  {name:22s} {t:7.3f} s  {res.termination.reason.value:8s} "
+            f"total utility {res.total_utility_before:9.3f} -> {res.total_utility_after:9.3f}  "
+            f"delegators {res.welfare_before:8.3f} -> {res.welfare_after:8.3f}{extra}"
         )
 
 

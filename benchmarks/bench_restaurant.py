@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 
 from mechsolve.solver.core.limits import Limits
-from mechsolve.solver.core.results import Termination
 from mechsolve.solver.structured.restaurant import (
     random_restaurant_instance,
     random_restaurant_profile,
@@ -69,19 +68,20 @@ def pareto_round(n: int, n_rest: int, popularity: float, repeat: int, seed: int)
     print(f"  min-cost flow (OR-Tools)      {t_flow:8.3f} s   welfare {flow.objective:.9f}")
     print(f"    of which build / solve      {flow.build_time_s:8.3f} / {flow.solve_time_s:.3f} s")
     print(
-        f"  seat-expanded assignment      {t_seat:8.3f} s   welfare {seat.objective:.9f}  ({seat.info.message})"
+        f"  seat-expanded assignment      {t_seat:8.3f} s   welfare {seat.objective:.9f}  ({seat.termination.detail})"
     )
     print(f"  HiGHS LP (simplex)            {t_lp:8.3f} s   welfare {lp.objective:.9f}")
     same = (
         abs(flow.objective - seat.objective) <= 1e-7 and abs(flow.objective - lp.objective) <= 1e-7
     )
-    print(f"  same welfare: {same}   flow precision: {flow.info.message}")
+    print(f"  same welfare: {same}   flow precision: {flow.termination.detail}")
     print(
         f"  ratio seat-expanded / flow: {t_seat / t_flow:6.1f}x   LP / flow: {t_lp / t_flow:6.1f}x"
     )
     print(
-        f"  delegators' congested welfare {flow.delegator_welfare_before:.2f} -> "
-        f"{flow.delegator_welfare_after:.2f}; everyone {flow.welfare_before:.2f} -> {flow.welfare_after:.2f}"
+        f"  delegators' congested welfare {flow.welfare_before:.2f} -> "
+        f"{flow.welfare_after:.2f}; everyone {flow.total_utility_before:.2f} -> "
+        f"{flow.total_utility_after:.2f}"
     )
 
 
@@ -103,13 +103,13 @@ def exact_once(n: int, time_limit: float, seed: int) -> tuple[bool, float]:
         inst.known, inst.capacities, choices, delegate, time_limit=time_limit, limits=BIG
     )
     dt = time.perf_counter() - t
-    paper = res.delegator_welfare_after - res.gain_over_paper
+    paper = res.welfare_after - res.gain_over_paper
     print(
-        f"  {n:6d} x {n_rest:4d} ({int(delegate.sum()):5d} delegators): {res.termination.value:8s} "
-        f"{dt:7.2f} s  delegators' welfare: paper {paper:9.3f}, exact {res.delegator_welfare_after:9.3f} "
+        f"  {n:6d} x {n_rest:4d} ({int(delegate.sum()):5d} delegators): {res.termination.reason.value:8s} "
+        f"{dt:7.2f} s  delegators' welfare: paper {paper:9.3f}, exact {res.welfare_after:9.3f} "
         f"(gain {res.gain_over_paper:+.3f}, {100 * res.gain_over_paper / max(paper, 1e-12):+.1f}%)"
     )
-    return res.termination is Termination.OPTIMAL and dt <= time_limit, dt
+    return res.termination.is_optimal and dt <= time_limit, dt
 
 
 def exact_search(start: int, time_limit: float, seed: int, refine: int) -> None:

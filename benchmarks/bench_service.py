@@ -20,17 +20,27 @@ from pathlib import Path
 
 import grpc
 import numpy as np
+from google.protobuf.message import Message
 
-from mechsolve import convert as cv
+from mechsolve.api.mediators import RPCS
 from mechsolve.client import AsyncMechsolveClient, MechsolveClient
+from mechsolve.codec import encode_request
 from mechsolve.server.app import free_port
 from mechsolve.solver.games.normal_form import random_game
 from mechsolve.solver.mediators.deterministic import mediate_batch, pareto_mediator
-from mechsolve.v1 import mediators_pb2 as mpb
 from mechsolve.v1 import mediators_pb2_grpc as mgrpc
 
 GAME = random_game([3, 3], seed=0)
 ACTIONS, DELEGATE = [1, 2], [1, 1]
+MEDIATE = next(rpc for rpc in RPCS if rpc.name == "Mediate")
+
+
+def raw_request() -> Message:
+    """The MediateRequest the typed client sends for the Pareto query."""
+    return encode_request(
+        MEDIATE,
+        {"game": GAME, "actions": ACTIONS, "delegate": [True, True], "mediator": "pareto"},
+    )
 
 
 def cpu_seconds(pid: int) -> float:
@@ -59,12 +69,7 @@ async def inflight(address: str, n: int, concurrency: int, raw: bool) -> tuple[l
     lat: list[float] = []
     async with AsyncMechsolveClient(address) as client:
         stub = mgrpc.MediatorServiceStub(client._channel)
-        req = mpb.MediateRequest(
-            game=cv.game_to_proto(GAME),
-            actions=ACTIONS,
-            delegate=[True, True],
-            mediator=mpb.MEDIATOR_PARETO,
-        )
+        req = raw_request()
         await client.pareto_mediator(GAME, ACTIONS, DELEGATE)
         sem = asyncio.Semaphore(concurrency)
 
@@ -108,7 +113,7 @@ def main() -> None:
     )
     try:
         with MechsolveClient(address) as client:
-            client.wait_until_serving(timeout=60)
+            client.wait_until_serving(time_limit=60)
             for _ in range(200):  # warm up
                 client.pareto_mediator(GAME, ACTIONS, DELEGATE)
             local_lat, local_wall = timed_loop(
@@ -118,12 +123,7 @@ def main() -> None:
                 lambda: client.pareto_mediator(GAME, ACTIONS, DELEGATE), args.calls
             )
             stub = mgrpc.MediatorServiceStub(client._channel)
-            req = mpb.MediateRequest(
-                game=cv.game_to_proto(GAME),
-                actions=ACTIONS,
-                delegate=[True, True],
-                mediator=mpb.MEDIATOR_PARETO,
-            )
+            req = raw_request()
             raw_lat, raw_wall = timed_loop(lambda: stub.Mediate(req, timeout=10), args.calls)
 
             rng = np.random.default_rng(0)

@@ -283,8 +283,10 @@ class AsyncMechsolveClient(AsyncMethods, _Client):
                     response = await asyncio.wait_for(call.read(), seconds)
                 except TimeoutError:
                     raise _late(seconds) from None
-                if response is grpc.aio.EOF:
-                    raise translate(await _error_of(call))
+                if response is grpc.aio.EOF:  # the server ended the stream without an answer
+                    raise MechsolveRpcError(
+                        await call.code(), await call.details() or "stream ended"
+                    )
                 yield codec.decode_result(stream.of, response)
             await call.done_writing()
         except grpc.aio.AioRpcError as err:
@@ -311,25 +313,3 @@ class AsyncMechsolveClient(AsyncMethods, _Client):
 async def _aiter(items: Any) -> AsyncIterator[Any]:
     for item in items:
         yield item
-
-
-async def _error_of(call: Any) -> grpc.RpcError:
-    """The error that ended a stream early (the server answered a status)."""
-    code, details = await call.code(), await call.details()
-    return _StatusError(code, details, await call.trailing_metadata())
-
-
-class _StatusError(grpc.RpcError):
-    """A finished call's status in the shape :func:`translate` reads."""
-
-    def __init__(self, code: grpc.StatusCode, details: str, trailers: Any) -> None:
-        self._code, self._details, self._trailers = code, details, trailers
-
-    def code(self) -> grpc.StatusCode:
-        return self._code
-
-    def details(self) -> str:
-        return self._details
-
-    def trailing_metadata(self) -> Any:
-        return self._trailers

@@ -130,10 +130,12 @@ def solve_setting(name: str, n: int, m: int, k: int, grids: tuple[int, int]) -> 
     res = _solve(n, m, k)
     t = time.perf_counter() - t0
     if n == 1:
-        cont = continuous_menu_revenue(res)
+        cont = continuous_menu_revenue(res.menu())
         cont_rev, cont_note, regret = cont.revenue, f"± {cont.error:.0e} bound", "0 (menu is IC)"
     else:
-        ev = rounded_evaluation(res, n_samples=MC_SAMPLES, seed=0)
+        ev = rounded_evaluation(
+            res.allocation, res.payment, list(res.priors), n_samples=MC_SAMPLES, seed=0
+        )
         cont_rev, cont_note = ev.revenue, "exact"
         regret = f"{ev.regret_mean:.5f} ± {ev.regret_mean_se:.0e}"
     assert res.verification.passed and audit_result(res).regret_max == 0.0
@@ -149,7 +151,9 @@ def solve_setting(name: str, n: int, m: int, k: int, grids: tuple[int, int]) -> 
         dt = time.perf_counter() - t1
         assert rb.verification.passed
         grid_regret = audit_result(rb).regret_mean
-        cont_regret = rounded_evaluation(rb, n_samples=MC_SAMPLES, seed=0).regret_mean
+        cont_regret = rounded_evaluation(
+            rb.allocation, rb.payment, list(rb.priors), n_samples=MC_SAMPLES, seed=0
+        ).regret_mean
         curve.append((eps, rb.revenue, grid_regret, cont_regret, dt))
     return {
         "k": k,

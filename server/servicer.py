@@ -1,8 +1,8 @@
 """The one servicer: every RPC declared in :mod:`mechsolve.api` is served the same way.
 
 A request is decoded into the solver function's arguments (sizes checked against the server's
-limits first), the function runs with the server's limits and the call's time limit (0.95 x
-what remains of the deadline), and its result is encoded into the response. A stream does the
+limits first), the function runs with the server's limits and the call's time limit (what
+remains of the deadline less a reserve), and its result is encoded into the response. A stream does the
 same for each message, with the per-message deadline the client sends as metadata.
 """
 

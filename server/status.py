@@ -33,7 +33,11 @@ from mechsolve.solver.core.errors import (
 )
 
 DEADLINE_FRACTION = 0.95
-"""The solver gets this fraction of the call's remaining time as its time limit."""
+"""The solver gets at most this fraction of the call's remaining time as its time limit..."""
+
+RESERVE_SECONDS = 0.2
+"""...and leaves at least this much of it (or half, for shorter deadlines) to encode and send
+the answer: a solve that stops at its limit still answers before the deadline."""
 
 MIN_USEFUL_SECONDS = 0.002
 """Less remaining time than this: answer DEADLINE_EXCEEDED without starting a solve."""
@@ -68,15 +72,17 @@ def status_for(exc: Exception, field: str) -> grpc.Status:
 def time_limit(
     context: grpc.aio.ServicerContext, cap: float, per_message: float | None = None
 ) -> float:
-    """The solver's time limit: ``0.95 x`` the time left before the deadline (of the call, and
-    of the message for a stream), at most ``cap``."""
+    """The solver's time limit: the time left before the deadline (of the call, and of the
+    message for a stream) less a reserve (5%, at least ``RESERVE_SECONDS`` or half of it), at
+    most ``cap``."""
     remaining = [r for r in (context.time_remaining(), per_message) if r is not None]
     if not remaining:
         return cap
     left = min(remaining)
     if left < MIN_USEFUL_SECONDS:
         raise DeadlineExceeded
-    return min(cap, DEADLINE_FRACTION * left)
+    reserve = max((1 - DEADLINE_FRACTION) * left, min(RESERVE_SECONDS, left / 2))
+    return min(cap, left - reserve)
 
 
 _POOL: ThreadPoolExecutor | None = None

@@ -146,7 +146,9 @@ def test_result_messages_mirror_the_result_dataclasses(rpc: Rpc) -> None:
 
     result = rpc.result_field
     if result.message_type is not None:
-        problems = list(_dataclass_messages(hints(rpc.function)["return"], result.message_type, set()))
+        problems = list(
+            _dataclass_messages(hints(rpc.function)["return"], result.message_type, set())
+        )
         assert not problems
 
 
@@ -164,7 +166,9 @@ def test_remote_equals_in_process(rpc: Any, server: RunningServer) -> None:
 
 
 @pytest.mark.parametrize(("rpc", "function", "fixed"), [p for p in METHODS if p.values[2]])
-def test_aliases_equal_their_rpc(rpc: Any, function: Any, fixed: Any, server: RunningServer) -> None:
+def test_aliases_equal_their_rpc(
+    rpc: Any, function: Any, fixed: Any, server: RunningServer
+) -> None:
     params = inspect.signature(function).parameters
     args = {k: v for k, v in rpc.example().items() if k in params and k not in fixed}
     local = LocalMechsolve(limits=TEST_LIMITS)
@@ -208,7 +212,9 @@ def _probes(rpc: Rpc) -> Iterator[tuple[str, Any]]:
             target.Clear()
             yield f"{fd.name}{'[0]' if fd.is_repeated else ''}", msg
         required = rpc.signature.parameters[name].default is inspect.Parameter.empty
-        if required and (fd.is_repeated or fd.message_type is not None or fd.type == fd.TYPE_STRING):
+        if required and (
+            fd.is_repeated or fd.message_type is not None or fd.type == fd.TYPE_STRING
+        ):
             msg = _request(rpc)
             msg.ClearField(fd.name)
             yield fd.name, msg
@@ -223,17 +229,24 @@ def _bad_field(err: grpc.RpcError) -> str:
 
 
 @pytest.mark.parametrize("rpc", UNARY)
-def test_malformed_fields_are_invalid_argument_naming_the_field(rpc: Rpc, server: RunningServer) -> None:
+def test_malformed_fields_are_invalid_argument_naming_the_field(
+    rpc: Rpc, server: RunningServer
+) -> None:
     probes = list(_probes(rpc))
     assert probes, "no field to probe"
     with grpc.insecure_channel(server.address) as channel:
         call = channel.unary_unary(
-            rpc.path, request_serializer=rpc.request.SerializeToString, response_deserializer=rpc.response.FromString
+            rpc.path,
+            request_serializer=rpc.request.SerializeToString,
+            response_deserializer=rpc.response.FromString,
         )
         for field, request in probes:
             with pytest.raises(grpc.RpcError) as info:
                 call(request, timeout=30)
-            assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT, (field, info.value.details())
+            assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT, (
+                field,
+                info.value.details(),
+            )
             assert _bad_field(info.value).startswith(field), (field, info.value.details())
             assert field in info.value.details()
 
@@ -242,7 +255,9 @@ def test_malformed_fields_are_invalid_argument_naming_the_field(rpc: Rpc, server
 def test_over_limit_requests_are_resource_exhausted(rpc: Rpc, tiny_server: RunningServer) -> None:
     with grpc.insecure_channel(tiny_server.address) as channel:
         call = channel.unary_unary(
-            rpc.path, request_serializer=rpc.request.SerializeToString, response_deserializer=rpc.response.FromString
+            rpc.path,
+            request_serializer=rpc.request.SerializeToString,
+            response_deserializer=rpc.response.FromString,
         )
         with pytest.raises(grpc.RpcError) as info:
             call(_request(rpc), timeout=30)
@@ -254,6 +269,9 @@ def test_over_limit_requests_are_resource_exhausted(rpc: Rpc, tiny_server: Runni
 
 def test_a_stream_message_over_the_limit_ends_the_stream(tiny_server: RunningServer) -> None:
     stream = next(r for r in RPCS if isinstance(r, Stream))
-    with MechsolveClient(tiny_server.address) as client, pytest.raises(ProblemTooLargeError) as info:
+    with (
+        MechsolveClient(tiny_server.address) as client,
+        pytest.raises(ProblemTooLargeError) as info,
+    ):
         list(getattr(client, stream.function.__name__)(**stream.example()))
     assert getattr(info.value, "field", "").startswith("batch.")

@@ -71,3 +71,24 @@ def test_highspy_and_ortools_load_in_one_process_in_either_order() -> None:
     for a, b in ((first, second), (second, first)):
         out = subprocess.run([sys.executable, "-c", f"{a}\n{b}"], capture_output=True, text=True)
         assert out.returncode == 0, out.stderr
+
+
+def test_the_folders_import_only_as_mechsolve_packages() -> None:
+    """``solver/``, ``server/`` and ``client/`` are ``mechsolve.solver`` etc.; imported as
+    top-level packages (as a script run from the checkout could) their enums would be other
+    objects, so the import is refused."""
+    import subprocess
+    import sys
+
+    for name in ("solver", "server", "client"):
+        out = subprocess.run(
+            [sys.executable, "-c", f"import {name}"], cwd=ROOT, capture_output=True, text=True
+        )
+        assert out.returncode != 0 and f"mechsolve.{name}" in out.stderr, out.stderr
+    ok = subprocess.run(
+        [sys.executable, "-c", "import mechsolve.solver, mechsolve.server, mechsolve.client"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert ok.returncode == 0, ok.stderr

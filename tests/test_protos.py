@@ -1,5 +1,5 @@
-"""The committed gRPC stubs match a fresh generation from proto/, the generator is the pinned
-one, and the API passes ``buf lint`` (Google API design rules)."""
+"""The committed gRPC stubs and client method stubs match a fresh generation, the generator is
+the pinned one, and the API passes ``buf lint`` (Google API design rules)."""
 
 from __future__ import annotations
 
@@ -63,3 +63,14 @@ def test_buf_lint() -> None:
         pytest.skip("buf not installed (npm install @bufbuild/buf; .ci/run installs it)")
     out = subprocess.run([buf, "lint"], cwd=ROOT / "proto", capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_client_method_stubs_are_fresh() -> None:
+    """client/methods.pyi spells out the methods made from the declarations (for mypy and
+    editors); it must match a fresh generation."""
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "gen_client_stubs.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stderr + out.stdout

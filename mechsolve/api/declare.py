@@ -27,7 +27,8 @@ from google.protobuf.message import Message
 SERVER_ARGUMENTS = frozenset({"limits"})
 """Arguments the server (or ``LocalMechsolve``) supplies; callers never send them."""
 DEADLINE_ARGUMENT = "time_limit"
-"""The argument that travels as the call's deadline (the solver gets 0.95 x what remains)."""
+"""The argument that travels as the call's deadline (the solver gets what remains of it less a
+reserve to answer in time)."""
 STREAM_TIME_LIMIT_METADATA = "mechsolve-time-limit"
 """Metadata of a streaming call: the seconds each message may take (its ``time_limit``)."""
 

@@ -363,6 +363,7 @@ def _print_text(out: dict[str, Any], show: int) -> None:
         ("continuous_regret_mean", "continuous regret mean"),
         ("continuous_regret_mean_se", "  standard error"),
         ("continuous_regret_max_observed", "  max observed"),
+        ("continuous_seed", "  Monte Carlo seed"),
     ):
         if key in out:
             print(f"{label:22s} {fmt(out[key])}")

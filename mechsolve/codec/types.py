@@ -18,13 +18,12 @@ import numpy as np
 from google.protobuf.message import Message
 
 from mechsolve.solver.auctions.priors import (
-    PriorKind,
     TypePrior,
     discrete_marginals,
     empirical_prior,
+    type_set,
     uniform_grid,
 )
-from mechsolve.solver.core import validation as v
 from mechsolve.solver.core.errors import MechsolveInputError
 from mechsolve.solver.core.results import readonly
 from mechsolve.solver.games.normal_form import NormalFormGame, as_game
@@ -231,53 +230,15 @@ class PriorCodec(MessageCodec):
         )
 
     def _type_set(self, ts: Any, field: str, ctx: Context) -> TypePrior:
-        fn, path = ctx.function, f"{field}.values"
         if not ts.HasField("values"):
-            raise MechsolveInputError(fn, path, "is required (a tensor of shape (T, m))")
+            raise MechsolveInputError(ctx.function, f"{field}.values", "is required (shape (T, m))")
         shape = tuple(int(s) for s in ts.values.shape)
         if len(shape) == 2:
-            ctx.limits.check(fn, path, shape[0], "max_types")
-        values = v.float_array(
-            fn, path, tensor(ts.values, path, ctx, np.float64), ndim=2, min_value=0.0
-        )
-        t, m = values.shape
-        if m == 0:
-            raise MechsolveInputError(
-                fn, path, f"must have at least one item column; got shape {shape}"
-            )
-        probs = v.float_array(fn, f"{field}.probs", ts.probs, shape=(t,), min_value=0.0)
-        if abs(float(probs.sum()) - 1.0) > PROBS_TOLERANCE:
-            raise MechsolveInputError(
-                fn, f"{field}.probs", f"must sum to 1; got sum {float(probs.sum())}"
-            )
-        if len(np.unique(values + 0.0, axis=0)) != t:
-            raise MechsolveInputError(fn, path, "must have distinct rows")
+            ctx.limits.check(ctx.function, f"{field}.values", shape[0], "max_types")
+        values = tensor(ts.values, f"{field}.values", ctx, np.float64)
         kind = enum_value(apb.TypeSetKind.DESCRIPTOR, ts.kind, str, f"{field}.kind", ctx)
-        grid_shape = () if kind == "empirical" else product_grid_shape(values)
-        if kind == "product_grid" and not grid_shape:
-            raise MechsolveInputError(
-                fn,
-                path,
-                "must be a full product grid in C order (item 0 varying slowest) for TYPE_SET_KIND_PRODUCT_GRID",
-            )
-        return TypePrior(
-            values, probs, PriorKind.DISCRETE if grid_shape else PriorKind.EMPIRICAL, grid_shape
-        )
-
-
-PROBS_TOLERANCE = 1e-9
-"""How far the probabilities of an explicit type set may sum from 1."""
-
-
-def product_grid_shape(values: np.ndarray) -> tuple[int, ...]:
-    """``(K_1, ..., K_m)`` when ``values`` is the full product of its column values in C order
-    (as :func:`~mechsolve.solver.auctions.priors.discrete_marginals` builds it), else ``()``."""
-    axes = [np.unique(values[:, j]) for j in range(values.shape[1])]
-    shape = tuple(len(a) for a in axes)
-    if math.prod(shape) != len(values):
-        return ()
-    grid = np.stack([g.ravel() for g in np.meshgrid(*axes, indexing="ij")], axis=1)
-    return shape if np.array_equal(grid, values) else ()
+        kind = None if kind is MISSING else kind
+        return type_set(values, np.asarray(ts.probs), kind=kind, limits=ctx.limits)
 
 
 CODECS.update(

@@ -300,7 +300,7 @@ def encode_message(msg: Message, value: Any, annotation: Any, path: str, ctx: Co
     cls = _dataclass(annotation) or type(value)
     if not isinstance(value, cls) and cls in COERCE:
         value = COERCE[cls](ctx.function, path, value)
-    if not dataclasses.is_dataclass(value):
+    if not isinstance(value, cls) or not dataclasses.is_dataclass(value):
         raise MechsolveInputError(
             ctx.function, path, f"must be a {cls.__name__}; got {type(value).__name__}"
         )

@@ -217,7 +217,7 @@ class BatchResult(_message.Message):
 
     @_builtins.property
     def optimal(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bool]:
-        """Per profile: solved to optimality (false: a limit stopped the call first; unchanged)."""
+        """Per profile: proven optimal (false: a limit stopped it; its outcome is still feasible)."""
 
     @_builtins.property
     def info(self) -> _common_pb2.SolveInfo:

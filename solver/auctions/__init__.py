@@ -4,7 +4,8 @@ seed 004, first study).
 Solvers (HiGHS, utility variables, constraint generation, verified results):
 :func:`optimal_menu` (one bidder), :func:`optimal_dsic_auction`, :func:`optimal_bic_auction`,
 :func:`regret_budget_auction` / :func:`regret_budget_curve`.
-Priors: :func:`uniform_grid`, :func:`discrete_marginals`, :func:`empirical_prior`.
+Priors: :func:`uniform_grid`, :func:`discrete_marginals`, :func:`empirical_prior`,
+:func:`type_set`.
 Evaluation: :func:`continuous_menu_revenue`, :func:`sampled_menu_revenue`,
 :func:`rounded_evaluation`, :func:`richardson`, :func:`extrapolate_optimum`.
 Audit: :func:`audit_mechanism`, :func:`audit_callable`, :func:`audit_result`; reference
@@ -27,6 +28,7 @@ from .priors import (
     discrete_marginals,
     empirical_prior,
     profile_probs,
+    type_set,
     uniform_grid,
 )
 from .reference import first_price_tables, second_price_tables
@@ -79,5 +81,6 @@ __all__ = [
     "rounded_evaluation",
     "sampled_menu_revenue",
     "second_price_tables",
+    "type_set",
     "uniform_grid",
 ]

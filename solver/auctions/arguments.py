@@ -30,6 +30,10 @@ def bidder_priors(
     i.i.d. bidders (default 1), or a sequence of priors (``n_bidders`` ``None`` or equal)."""
     if isinstance(priors, TypePrior):
         n = 1 if n_bidders is None else v.positive_int(function, "n_bidders", n_bidders)
+        if n > max_bidders:  # before building the tuple: n may be 2**32 - 1
+            raise MechsolveInputError(
+                function, "n_bidders", f"must be at most {max_bidders}; got {n}"
+            )
         out: tuple[TypePrior, ...] = (priors,) * n
     elif isinstance(priors, Sequence) and not isinstance(priors, str) and len(priors) > 0:
         for i, p in enumerate(priors):

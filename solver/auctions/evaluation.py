@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -25,7 +26,7 @@ from ..core import validation as v
 from ..core.errors import MechsolveInputError, ProblemTooLargeError
 from ..core.limits import Limits, resolve
 from ..core.results import Stopwatch
-from .arguments import bidder_priors, check_profiles
+from .arguments import MAX_BIDDERS, bidder_priors, check_profiles
 from .audit import bidder_menus
 from .priors import GRID_POINTS, TypePrior, profile_probs, uniform_grid
 from .results import (
@@ -292,20 +293,33 @@ def extrapolate_optimum(
         v.positive_int(fn, "grids[0]", grids[0], minimum=2),
         v.positive_int(fn, "grids[1]", grids[1], minimum=2),
     )
+    if ks[0] == ks[1]:
+        raise MechsolveInputError(fn, "grids[1]", f"must differ from grids[0]={ks[0]}; got {ks[1]}")
+    m = v.positive_int(fn, "n_items", n_items)
     nb = v.positive_int(fn, "n_bidders", n_bidders)
+    if nb > MAX_BIDDERS:
+        raise MechsolveInputError(fn, "n_bidders", f"must be at most {MAX_BIDDERS}; got {nb}")
+    lim = resolve(limits)
+    for i, k in enumerate(ks):  # every grid within the limits before solving any
+        size = k ** (m * nb) if m * nb * math.log2(k) < 62 else 1 << 62
+        lim.check(fn, f"grids[{i}]", size, "max_types")
+    grid = functools.partial(uniform_grid, m, lo=lo, hi=hi, points=pts, limits=lim)
+    try:
+        priors = [grid(k) for k in ks]
+    except MechsolveInputError as exc:  # lo, hi: name them as this function's arguments
+        raise type(exc)(fn, exc.argument, exc.detail) from exc
     revenues: list[float] = []
     message = ""
-    for k in ks:
-        prior = uniform_grid(n_items, k, lo=lo, hi=hi, points=pts, limits=limits)
+    for k, prior in zip(ks, priors, strict=True):
         remaining = watch.remaining(time_limit)
         if remaining is not None and remaining <= 0.0:
             message = f"time limit reached before the grid K={k} was solved"
             break
         res = (
-            optimal_menu(prior, unit_demand=unit_demand, limits=limits, time_limit=remaining)
+            optimal_menu(prior, unit_demand=unit_demand, limits=lim, time_limit=remaining)
             if nb == 1
             else optimal_dsic_auction(
-                prior, nb, unit_demand=unit_demand, limits=limits, time_limit=remaining
+                prior, nb, unit_demand=unit_demand, limits=lim, time_limit=remaining
             )
         )
         if not res.termination.is_optimal:

@@ -216,7 +216,9 @@ def uniform_grid(
     if not hi_f > lo_f:
         raise MechsolveInputError(fn, "hi", f"must be > lo={lo_f}; got {hi_f}")
     kind = PriorKind(v.choice(fn, "points", points, GRID_POINTS))
-    resolve(limits).check(fn, "points_per_item", k**m, "max_types")
+    # k ** m without building a huge integer first (it would hold the GIL while growing)
+    size = k**m if m * math.log2(k) < 62 else 1 << 62
+    resolve(limits).check(fn, "points_per_item", size, "max_types")
     h = (hi_f - lo_f) / k
     offset = 0.5 if kind is PriorKind.MIDPOINT else 0.0
     axis: NDArray[np.float64] = lo_f + (np.arange(k, dtype=np.float64) + offset) * h
@@ -283,6 +285,50 @@ def empirical_prior(samples: Any, *, limits: Limits | None = None) -> TypePrior:
     resolve(limits).check(fn, "samples", int(x.shape[0]), "max_types")
     uniq, counts = np.unique(x + 0.0, axis=0, return_counts=True)
     return TypePrior(uniq, counts / counts.sum(), PriorKind.EMPIRICAL)
+
+
+PROBS_TOLERANCE = 1e-9
+"""How far the probabilities of an explicit type set may sum from 1."""
+
+
+def type_set(
+    values: Any, probs: Any, *, kind: str | None = None, limits: Limits | None = None
+) -> TypePrior:
+    """A prior given as its type set: distinct valuation vectors ``values`` (``(T, m)``,
+    non-negative) with probabilities ``probs`` (``(T,)``, summing to 1). ``kind``:
+    ``"product_grid"`` (the values must be a full product grid in C order, item 0 varying
+    slowest, as :func:`discrete_marginals` builds it), ``"empirical"``, or ``None`` (a product
+    grid when they are one). Every prior crosses the wire this way, bit for bit."""
+    fn = "type_set"
+    x = v.float_array(fn, "values", values, ndim=2, min_value=0.0)
+    t, m = x.shape
+    if m == 0:
+        raise MechsolveInputError(
+            fn, "values", f"must have at least one item column; got {x.shape}"
+        )
+    resolve(limits).check(fn, "values", t, "max_types")
+    p = v.float_array(fn, "probs", probs, shape=(t,), min_value=0.0)
+    if abs(float(p.sum()) - 1.0) > PROBS_TOLERANCE:
+        raise MechsolveInputError(fn, "probs", f"must sum to 1; got sum {float(p.sum())}")
+    if len(np.unique(x + 0.0, axis=0)) != t:
+        raise MechsolveInputError(fn, "values", "must have distinct rows")
+    v.choice(fn, "kind", kind, (None, "product_grid", "empirical"))
+    shape = () if kind == "empirical" else product_grid_shape(x)
+    if kind == "product_grid" and not shape:
+        raise MechsolveInputError(
+            fn, "values", "must be a full product grid in C order (item 0 varying slowest)"
+        )
+    return TypePrior(x, p, PriorKind.DISCRETE if shape else PriorKind.EMPIRICAL, shape)
+
+
+def product_grid_shape(values: NDArray[np.float64]) -> tuple[int, ...]:
+    """``(K_1, ..., K_m)`` when ``values`` is the full product of its column values in C order
+    (as :func:`discrete_marginals` builds it), else ``()``."""
+    axes = [np.unique(values[:, j]) for j in range(values.shape[1])]
+    shape = tuple(len(a) for a in axes)
+    if math.prod(shape) != len(values):
+        return ()
+    return shape if np.array_equal(_product(axes), values) else ()
 
 
 def _product(axes: Sequence[NDArray[np.float64]]) -> NDArray[np.float64]:

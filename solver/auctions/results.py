@@ -19,7 +19,7 @@ Conventions shared by all of them:
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -110,7 +110,7 @@ class Menu:
 
     allocation: NDArray[np.float64]
     price: NDArray[np.float64]
-    mass: NDArray[np.float64]
+    mass: NDArray[np.float64] = field(default_factory=lambda: np.empty(0))
     lo: float | None = None
     hi: float | None = None
 

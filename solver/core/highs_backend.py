@@ -7,6 +7,7 @@ Python. :func:`termination_of` maps HiGHS' model status to :class:`Termination` 
 from __future__ import annotations
 
 import multiprocessing as mp
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -187,16 +188,19 @@ def solve(
 ISOLATE_COLUMNS = 50_000
 """Time-limited MILPs with more columns than this are solved in a child process."""
 
-_KILL_GRACE = 0.5
-"""Seconds past the time limit after which the child process is killed."""
+ANSWER_MARGIN = 0.5
+"""The child's HiGHS time limit ends this long (at most a fifth of the limit) before the
+caller's, so that it normally answers before it is killed at the caller's limit."""
 
 
-def _solve_child(conn: Any, deadline: float, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-    """Child-process body of :func:`solve_isolated`: the HiGHS limit is what is left until
-    the (wall-clock) ``deadline`` once the child runs."""
+def _solve_child(answer: Any, model: Any, deadline: float) -> None:
+    """Child-process body of :func:`solve_isolated`: receive the model, solve it with what is
+    left until the (wall-clock) ``deadline`` as the HiGHS limit, send the answer back."""
+    args, kwargs = model.recv()
+    model.close()
     sol = solve(*args, time_limit=max(1e-3, deadline - time.time()), **kwargs)
-    conn.send((sol.x, sol.objective, sol.termination))
-    conn.close()
+    answer.send((sol.x, sol.objective, sol.termination))
+    answer.close()
 
 
 def solve_isolated(
@@ -218,28 +222,74 @@ def solve_isolated(
     on models with hundreds of thousands of binaries its root phases (clique table, probing,
     heuristics) can run seconds past the limit. A service with deadlines needs a hard stop,
     so large time-limited MILPs run in a child of a clean ``forkserver`` process (no gRPC
-    threads are forked) and are killed ``0.5 s`` after the limit; the caller then gets
-    ``NO_SOLUTION_FOUND`` (an incumbent found before the kill is lost).
+    threads are forked) whose HiGHS limit ends :data:`ANSWER_MARGIN` before the caller's and
+    which is killed at the caller's limit; after a kill the caller gets ``NO_SOLUTION_FOUND``
+    (an incumbent found before the kill is lost).
+
+    The call returns by its limit whatever the child is doing: starting the
+    child and sending it the model (which blocks until the child, importing numpy, scipy and
+    highspy first, reads it: seconds on a loaded machine) happen in a helper thread, and a
+    child that starts after the call has given up is killed by that thread.
     """
-    deadline = time.time() + time_limit
+    deadline = time.time() + time_limit  # the caller's: the child is killed then
+    solve_by = deadline - min(ANSWER_MARGIN, time_limit / 5)  # the child's HiGHS limit
     ctx = mp.get_context("forkserver")
-    parent, child = ctx.Pipe(duplex=False)
-    kwargs = {"integrality": integrality, "maximize": maximize, "options": options}
-    model = (c, sp.csc_array(a), row_lower, row_upper, col_lower, col_upper)
-    proc = ctx.Process(target=_solve_child, args=(child, deadline, model, kwargs), daemon=True)
-    proc.start()
-    child.close()
+    answer_r, answer_w = ctx.Pipe(duplex=False)
+    model_r, model_w = ctx.Pipe(duplex=False)
+    payload = (
+        (c, sp.csc_array(a), row_lower, row_upper, col_lower, col_upper),
+        {"integrality": integrality, "maximize": maximize, "options": options},
+    )
+    proc = ctx.Process(target=_solve_child, args=(answer_w, model_r, solve_by), daemon=True)
+    # Exactly one thread stops the child: the caller if the child had started when it gave
+    # up, else the feeder once it has.
+    lock = threading.Lock()
+    flags = {"started": False, "given_up": False}
+
+    def feed() -> None:
+        try:
+            proc.start()
+        except (OSError, ValueError):  # could not start: the caller reports a failure
+            model_w.close()
+            return
+        finally:
+            answer_w.close()  # the parent's copies of the child's ends (EOF when it dies)
+            model_r.close()
+        with lock:
+            flags["started"] = True
+            given_up = flags["given_up"]
+        if given_up:  # the call has already returned: nobody waits for this child
+            _stop(proc)
+            model_w.close()
+            return
+        try:
+            model_w.send(payload)
+        except (OSError, ValueError):  # the child was stopped while reading the model
+            pass
+        finally:
+            model_w.close()
+
+    threading.Thread(target=feed, name="solve_isolated", daemon=True).start()
     try:
-        if parent.poll(max(0.0, deadline - time.time()) + _KILL_GRACE):
-            x, objective, term = parent.recv()
+        if answer_r.poll(max(0.0, deadline - time.time())):
+            x, objective, term = answer_r.recv()
             return HighsSolution(x, objective, term, np.empty(0))
-    except EOFError:  # the child died without an answer
+    except EOFError:  # the child died (or could not start) without an answer
         term = Termination.failed(TerminationReason.OTHER_ERROR, "solver process failed")
         return HighsSolution(np.empty(0), float("nan"), term, np.empty(0))
     finally:
-        if proc.is_alive():
-            proc.kill()
-        proc.join()
-        parent.close()
+        with lock:
+            flags["given_up"] = True
+            started = flags["started"]
+        if started:
+            _stop(proc)
+        answer_r.close()
     term = Termination.no_solution(Limit.TIME, "time limit: solver process stopped")
     return HighsSolution(np.empty(0), float("nan"), term, np.empty(0))
+
+
+def _stop(proc: Any) -> None:
+    """Kill ``proc`` if it is still running, and reap it."""
+    if proc.is_alive():
+        proc.kill()
+    proc.join()

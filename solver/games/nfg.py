@@ -23,8 +23,14 @@ does). Gambit itself only escapes quotes, so files written from labels without b
 are byte-for-byte what Gambit would accept.
 
 Writing always produces the payoff version with the shortest decimal that reads back to the
-same float64 (``repr``), so ``loads_nfg(dumps_nfg(g)) == g`` for every game: payoffs, title,
-player and action labels are preserved.
+same float64 (``repr``), written without exponent (Gambit 16.7 refuses ``1e+16``; it reads
+plain decimals exactly, as rationals), so ``loads_nfg(dumps_nfg(g)) == g`` for every game the
+writer accepts: payoffs, title, player and action labels are preserved. The writer refuses
+what Gambit 16.7 cannot read (checked with pygambit 16.7.0): player and action labels must be
+printable ASCII (``" "`` to ``"~"``) without a leading, trailing or double space; the title
+must be ASCII (Gambit reads any ASCII there, tabs and newlines included). Gambit reads an
+empty label but renames it (``"_1"``), and reads ``\\\\`` in a label as more than one
+backslash; both are written as they are.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, NoReturn
@@ -417,10 +424,57 @@ def _loads(function: str, text: Any, limits: Limits | None) -> NormalFormGame:
 
 
 def _format_number(x: float) -> str:
-    """Shortest decimal that reads back to ``x``; integral values without a fraction."""
+    """Shortest decimal that reads back to ``x``, without exponent; integral values without a
+    fraction. ``repr`` gives the shortest digits; its exponent form (``1e+16``, ``1.5e-07``),
+    which Gambit refuses, is written out positionally: the same decimal value."""
     if x.is_integer() and abs(x) < 1e15:
         return str(int(x))
-    return repr(x)
+    text = repr(x)
+    if "e" in text:
+        text = format(Decimal(text), "f")
+    return text
+
+
+_LABEL_RULE = (
+    "Gambit 16.7 reads labels of printable ASCII characters and single spaces, not beginning "
+    "or ending with a space"
+)
+
+
+def _check_label(function: str, argument: str, label: str) -> None:
+    """Refuse a player or action label Gambit cannot read, saying what is wrong."""
+    for j, ch in enumerate(label):
+        if not " " <= ch <= "~":
+            kind = "non-ASCII" if ord(ch) > 127 else "control"
+            raise MechsolveInputError(
+                function,
+                argument,
+                f"has a {kind} character {ch!r} at index {j} ({_LABEL_RULE}); got {label!r}",
+            )
+    if label.startswith(" ") or label.endswith(" "):
+        where = "begins" if label.startswith(" ") else "ends"
+        raise MechsolveInputError(
+            function, argument, f"{where} with a space ({_LABEL_RULE}); got {label!r}"
+        )
+    if "  " in label:
+        raise MechsolveInputError(
+            function,
+            argument,
+            f"has two consecutive spaces at index {label.index('  ')} ({_LABEL_RULE}); "
+            f"got {label!r}",
+        )
+
+
+def _check_title(function: str, title: str) -> None:
+    """Refuse a title Gambit cannot read (pygambit decodes the file as ASCII)."""
+    for j, ch in enumerate(title):
+        if ord(ch) > 127:
+            raise MechsolveInputError(
+                function,
+                "title",
+                f"has a non-ASCII character {ch!r} at index {j} (Gambit 16.7 reads ASCII "
+                f"titles only); got {_clip(repr(title), 60)}",
+            )
 
 
 def dumps_nfg(game: NormalFormGame | ArrayLike) -> str:
@@ -428,9 +482,21 @@ def dumps_nfg(game: NormalFormGame | ArrayLike) -> str:
     reads it back equal.
 
     Strategy labels are written as label lists unless they are all Gambit's defaults
-    (``"1"``, ``"2"``, ...), in which case the counts are written.
+    (``"1"``, ``"2"``, ...), in which case the counts are written. Labels and a title that
+    Gambit cannot read are refused (module docstring) with a MechsolveInputError naming them
+    (``title``, ``players[i]``, ``actions[i][j]``).
     """
-    g = as_game("dumps_nfg", game)
+    return _dumps("dumps_nfg", game)
+
+
+def _dumps(function: str, game: NormalFormGame | ArrayLike) -> str:
+    g = as_game(function, game)
+    _check_title(function, g.title)
+    for i, name in enumerate(g.players):
+        _check_label(function, f"players[{i}]", name)
+    for i, labels in enumerate(g.actions):
+        for j, label in enumerate(labels):
+            _check_label(function, f"actions[{i}][{j}]", label)
     n, ks = g.n_players, g.num_actions
     defaults = all(
         labels == tuple(str(j + 1) for j in range(k))
@@ -450,8 +516,9 @@ def dumps_nfg(game: NormalFormGame | ArrayLike) -> str:
 
 
 def write_nfg(game: NormalFormGame | ArrayLike, path: str | os.PathLike[str]) -> None:
-    """Write a game to ``path`` as a Gambit ``.nfg`` file (payoff version, UTF-8)."""
-    text = dumps_nfg(game)
+    """Write a game to ``path`` as a Gambit ``.nfg`` file (payoff version; ASCII, as the
+    writer accepts only what Gambit reads; see :func:`dumps_nfg`)."""
+    text = _dumps("write_nfg", game)
     try:
         with open(path, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)

@@ -102,9 +102,12 @@ class MediatorResult(HasSolveInfo):
 class BatchResult(HasSolveInfo):
     """Many profiles of one game (row p is profile p); fields as in :class:`MediatorResult`.
 
-    ``objectives`` holds each profile's optimized value and ``optimal`` whether it was solved
-    to optimality (``False``: a limit stopped the call first and the profile was returned
-    unchanged); ``info`` sums up the call (``objective`` is the mean of ``objectives``).
+    ``objectives`` holds each profile's optimized value and ``optimal`` whether it was proven
+    optimal (``False``: a limit stopped its solve, or the call before it was reached; its
+    outcome is feasible, at worst the submitted profile); ``info`` sums up the call
+    (``objective`` is the mean of ``objectives``, the termination names the limits met).
+    Kalai-Smorodinsky welfare is ``nan`` for profiles a limit stopped the call before (their
+    ideal point was not computed).
     """
 
     mediator: MediatorKind
@@ -125,12 +128,9 @@ class BatchResult(HasSolveInfo):
         return int(self.actions_before.shape[0])
 
     def profile(self, p: int) -> MediatorResult:
-        """Row ``p`` as a :class:`MediatorResult` (its wall time is the batch's share)."""
-        term = (
-            Termination.optimal()
-            if self.optimal[p]
-            else Termination.feasible(Limit.TIME, "a limit stopped the call: profile unchanged")
-        )
+        """Row ``p`` as a :class:`MediatorResult` (its wall time is the batch's share; a row not
+        solved to optimality carries the call's termination, which names the limit)."""
+        term = Termination.optimal() if self.optimal[p] else self.info.termination
         info = SolveInfo(
             term,
             float(self.objectives[p]),

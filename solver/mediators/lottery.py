@@ -12,7 +12,11 @@ Over the candidate outcomes ``c`` (non-delegators fixed) the mediator picks a di
   mediator uses); inequity-averse ``sum y - beta/npairs sum s_ij, s_ij >= |y_i - y_j|``: LPs
   solved with HiGHS (simplex: a sparse, basic support).
 - Nash ``max sum_i log y_i`` (exponential cone) with cvxpy, then an LP polish that finds a basic
-  lottery with the same expected utilities (``y >= y* - tol``), so the support stays small.
+  lottery with the same expected utilities (``y >= y* - tol``), so the support stays small,
+  and a few Newton steps on that support (the conic lottery is accurate only to about the
+  square root of the solver's tolerance). Both solves see only the candidates no other
+  candidate dominates for every delegator (exact; the conic solver stalls on thousands of
+  dominated columns).
 
 A second stage maximizes the delegators' expected total utility among welfare-optimal
 lotteries (the utilitarian tie-break). The deterministic mediator's outcome is a feasible
@@ -357,8 +361,13 @@ def _nash_lottery(
     """
     cp = cvxpy()
     c = u.shape[1]
-    ud, dd = u[dele], w.d(dele)
-    x = cp.Variable(c, nonneg=True)
+    # Both solves run over the undominated candidates only: exact (see _undominated), and
+    # Clarabel stalls (InsufficientProgress) on the thousands of dominated columns of a
+    # larger game (16 of 20 random 30 x 30 games failed).
+    cols = _undominated(u[dele])
+    ud, dd = u[dele][:, cols], w.d(dele)
+    nc = len(cols)
+    x = cp.Variable(nc, nonneg=True)
     y = ud @ x - dd
     prob = cp.Problem(cp.Maximize(cp.sum(cp.log(y))), [cp.sum(x) == 1, ud @ x >= before[dele]])
     backend = "cvxpy:CLARABEL"
@@ -379,33 +388,179 @@ def _nash_lottery(
     raw /= max(raw.sum(), 1e-300)
     imprecise = Termination(TerminationReason.IMPRECISE, None, f"conic solver: {prob.status}")
     y_star = ud @ raw - dd
-    # Polish: a basic lottery with expected gains >= y* - tol, best delegator total.
-    tol = 1e-7 * np.maximum(1.0, np.abs(y_star))
-    a = sp.csr_array(np.vstack([np.ones((1, c)), ud, ud]))
-    lo = np.concatenate([[1.0], before[dele], y_star + dd - tol])
+    # Polish: a basic lottery with expected gains >= y* - tol (and the Pareto rows exactly),
+    # best delegator total. The conic answer may miss a Pareto row by the solver's tolerance,
+    # which can make the polish infeasible when the rows trade off steeply: then the rows
+    # y >= y* - tol are loosened (the result is IMPRECISE).
+    a = sp.csr_array(np.vstack([np.ones((1, nc)), ud, ud]))
     hi = np.concatenate([[1.0], np.full(2 * len(dele), hb.INF)])
-    sol = hb.solve(
-        ud.sum(axis=0),
-        a,
-        lo,
-        hi,
-        np.zeros(c),
-        np.full(c, hb.INF),
-        maximize=True,
-        time_limit=watch.remaining(tl),
-    )
-    if sol.termination.is_optimal and prob.status == cp.OPTIMAL:
-        return sol.x, Termination.optimal(), f"{backend}+highs"
+    for rel in (1e-7, 1e-5, 1e-3):
+        slack = rel * np.maximum(1.0, np.abs(y_star))
+        lo = np.concatenate([[1.0], before[dele], y_star + dd - slack])
+        sol = hb.solve(
+            ud.sum(axis=0),
+            a,
+            lo,
+            hi,
+            np.zeros(nc),
+            np.full(nc, hb.INF),
+            maximize=True,
+            time_limit=watch.remaining(tl),
+        )
+        if sol.termination.reason is not TerminationReason.INFEASIBLE:
+            break
+        imprecise = imprecise.with_detail(f"polish LP infeasible within {rel:g} of the conic gains")
+
+    def full(xc: NDArray[np.float64]) -> NDArray[np.float64]:
+        out = np.zeros(c)
+        out[cols] = _nash_refine(xc, ud, dd, before[dele])
+        return out
+
+    if sol.termination.is_optimal and prob.status == cp.OPTIMAL and rel == 1e-7:
+        return full(sol.x), Termination.optimal(), f"{backend}+highs"
     if sol.termination.has_solution:
         return (
-            sol.x,
+            full(sol.x),
             imprecise.with_detail(f"polish LP: {sol.termination.reason.value}"),
             f"{backend}+highs",
         )
+    # No polished lottery: the conic one, mixed with a Pareto-feasible outcome where it misses
+    # a Pareto row (the caller keeps the deterministic outcome when that is better).
+    raw = _pareto_repair(raw, ud, before[dele])
     if watch.expired(tl):
         return (
-            raw,
+            full(raw),
             Termination.feasible(Limit.TIME, "time limit before the polish LP: conic solution"),
             backend,
         )
-    return raw, imprecise.with_detail("polish LP failed: conic solution"), backend
+    return full(raw), imprecise.with_detail("polish LP failed: conic solution"), backend
+
+
+def _pareto_repair(
+    x: NDArray[np.float64], ud: NDArray[np.float64], lo: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """``x`` mixed, as little as needed, with one Pareto-feasible pure candidate so that every
+    delegator's expected utility is >= ``lo`` (a conic solution may miss a row by the solver's
+    tolerance). The candidate is the one needing the smallest mix; one exists (the submitted
+    profile, or a candidate that dominates it)."""
+    short = lo - ud @ x
+    need = short > 0
+    if not need.any():
+        return x
+    slack = ud - lo[:, None]
+    feasible = np.all(slack >= 0, axis=0)
+    if not feasible.any():  # cannot happen (see above); leave the solution as it is
+        return x
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mix = np.max(short[need, None] / (short[need, None] + slack[need]), axis=0)
+    mix = np.where(feasible, mix, np.inf)
+    best = int(np.argmin(mix))
+    for grow in (1.0 + 1e-6, 1.01, 2.0, 10.0, math.inf):  # more for rounding; at worst all
+        t = min(1.0, float(mix[best]) * grow)
+        out = (1.0 - t) * x
+        out[best] += t
+        if np.all(ud @ out >= lo):
+            return out
+    return out
+
+
+def _nash_refine(
+    x: NDArray[np.float64],
+    ud: NDArray[np.float64],
+    dd: NDArray[np.float64],
+    lo: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Safeguarded Newton steps for ``max sum_i log(ud x - dd)_i`` over lotteries on the
+    support of ``x`` (``sum x = 1``, ``x >= 0``, ``ud x >= lo``).
+
+    The conic solver's welfare is accurate, but near the optimum the objective is flat, so
+    its lottery is accurate only to about the square root of its tolerance (1e-5 on a
+    two-outcome mix); Newton's method on the small support reaches machine precision. A step
+    is taken only when it keeps every constraint (no Pareto row worse than it was) and does
+    not lower the objective, so the result is never worse than ``x``.
+    """
+    s = np.flatnonzero(x > SUPPORT_TOL)
+    if len(s) < 2:
+        return x
+    a = ud[:, s]
+    xs = x[s] / x[s].sum()
+
+    def objective(z: NDArray[np.float64]) -> float:
+        y = a @ z - dd
+        return float(np.log(y).sum()) if np.all(y > 0) else -math.inf
+
+    fx = objective(xs)
+    if not math.isfinite(fx):
+        return x
+    active = np.ones(len(s), dtype=bool)  # outcomes still in the support
+    for _ in range(50):
+        on = np.flatnonzero(active)
+        m = len(on)
+        if m < 2:
+            break
+        y = a @ xs - dd
+        kkt = np.zeros((m + 1, m + 1))
+        kkt[:m, m] = kkt[m, :m] = 1.0
+        kkt[:m, :m] = -(a[:, on].T / y**2) @ a[:, on]
+        rhs = np.concatenate([-(a[:, on].T @ (1.0 / y)), [0.0]])
+        step = np.zeros(len(s))
+        step[on] = np.linalg.lstsq(kkt, rhs, rcond=None)[0][:m]
+        # an ascent direction; go at most to the boundary x >= 0 (an outcome leaving the
+        # support), then halve until the objective and the Pareto rows allow the step
+        down = step < 0
+        t = min(1.0, float(np.min(-xs[down] / step[down]))) if down.any() else 1.0
+        floor = np.minimum(lo, a @ xs)
+        while t >= 1e-9:
+            z = np.maximum(xs + t * step, 0.0)
+            if np.all(a @ z >= floor) and (fz := objective(z)) >= fx:
+                break
+            t /= 2.0
+        else:
+            break
+        done = np.abs(z - xs).max() <= 1e-15
+        xs, fx = z, fz
+        active &= xs > 0.0
+        if done:
+            break
+    out = np.zeros_like(x)
+    out[s] = xs / xs.sum()
+    return out
+
+
+UNDOMINATED_MAX = 4096
+"""Most undominated candidates :func:`_undominated` collects before it gives up (and keeps
+every candidate): the reduction is an aid to the solvers, not needed for exactness."""
+
+_BLOCK = 512
+
+
+def _undominated(ud: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Indices of the candidates (columns of ``ud``, the delegators' utilities) that no other
+    candidate weakly dominates (one of equal columns), or of every candidate when there are
+    more than :data:`UNDOMINATED_MAX`.
+
+    Dropping a dominated candidate loses nothing for the Nash lottery and its polish: moving
+    its probability to a candidate that dominates it lowers no delegator's expected utility,
+    so the Pareto rows still hold, ``sum log y`` and the delegators' total do not decrease.
+    Candidates are scanned by decreasing total (a dominating candidate comes first), in
+    blocks compared with the undominated ones found so far, then with each other.
+    """
+    k, c = ud.shape
+    order = np.lexsort((np.arange(c), -ud.sum(axis=0)))
+    kept: list[NDArray[np.int64]] = []
+    front = np.empty((k, 0))
+    for start in range(0, c, _BLOCK):
+        block = order[start : start + _BLOCK]
+        ub = ud[:, block]
+        alive = np.ones(len(block), dtype=bool)
+        for f0 in range(0, front.shape[1], _BLOCK):  # dominated by an earlier survivor
+            f = front[:, f0 : f0 + _BLOCK]
+            alive &= ~np.all(f[:, :, None] >= ub[:, None, :], axis=0).any(axis=0)
+        block, ub = block[alive], ub[:, alive]
+        # dominated by an earlier candidate of the block (then, by transitivity, by a survivor)
+        dominated = np.triu(np.all(ub[:, :, None] >= ub[:, None, :], axis=0), 1).any(axis=0)
+        kept.append(block[~dominated])
+        front = np.hstack([front, ub[:, ~dominated]])
+        if front.shape[1] > UNDOMINATED_MAX:
+            return np.arange(c, dtype=np.int64)
+    return np.sort(np.concatenate(kept)).astype(np.int64)

@@ -568,7 +568,8 @@ def _transport_seats(
     n_seats = int(start[-1])
     opt_agents = np.flatnonzero(optional)
     n_cols = n_seats + len(opt_agents)
-    limits.check(fn, "seat_assignment matrix", n_agents * n_cols, "max_candidates")
+    # the size of method="seat_assignment"'s agents x tables matrix
+    limits.check(fn, "method", n_agents * n_cols, "max_candidates")
     m = np.full((n_agents, n_cols), -np.inf)
     per_arc = seats[heads]
     arc = np.repeat(np.arange(len(tails)), per_arc)
@@ -622,6 +623,7 @@ def restaurant_pareto(
     fn = "restaurant_pareto"
     sw = Stopwatch()
     lim = resolve(limits)
+    planner_delegate(fn, fn.removeprefix("restaurant_"), delegate)  # only the planner has none
     game = _validate(
         fn, known, capacities, choices, delegate, private, alpha, mediator_utility, lim
     )
@@ -726,6 +728,7 @@ def restaurant_pareto_exact(
     fn = "restaurant_pareto_exact"
     sw = Stopwatch()
     lim = resolve(limits)
+    planner_delegate(fn, fn.removeprefix("restaurant_"), delegate)  # only the planner has none
     game = _validate(
         fn, known, capacities, choices, delegate, private, alpha, mediator_utility, lim
     )
@@ -905,6 +908,7 @@ def restaurant_punishing(
     fn = "restaurant_punishing"
     sw = Stopwatch()
     lim = resolve(limits)
+    planner_delegate(fn, fn.removeprefix("restaurant_"), delegate)  # only the planner has none
     game = _validate(
         fn, known, capacities, choices, delegate, private, alpha, mediator_utility, lim
     )

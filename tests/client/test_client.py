@@ -223,3 +223,18 @@ def test_a_bad_stream_message_raises_the_input_error_naming_the_field(
         with pytest.raises(RemoteInputError) as info:
             next(stream)
     assert info.value.field == "batch.actions[0][1]"
+
+
+def test_a_bad_async_stream_message_raises_the_input_error(server: RunningServer) -> None:
+    async def go() -> list[Any]:
+        got: list[Any] = []
+        async with AsyncMechsolveClient(server.address) as client:
+            async for res in client.stream_mediate_batch(
+                PD, [([[0, 0]], [[1, 1]]), ([[0, 5]], [[1, 1]])]
+            ):
+                got.append(res)
+        return got
+
+    with pytest.raises(RemoteInputError) as info:
+        asyncio.run(go())
+    assert info.value.field == "batch.actions[0][1]"

@@ -122,7 +122,10 @@ def test_new_calls_are_refused_during_shutdown(serve) -> None:
     proc, address = serve("--grace-seconds", "5")
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=30) == 0
-    with MechsolveClient(address, default_time_limit=1.0) as c, pytest.raises(Exception, match="UNAVAILABLE"):
+    with (
+        MechsolveClient(address, default_time_limit=1.0) as c,
+        pytest.raises(Exception, match="UNAVAILABLE"),
+    ):
         c.pareto_mediator(seed000_prisoners_dilemma(), [1, 1], [1, 1])
 
 

@@ -173,3 +173,18 @@ def test_async_client_matches(server: RunningServer) -> None:
             assert len(streamed) == 3
 
     asyncio.run(go())
+
+
+def test_an_unset_seed_is_fresh_entropy_on_both_sides_and_recorded(client: MechsolveClient) -> None:
+    """No seed: remote and in-process draw fresh entropy alike and the result says which seed
+    it used, so the draw can be replayed (the defaults of the service and the solver agree)."""
+    seeds = set()
+    for api in (client, LOCAL):
+        for _ in range(2):
+            res = api.lottery_pareto_mediator(GAME, ACTIONS, [1, 1, 1], welfare="egalitarian")
+            seeds.add(res.seed)
+            replay = LOCAL.lottery_pareto_mediator(
+                GAME, ACTIONS, [1, 1, 1], welfare="egalitarian", seed=res.seed
+            )
+            np.testing.assert_array_equal(replay.sampled_actions, res.sampled_actions)
+    assert len(seeds) == 4  # fresh each time (a 63-bit draw)

@@ -63,7 +63,7 @@ def test_tiny_deadline_returns_feasible_or_deadline_exceeded(client: MechsolveCl
     assert client.pareto_mediator(seed000_prisoners_dilemma(), [1, 1], [1, 1]).welfare_after == 4.0
 
 
-def test_the_solver_gets_95_percent_of_what_remains_of_the_deadline() -> None:
+def test_the_solver_gets_what_remains_of_the_deadline_less_a_reserve() -> None:
     class Remaining:  # the one method of grpc.aio.ServicerContext the budget reads
         def __init__(self, seconds: float | None) -> None:
             self.seconds = seconds
@@ -71,10 +71,12 @@ def test_the_solver_gets_95_percent_of_what_remains_of_the_deadline() -> None:
         def time_remaining(self) -> float | None:
             return self.seconds
 
-    assert time_limit(Remaining(2.0), 60.0) == pytest.approx(1.9)
+    assert time_limit(Remaining(10.0), 60.0) == pytest.approx(9.5)  # 5% reserve
+    assert time_limit(Remaining(2.0), 60.0) == pytest.approx(1.8)  # at least 0.2 s reserve
+    assert time_limit(Remaining(0.3), 60.0) == pytest.approx(0.15)  # or half
     assert time_limit(Remaining(None), 60.0) == 60.0  # no deadline: the server's cap
     assert time_limit(Remaining(100.0), 60.0) == 60.0
-    assert time_limit(Remaining(10.0), 60.0, per_message=2.0) == pytest.approx(1.9)
+    assert time_limit(Remaining(10.0), 60.0, per_message=2.0) == pytest.approx(1.8)
     with pytest.raises(DeadlineExceeded):
         time_limit(Remaining(0.001), 60.0)
 
@@ -193,7 +195,10 @@ def test_mutual_tls(make_server, pki: dict[str, Path]) -> None:
         assert c.health() == "SERVING"
         assert c.pareto_mediator(seed000_prisoners_dilemma(), [1, 1], [1, 1]).welfare_after == 4.0
     with MechsolveClient(
-        srv.address, root_certificates=pki["ca"], retry=RetryPolicy(max_attempts=1), default_time_limit=2
+        srv.address,
+        root_certificates=pki["ca"],
+        retry=RetryPolicy(max_attempts=1),
+        default_time_limit=2,
     ) as c:
         with pytest.raises(MechsolveRpcError):  # no client certificate
             c.health()

@@ -178,9 +178,7 @@ def test_pareto_exact_matches_brute_force(prof):
     assert_valid(res, r, partners, delegate)
     assert res.welfare_after == pytest.approx(exact_ref(r, partners, delegate), abs=1e-9)
     assert res.welfare_after >= paper.welfare_after - 1e-12
-    assert res.gain_over_paper == pytest.approx(
-        res.welfare_after - paper.welfare_after, abs=1e-12
-    )
+    assert res.gain_over_paper == pytest.approx(res.welfare_after - paper.welfare_after, abs=1e-12)
 
 
 def test_pareto_many_seeded_instances():

@@ -49,6 +49,12 @@ def from_gambit_order(ks: Sequence[int], outcomes: Sequence[Sequence[float]]) ->
     return payoffs
 
 
+GAMBIT_LABEL_RULE = (
+    "Gambit 16.7 reads labels of printable ASCII characters and single spaces, not beginning "
+    "or ending with a space"
+)
+
+
 def exact(text: str) -> str:
     """A regex matching exactly ``text``."""
     return "^" + re.escape(text) + "$"
@@ -362,16 +368,39 @@ def test_comment_is_optional_and_ignored() -> None:
         (-3.0, "-3"),
         (0.1, "0.1"),
         (1 / 3, "0.3333333333333333"),
-        (1e20, "1e+20"),
-        (-1.5e-7, "-1.5e-07"),
-        (5e-324, "5e-324"),
-        (1.7976931348623157e308, "1.7976931348623157e+308"),
+        (1e15, "1000000000000000.0"),
+        (1e16, "10000000000000000"),  # repr 1e+16: Gambit 16.7 refuses a '+' exponent
+        (1e20, "100000000000000000000"),
+        (6.884467305709401e16, "68844673057094010"),
+        (-3.5e300, "-35" + "0" * 299),
+        (1e-20, "0." + "0" * 19 + "1"),
+        (-1.5e-7, "-0.00000015"),
+        (5e-324, "0." + "0" * 323 + "5"),
+        (1.7976931348623157e308, "17976931348623157" + "0" * 292),
     ],
 )
-def test_dumps_uses_shortest_exact_decimal(value: float, text: str) -> None:
+def test_dumps_uses_shortest_exact_decimal_without_exponent(value: float, text: str) -> None:
+    """The shortest digits that read back to the same float64 (repr's), written positionally:
+    Gambit 16.7 refuses exponents with a '+' sign (``1e+16``) and reads plain decimals
+    exactly."""
     game = NormalFormGame(np.array([[value]]))
     assert dumps_nfg(game).splitlines()[-1] == text
     assert loads_nfg(dumps_nfg(game)).payoffs[0, 0] == value
+
+
+GAMBIT_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+"""What the writer may emit: Gambit reads these exactly (no exponent, no '+')."""
+
+
+@settings(max_examples=300)
+@given(hnp.arrays(np.float64, (1, 6), elements=st.floats(allow_nan=False, allow_infinity=False)))
+def test_every_written_number_is_a_plain_decimal_that_reads_back_exactly(payoffs) -> None:
+    text = dumps_nfg(NormalFormGame(payoffs))
+    tokens = text.split("\n", 3)[3].split()
+    assert len(tokens) == 6
+    for tok, x in zip(tokens, payoffs.ravel(), strict=True):
+        assert GAMBIT_NUMBER.fullmatch(tok), tok
+        assert float(tok) == x  # the nearest float64 of the decimal (as Gambit's rational)
 
 
 def test_dumps_accepts_a_payoff_array() -> None:
@@ -379,7 +408,30 @@ def test_dumps_accepts_a_payoff_array() -> None:
     assert loads_nfg(dumps_nfg(payoffs)) == NormalFormGame(payoffs)
 
 
+def _gambit_label(text: str) -> str:
+    """``text`` made a label Gambit reads: single spaces, none at the ends."""
+    return re.sub(" +", " ", text).strip(" ")
+
+
+def _writable_label(label: str) -> bool:
+    """The writer's rule for labels, restated: printable ASCII, single spaces inside only."""
+    return label.isascii() and label.isprintable() and label == _gambit_label(label)
+
+
+PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F))
 LABEL = st.text(
+    alphabet=st.one_of(st.sampled_from('"\\{},/ 0123456789e.-+'), st.sampled_from(PRINTABLE)),
+    max_size=8,
+).map(_gambit_label)
+"""Player and action labels the writer accepts (printable ASCII, single inner spaces)."""
+TITLE = st.text(
+    alphabet=st.one_of(
+        st.sampled_from('"\\{},/ \t\n\r0123456789e.-+'), st.characters(max_codepoint=127)
+    ),
+    max_size=8,
+)
+"""Titles the writer accepts: any ASCII (Gambit reads tabs, newlines, spaces anywhere)."""
+ANY_TEXT = st.text(
     alphabet=st.one_of(st.sampled_from('"\\{},/ \t\n\r0123456789e.-+'), st.characters()),
     max_size=8,
 )
@@ -401,7 +453,7 @@ def labelled_games(draw: st.DrawFn) -> NormalFormGame:
     actions = draw(
         st.one_of(st.just(()), st.tuples(*[st.lists(LABEL, min_size=k, max_size=k) for k in ks]))
     )
-    title = draw(LABEL)
+    title = draw(TITLE)
     return NormalFormGame(payoffs, players=players, actions=actions, title=title)
 
 
@@ -415,11 +467,132 @@ def test_random_labelled_games_round_trip(game: NormalFormGame) -> None:
 
 
 def test_write_nfg_writes_bytes_unchanged(tmp_path: Path) -> None:
-    game = NormalFormGame(np.zeros((1, 1)), players=("a\r\nb",), title="ünïcode ✓")
+    """No newline translation: a CR LF inside the title (Gambit reads any ASCII there) is
+    written and read back as it is; the file is ASCII."""
+    game = NormalFormGame(np.zeros((1, 1)), players=('a "b"',), title="two\r\nlines\tand tab")
     path = tmp_path / "g.nfg"
     write_nfg(game, path)
-    assert path.read_bytes().decode("utf-8") == dumps_nfg(game)
+    assert path.read_bytes().decode("ascii") == dumps_nfg(game)
     assert read_nfg(path) == game
+    unicode = NormalFormGame(np.zeros((1, 1)), players=("a",), title="ünïcode ✓")
+    with pytest.raises(
+        MechsolveInputError, match=r"^write_nfg\(\): `title` has a non-ASCII character 'ü' at"
+    ):
+        write_nfg(unicode, tmp_path / "u.nfg")
+    assert not (tmp_path / "u.nfg").exists()  # refused before the file is opened
+
+
+REFUSED = [
+    pytest.param(
+        dict(title="Café"),
+        "`title` has a non-ASCII character 'é' at index 3 (Gambit 16.7 reads ASCII titles "
+        "only); got 'Café'",
+        id="title-non-ascii",
+    ),
+    pytest.param(
+        dict(players=("Row", "Åsa")),
+        "`players[1]` has a non-ASCII character 'Å' at index 0 ("
+        + GAMBIT_LABEL_RULE
+        + "); got 'Åsa'",
+        id="player-non-ascii",
+    ),
+    pytest.param(
+        dict(players=(" Row", "Col")),
+        "`players[0]` begins with a space (" + GAMBIT_LABEL_RULE + "); got ' Row'",
+        id="player-leading-space",
+    ),
+    pytest.param(
+        dict(players=("Row", "Col ")),
+        "`players[1]` ends with a space (" + GAMBIT_LABEL_RULE + "); got 'Col '",
+        id="player-trailing-space",
+    ),
+    pytest.param(
+        dict(players=("Row  1", "Col")),
+        "`players[0]` has two consecutive spaces at index 3 ("
+        + GAMBIT_LABEL_RULE
+        + "); got 'Row  1'",
+        id="player-double-space",
+    ),
+    pytest.param(
+        dict(players=("Row\t1", "Col")),
+        "`players[0]` has a control character '\\t' at index 3 ("
+        + GAMBIT_LABEL_RULE
+        + "); got 'Row\\t1'",
+        id="player-tab",
+    ),
+    pytest.param(
+        dict(actions=(("a", "b"), ("x", "y", "✓"))),
+        "`actions[1][2]` has a non-ASCII character '✓' at index 0 ("
+        + GAMBIT_LABEL_RULE
+        + "); got '✓'",
+        id="action-non-ascii",
+    ),
+    pytest.param(
+        dict(actions=(("a", "b"), ("x", "two\nlines", "z"))),
+        "`actions[1][1]` has a control character '\\n' at index 3 ("
+        + GAMBIT_LABEL_RULE
+        + "); got 'two\\nlines'",
+        id="action-newline",
+    ),
+    pytest.param(
+        dict(actions=(("a", "b "), ("x", "y", "z"))),
+        "`actions[0][1]` ends with a space (" + GAMBIT_LABEL_RULE + "); got 'b '",
+        id="action-trailing-space",
+    ),
+    pytest.param(
+        dict(actions=(("a", "b\x7f"), ("x", "y", "z"))),
+        "`actions[0][1]` has a control character '\\x7f' at index 1 ("
+        + GAMBIT_LABEL_RULE
+        + "); got 'b\\x7f'",
+        id="action-delete",
+    ),
+]
+
+
+@pytest.mark.parametrize(("labels", "message"), REFUSED)
+def test_writer_refuses_what_gambit_cannot_read(labels: dict, message: str, tmp_path: Path) -> None:
+    """Gambit 16.7 refuses these labels ("a label may contain only printable ASCII characters
+    and spaces, must not begin or end with a space, and must not contain two consecutive
+    spaces") and non-ASCII titles; the writer refuses them, naming the label and the rule."""
+    game = NormalFormGame(np.zeros((2, 2, 3)), **labels)
+    with pytest.raises(MechsolveInputError, match=exact("dumps_nfg(): " + message)):
+        dumps_nfg(game)
+    with pytest.raises(MechsolveInputError, match=exact("write_nfg(): " + message)):
+        write_nfg(game, tmp_path / "g.nfg")
+
+
+@pytest.mark.parametrize(
+    "title", [" lead", "trail ", "double  space", "tab\there", "line\nbreak", "\x00", ""]
+)
+def test_titles_gambit_reads_are_written(title: str) -> None:
+    """Unlike labels, Gambit 16.7 reads any ASCII title (spaces, tabs, control characters)."""
+    game = NormalFormGame(np.zeros((1, 2)), title=title)
+    assert loads_nfg(dumps_nfg(game)) == game
+
+
+@settings(max_examples=300)
+@given(players=st.tuples(ANY_TEXT, ANY_TEXT), action=ANY_TEXT, title=ANY_TEXT)
+def test_any_labels_are_either_refused_by_name_or_round_trip(
+    players: tuple[str, str], action: str, title: str
+) -> None:
+    """Whatever the labels: the writer names the first offending one (title, then players,
+    then actions), or the text reads back equal."""
+    game = NormalFormGame(
+        np.zeros((2, 2, 1)), players=players, actions=(("a", action), ("x",)), title=title
+    )
+    ok = {
+        "title": title.isascii(),
+        "players[0]": _writable_label(players[0]),
+        "players[1]": _writable_label(players[1]),
+        "actions[0][1]": _writable_label(action),
+    }
+    bad = [name for name, good in ok.items() if not good]
+    if bad:
+        with pytest.raises(MechsolveInputError) as info:
+            dumps_nfg(game)
+        assert info.value.argument == bad[0]
+    else:
+        assert loads_nfg(dumps_nfg(game)) == game
 
 
 # -- malformed input ------------------------------------------------------------------------------

@@ -264,9 +264,7 @@ def test_exact_equals_brute_force_and_beats_paper(inst):
     assert_pareto(res, u, caps, choices, delegate)
     assert res.welfare_after == pytest.approx(exact_ref(u, caps, choices, delegate), abs=1e-7)
     assert res.welfare_after >= paper.welfare_after - 1e-9
-    assert res.gain_over_paper == pytest.approx(
-        res.welfare_after - paper.welfare_after, abs=1e-12
-    )
+    assert res.gain_over_paper == pytest.approx(res.welfare_after - paper.welfare_after, abs=1e-12)
 
 
 def test_exact_gains_by_overbooking():
@@ -425,7 +423,10 @@ def test_size_limits():
     with pytest.raises(ProblemTooLargeError, match=r"max_exact_agents=1"):
         restaurant_pareto_exact(**GOOD, limits=few)
     tiny = Limits().with_(max_candidates=2)
-    with pytest.raises(ProblemTooLargeError, match=r"seat_assignment matrix"):
+    with pytest.raises(
+        ProblemTooLargeError,
+        match=r"restaurant_pareto\(\): `method` has size 6, over the limit max_candidates=2",
+    ):
         restaurant_pareto(**GOOD, method="seat_assignment", limits=tiny)
 
 
@@ -434,9 +435,9 @@ def test_exact_milp_time_limit_is_a_hard_deadline() -> None:
     limit returns after about 6 s) runs in a child process that is stopped at the limit: the
     answer comes back on time, FEASIBLE with limit TIME, never worse than the paper's.
 
-    A hard-deadline property, so the one timing assertion in this module: generous (the limit,
-    the 0.5 s kill grace and 3 s for starting the child on a loaded machine; an idle machine
-    needs about 1.5 s), and still far below the in-process 6 s."""
+    A hard-deadline property, so the one timing assertion in this module: generous (the limit
+    and 3.5 s for the paper's solution and starting the child on a loaded machine; an idle
+    machine needs about 1.5 s), and still far below the in-process 6 s."""
     import time
 
     inst = random_restaurant_instance(600, 60, seed=600)
