@@ -25,6 +25,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from mechsolve import codec
 from mechsolve.api import Rpc, Stream
 from mechsolve.api.declare import DEADLINE_ARGUMENT, STREAM_TIME_LIMIT_METADATA
+from mechsolve.solver.core import validation as v
 from mechsolve.solver.core.errors import MechsolveInputError
 
 from .errors import MechsolveRpcError, translate
@@ -118,13 +119,9 @@ class _Client:
         return codec.encode_request(rpc, arguments, name), seconds
 
     def _seconds(self, function: str, seconds: Any) -> float:
-        if seconds is None:
-            return self.default_time_limit
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds > 0:
-            raise MechsolveInputError(
-                function, DEADLINE_ARGUMENT, f"must be > 0 seconds or None; got {seconds!r}"
-            )
-        return float(seconds)
+        """The call's deadline in seconds: ``time_limit`` checked as the solver checks it."""
+        limit = v.time_limit(function, seconds)
+        return self.default_time_limit if limit is None else limit
 
     def _messages(
         self, stream: Stream, arguments: dict[str, Any]

@@ -332,7 +332,7 @@ class SyncMethods:
         Strategy labels are written as label lists unless they are all Gambit's defaults
         (``"1"``, ``"2"``, ...), in which case the counts are written. Labels and a title that
         Gambit cannot read are refused (module docstring) with a MechsolveInputError naming them
-        (``title``, ``players[i]``, ``actions[i][j]``)."""
+        (``game.title``, ``game.players[i]``, ``game.actions[i][j]``)."""
 
     def mediate_restaurant(
         self,
@@ -794,7 +794,7 @@ class AsyncMethods:
         Strategy labels are written as label lists unless they are all Gambit's defaults
         (``"1"``, ``"2"``, ...), in which case the counts are written. Labels and a title that
         Gambit cannot read are refused (module docstring) with a MechsolveInputError naming them
-        (``title``, ``players[i]``, ``actions[i][j]``)."""
+        (``game.title``, ``game.players[i]``, ``game.actions[i][j]``)."""
 
     async def mediate_restaurant(
         self,
@@ -1258,7 +1258,7 @@ class LocalMethods:
         Strategy labels are written as label lists unless they are all Gambit's defaults
         (``"1"``, ``"2"``, ...), in which case the counts are written. Labels and a title that
         Gambit cannot read are refused (module docstring) with a MechsolveInputError naming them
-        (``title``, ``players[i]``, ``actions[i][j]``)."""
+        (``game.title``, ``game.players[i]``, ``game.actions[i][j]``)."""
 
     def mediate_restaurant(
         self,

@@ -26,7 +26,7 @@ from mechsolve.client.methods import served_functions
 from mechsolve.server.app import RunningServer, build_server
 from mechsolve.server.config import ServerConfig
 from mechsolve.solver.auctions import TypePrior
-from mechsolve.solver.core.errors import ProblemTooLargeError
+from mechsolve.solver.core.errors import MechsolveInputError, ProblemTooLargeError
 from mechsolve.solver.core.limits import Limits
 
 from .conftest import TEST_LIMITS
@@ -190,8 +190,8 @@ def _request(rpc: Rpc) -> Any:
 def _probes(rpc: Rpc) -> Iterator[tuple[str, Any]]:
     """``(field path that must be named, malformed request)`` for every field that can be
     malformed generically: an undefined enum number, a tensor whose values do not fill its
-    shape, a game without payoffs, a prior without a source, a required field left unset (an
-    empty string for a required text)."""
+    shape, a game without payoffs, a prior without a source, a real number that is not finite,
+    a required field left unset (an empty string for a required text)."""
     for name, fd in rpc.arguments.items():
         msg = _request(rpc)
         if fd.enum_type is not None:
@@ -211,6 +211,13 @@ def _probes(rpc: Rpc) -> Iterator[tuple[str, Any]]:
             target = prior[0] if fd.is_repeated else prior
             target.Clear()
             yield f"{fd.name}{'[0]' if fd.is_repeated else ''}", msg
+        if fd.type == fd.TYPE_DOUBLE:  # every real argument is finite
+            msg = _request(rpc)
+            if fd.is_repeated:
+                getattr(msg, fd.name)[:] = [0.5, float("nan")]
+            else:
+                setattr(msg, fd.name, float("nan"))
+            yield fd.name, msg
         required = rpc.signature.parameters[name].default is inspect.Parameter.empty
         if required and (
             fd.is_repeated or fd.message_type is not None or fd.type == fd.TYPE_STRING
@@ -218,6 +225,11 @@ def _probes(rpc: Rpc) -> Iterator[tuple[str, Any]]:
             msg = _request(rpc)
             msg.ClearField(fd.name)
             yield fd.name, msg
+
+
+def _top(field: str) -> str:
+    """The request field a path starts in: ``priors[0].type_set.probs`` -> ``priors``."""
+    return field.split(".")[0].split("[")[0]
 
 
 def _bad_field(err: grpc.RpcError) -> str:
@@ -262,6 +274,9 @@ def test_over_limit_requests_are_resource_exhausted(rpc: Rpc, tiny_server: Runni
         with pytest.raises(grpc.RpcError) as info:
             call(_request(rpc), timeout=30)
     assert info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, info.value.details()
+    assert _top(_bad_field(info.value)) in rpc.request.DESCRIPTOR.fields_by_name, (
+        info.value.details()
+    )
     if rpc.takes_limits:
         with pytest.raises(ProblemTooLargeError):
             _call(LocalMechsolve(limits=TINY), rpc.function.__name__, rpc.example())
@@ -275,3 +290,32 @@ def test_a_stream_message_over_the_limit_ends_the_stream(tiny_server: RunningSer
     ):
         list(getattr(client, stream.function.__name__)(**stream.example()))
     assert getattr(info.value, "field", "").startswith("batch.")
+
+
+@pytest.mark.parametrize("rpc", UNARY)
+def test_unset_fields_mean_the_solvers_defaults(rpc: Rpc, server: RunningServer) -> None:
+    """A raw client that sets only the required fields (as any non-Python client may) gets what
+    the solver function gives with only those arguments: the server's reading of every unset
+    field is the function's default."""
+    example = rpc.example()
+    required = {
+        k: v
+        for k, v in example.items()
+        if rpc.signature.parameters[k].default is inspect.Parameter.empty or k == "seed"
+    }
+    local_call = getattr(LocalMechsolve(limits=TEST_LIMITS), rpc.function.__name__)
+    while True:  # add back what the call needs (delegate=None is only the planner's)
+        try:
+            local = local_call(**required)
+            break
+        except MechsolveInputError as exc:
+            assert exc.argument in example and exc.argument not in required, exc
+            required[exc.argument] = example[exc.argument]
+    with grpc.insecure_channel(server.address) as channel:
+        call = channel.unary_unary(
+            rpc.path,
+            request_serializer=rpc.request.SerializeToString,
+            response_deserializer=rpc.response.FromString,
+        )
+        response = call(codec.encode_request(rpc, required), timeout=60)
+    same(codec.decode_result(rpc, response), local)

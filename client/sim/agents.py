@@ -28,7 +28,7 @@ class EpsilonGreedy:
         populations: int,
         n_agents: int,
         n_arms: int,
-        seed: int | np.random.Generator | None = 0,
+        seed: int | np.random.Generator | None = None,
         *,
         initial_value: float = 0.0,
     ) -> None:

@@ -53,7 +53,7 @@ def simulate(
     *,
     rounds: int,
     populations: int,
-    seed: int = 0,
+    seed: int | None = None,
     on_round: Callable[[], None] | None = None,
     welfare: str = "utilitarian",
 ) -> SimulationTrace:

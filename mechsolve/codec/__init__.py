@@ -44,8 +44,24 @@ def encode_request(rpc: Rpc, arguments: dict[str, Any], function: str | None = N
     annotations = hints(rpc.function)
     for name, fd in rpc.arguments.items():
         if name in arguments:
+            _refuse_empty_for_default(rpc, name, fd, arguments[name], ctx)
             encode_field(msg, fd, arguments[name], annotations.get(name, Any), name, ctx)
     return msg
+
+
+def _refuse_empty_for_default(rpc: Rpc, name: str, fd: Any, value: Any, ctx: Context) -> None:
+    """An empty list or string the caller gave would arrive as "not set", i.e. as the
+    argument's default: refuse it here, as the solver would refuse it in-process."""
+    default = rpc.signature.parameters[name].default
+    if default is rpc.signature.empty or fd.has_presence or fd.message_type is not None:
+        return
+    empty = value == "" if isinstance(value, str) else hasattr(value, "__len__") and len(value) == 0
+    if empty and (default is not None or isinstance(value, str)):
+        raise MechsolveInputError(
+            ctx.function,
+            name,
+            f"must not be empty (empty means the default {default!r}); got {value!r}",
+        )
 
 
 def decode_request(rpc: Rpc, msg: Message, limits: Limits) -> dict[str, Any]:

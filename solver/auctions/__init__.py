@@ -12,6 +12,10 @@ Audit: :func:`audit_mechanism`, :func:`audit_callable`, :func:`audit_result`; re
 auctions :func:`first_price_tables`, :func:`second_price_tables`.
 """
 
+if __name__ != "mechsolve.solver.auctions":  # pragma: no cover - the guard itself
+    raise ImportError(f"import mechsolve.solver.auctions, not {__name__!r} (one copy of its types)")
+
+
 from .audit import REGRET_CONVENTION, audit_callable, audit_mechanism, audit_result
 from .evaluation import (
     continuous_menu_revenue,

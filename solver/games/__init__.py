@@ -1,5 +1,9 @@
 """Normal-form games, named fixtures, welfare functions and Gambit ``.nfg`` files (SPEC 1)."""
 
+if __name__ != "mechsolve.solver.games":  # pragma: no cover - the guard itself
+    raise ImportError(f"import mechsolve.solver.games, not {__name__!r} (one copy of its types)")
+
+
 from .nfg import dumps_nfg, loads_nfg, read_nfg, write_nfg
 from .normal_form import (
     FIXTURES,

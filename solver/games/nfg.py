@@ -471,7 +471,7 @@ def _check_title(function: str, title: str) -> None:
         if ord(ch) > 127:
             raise MechsolveInputError(
                 function,
-                "title",
+                "game.title",
                 f"has a non-ASCII character {ch!r} at index {j} (Gambit 16.7 reads ASCII "
                 f"titles only); got {_clip(repr(title), 60)}",
             )
@@ -484,7 +484,7 @@ def dumps_nfg(game: NormalFormGame | ArrayLike) -> str:
     Strategy labels are written as label lists unless they are all Gambit's defaults
     (``"1"``, ``"2"``, ...), in which case the counts are written. Labels and a title that
     Gambit cannot read are refused (module docstring) with a MechsolveInputError naming them
-    (``title``, ``players[i]``, ``actions[i][j]``).
+    (``game.title``, ``game.players[i]``, ``game.actions[i][j]``).
     """
     return _dumps("dumps_nfg", game)
 
@@ -493,10 +493,10 @@ def _dumps(function: str, game: NormalFormGame | ArrayLike) -> str:
     g = as_game(function, game)
     _check_title(function, g.title)
     for i, name in enumerate(g.players):
-        _check_label(function, f"players[{i}]", name)
+        _check_label(function, f"game.players[{i}]", name)
     for i, labels in enumerate(g.actions):
         for j, label in enumerate(labels):
-            _check_label(function, f"actions[{i}][{j}]", label)
+            _check_label(function, f"game.actions[{i}][{j}]", label)
     n, ks = g.n_players, g.num_actions
     defaults = all(
         labels == tuple(str(j + 1) for j in range(k))

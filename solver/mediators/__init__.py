@@ -1,6 +1,12 @@
 """Mediators on normal-form games (seed 000, SPEC 2): Pareto, Punishing, central planner, the
 lottery Pareto Mediator, mediated games and their equilibria."""
 
+if __name__ != "mechsolve.solver.mediators":  # pragma: no cover - the guard itself
+    raise ImportError(
+        f"import mechsolve.solver.mediators, not {__name__!r} (one copy of its types)"
+    )
+
+
 from .deterministic import (
     BatchResult,
     MediatorKind,

@@ -486,7 +486,7 @@ class _Call:
         groups = [(mediator_spec(self.kind, mask), rows) for mask, rows in _groups_by_mask(dele)]
         for spec, _ in groups:  # every candidate set within the limit before solving any
             n_cand = math.prod(g.num_actions[i] for i in spec.free)
-            self.limits.check(self.function, "candidates", n_cand, "max_candidates")
+            self.limits.check(self.function, "game candidates", n_cand, "max_candidates")
         n, m = g.n_players, acts.shape[0]
         before = _utilities_at(g.payoffs, acts)
         idx_after = acts.copy()
@@ -510,6 +510,9 @@ class _Call:
                     optimal[r] = False
                     if not w.needs_ideal:  # KS needs the candidates' ideal point: not computed
                         w_before[r] = w_after[r] = _point_welfare(w, spec, before[r])
+                    objectives[r] = (  # the objective at the submitted profile, as solved
+                        before[r][:, spec.punish].sum(axis=1) if len(spec.punish) else w_after[r]
+                    )
                     stops.append(
                         Termination.feasible(Limit.TIME, "time limit: profiles returned unchanged")
                     )
@@ -592,7 +595,7 @@ def _check_candidates(
     for mask, _ in _groups_by_mask(dele):
         spec = mediator_spec(kind, mask)
         lim.check(
-            fn, "candidates", math.prod(g.num_actions[i] for i in spec.free), "max_candidates"
+            fn, "game candidates", math.prod(g.num_actions[i] for i in spec.free), "max_candidates"
         )
 
 

@@ -160,7 +160,7 @@ def _solve_lottery(
     """The optimal lottery over the Pareto Mediator's candidates (empty support when no solver
     produced one)."""
     n_cand = math.prod(g.num_actions[i] for i in spec.free)
-    lim.check(fn, "candidates", n_cand, "max_candidates")
+    lim.check(fn, "game candidates", n_cand, "max_candidates")
     before = det.utilities_before
     blk = candidate_block(g.payoffs, spec, w, a[None], before[None], g.num_actions)
     u = blk.utilities[:, 0, :]  # (n, C)

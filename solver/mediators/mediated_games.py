@@ -9,6 +9,7 @@ delegating copies, the paper's Table 1 layout).
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,7 +61,9 @@ def mediated_game(
     g = as_game(fn, game, lim)
     ks = np.asarray(g.num_actions, dtype=np.int64)
     shape = tuple(int(2 * k) for k in ks)
-    lim.check(fn, "mediated outcomes", int(np.prod(shape, dtype=np.int64)), "max_outcomes")
+    size = math.prod(shape)  # every mediated profile is mediated: a batch of that many
+    lim.check(fn, "game mediated outcomes", size, "max_outcomes")
+    lim.check(fn, "game mediated outcomes", size, "max_batch_profiles")
     idx = np.indices(shape, dtype=np.int64).reshape(g.n_players, -1).T
     res = mediate_batch(
         g, idx % ks, idx >= ks, mediator=mediator, welfare=welfare, limits=lim, _function=fn

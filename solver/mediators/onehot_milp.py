@@ -136,6 +136,7 @@ def _stages(
             continue
         if not term.is_optimal or idx is None:
             detail = f"stage {k + 1} of {len(stages)} ended {term.reason.value}"
+            detail += f" ({term.detail})" if term.detail else ""
             limit = term.limit or Limit.OTHER
             if term.has_solution and idx is not None and k == 0:
                 return LexSolution(Termination.feasible(limit, detail), idx)

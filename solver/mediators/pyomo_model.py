@@ -135,7 +135,11 @@ class PyomoOneHot:
             )
         if not term.has_solution:
             return term, None
-        self._m.solutions.load_from(res)
+        try:
+            self._m.solutions.load_from(res)
+        except (ValueError, RuntimeError, KeyError) as exc:  # reported as what it is
+            detail = f"{self.name} reported {cond} but its solution could not be loaded: {exc}"
+            return Termination.failed(TerminationReason.OTHER_ERROR, detail), None
         x = np.array([pyo.value(self._m.x[j]) or 0.0 for j in self._m.C])
         return term, int(np.argmax(x))
 

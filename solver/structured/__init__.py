@@ -1,6 +1,12 @@
 """Mediators on the restaurant reservation and matching games (seed 000 sections 4.2-4.3),
 the Yelp loader and the recommender that predicts the known utilities."""
 
+if __name__ != "mechsolve.solver.structured":  # pragma: no cover - the guard itself
+    raise ImportError(
+        f"import mechsolve.solver.structured, not {__name__!r} (one copy of its types)"
+    )
+
+
 from .matching import (
     MatchingResult,
     matching_central_planner,

@@ -123,7 +123,7 @@ def test_client_validates_before_sending() -> None:
             c.pareto_mediator(PD, [0, 1], [1, 1], welfare="bogus")
         with pytest.raises(MechsolveInputError, match=r"`mediator` must be one of 'pareto'"):
             c.mediate(PD, [0, 1], [1, 1], mediator="nobody")
-        with pytest.raises(MechsolveInputError, match="`time_limit` must be > 0"):
+        with pytest.raises(MechsolveInputError, match=r"`time_limit` must be > 0\.0; got 0"):
             c.mediate(PD, [0, 1], [1, 1], time_limit=0)
         with pytest.raises(TypeError, match="unexpected keyword argument 'timeout'"):
             c.mediate(PD, [0, 1], [1, 1], timeout=3)  # type: ignore[call-arg]

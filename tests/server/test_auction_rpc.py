@@ -737,7 +737,7 @@ def test_client_validates_before_sending() -> None:
             (lambda: c.continuous_menu_revenue(menu, max_cells=0.5), "`max_cells` must be an integer"),
             (lambda: c.rounded_evaluation([[0.0]], [0.0], G2x3, seed=-1), "`seed` must be an integer >= 0"),
             (lambda: c.extrapolate_optimum(1, grids=(5, 10), points="edges"), "`points` must be one of 'midpoint', 'corner'"),
-            (lambda: c.optimal_menu(G2x3, time_limit=0), "`time_limit` must be > 0 seconds"),
+            (lambda: c.optimal_menu(G2x3, time_limit=0), "`time_limit` must be > 0"),
         ]:  # fmt: skip
             with pytest.raises(MechsolveInputError, match=message) as info:
                 call()

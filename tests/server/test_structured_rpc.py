@@ -546,7 +546,7 @@ def test_client_validates_before_sending() -> None:
             (lambda: c.matching_pareto(np.ones((2, 2)), [[1, 0]], [1, 1]), "`partners` must be one-dimensional"),
             (lambda: c.matching_pareto([[0, "a"], [1, 0]], [1, 0], [1, 1]), "`rewards` must be an array of real"),
             (lambda: c.matching_pareto([[0, np.inf], [1, 0]], [1, 0], [1, 1]), r"`rewards\[0\]\[1\]` must be finite"),
-            (lambda: c.matching_pareto(np.ones((2, 2)), [1, 0], [1, 1], time_limit=-1.0), "`time_limit` must be > 0 seconds"),
+            (lambda: c.matching_pareto(np.ones((2, 2)), [1, 0], [1, 1], time_limit=-1.0), "`time_limit` must be > 0"),
         ]:  # fmt: skip
             with pytest.raises(MechsolveInputError, match=message) as info:
                 call()

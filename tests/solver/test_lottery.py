@@ -417,3 +417,48 @@ def _nash_game() -> np.ndarray:
     p[:, 0, 0] = [2, 0.5]
     p[:, 1, 1] = [0.5, 2]
     return p
+
+
+def _downgrade_highs(monkeypatch, to: str) -> None:
+    """The lottery's HiGHS solves after the first (the egalitarian LP that decides whether the
+    Nash domain is reachable; then the polish LP) end ``to`` ("feasible": a limit with the
+    solution kept; "failed": no solution) instead of optimal."""
+    from mechsolve.solver.core import highs_backend as hb
+    from mechsolve.solver.core.results import Termination
+
+    solve = hb.solve
+    calls: list[int] = []
+
+    def worse(*args: Any, **kwargs: Any) -> Any:
+        sol = solve(*args, **kwargs)
+        calls.append(1)
+        if len(calls) == 1 or not sol.termination.is_optimal:
+            return sol
+        if to == "feasible":
+            return hb.HighsSolution(
+                sol.x, sol.objective, Termination.feasible(Limit.TIME), sol.row_duals
+            )
+        term = Termination.failed(TerminationReason.NUMERICAL_ERROR, "test")
+        return hb.HighsSolution(np.empty(0), math.nan, term, np.empty(0))
+
+    monkeypatch.setattr(lottery.hb, "solve", worse)
+
+
+def test_a_polish_lp_that_only_reached_feasible_is_not_optimal(monkeypatch) -> None:
+    """Defect 2: the Nash lottery's polish LP stopped FEASIBLE used to come back OPTIMAL."""
+    _downgrade_highs(monkeypatch, "feasible")
+    lot = lottery_pareto_mediator(_nash_game(), [0, 1], [1, 1], welfare="nash", seed=0)
+    assert lot.termination.reason is TerminationReason.IMPRECISE, lot.termination
+    assert "polish LP: feasible" in lot.termination.detail
+    assert lot.welfare_after == pytest.approx(1.5625, rel=1e-6)
+
+
+def test_an_unpolished_conic_vector_is_not_optimal(monkeypatch) -> None:
+    """Defect 2: when the polish LP fails, the conic solver's (clipped) vector is returned as
+    IMPRECISE, never OPTIMAL, and it is still Pareto for every delegator."""
+    _downgrade_highs(monkeypatch, "failed")
+    lot = lottery_pareto_mediator(_nash_game(), [0, 1], [1, 1], welfare="nash", seed=0)
+    assert lot.termination.reason is TerminationReason.IMPRECISE, lot.termination
+    assert "polish LP failed" in lot.termination.detail
+    assert (lot.utilities_after >= lot.utilities_before - 1e-12).all()
+    assert lot.probabilities.sum() == pytest.approx(1.0, abs=1e-12)

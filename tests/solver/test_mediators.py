@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pytest
@@ -15,7 +16,11 @@ from hypothesis import strategies as st
 from mechsolve.solver.core.errors import MechsolveInputError, ProblemTooLargeError
 from mechsolve.solver.core.limits import Limits
 from mechsolve.solver.core.results import Limit, Stopwatch, Termination, TerminationReason
-from mechsolve.solver.games.normal_form import NormalFormGame, seed000_prisoners_dilemma
+from mechsolve.solver.games.normal_form import (
+    NormalFormGame,
+    random_game,
+    seed000_prisoners_dilemma,
+)
 from mechsolve.solver.games.welfare import WELFARE_NAMES, make_welfare
 from mechsolve.solver.mediators.deterministic import (
     MEDIATOR_NAMES,
@@ -246,7 +251,8 @@ def test_time_limit_leaves_remaining_profiles_unchanged_and_says_so() -> None:
 def test_candidate_limit_raises_problem_too_large() -> None:
     g = NormalFormGame(np.zeros((2, 10, 10)))
     with pytest.raises(
-        ProblemTooLargeError, match=r"`candidates` has size 100, over the limit max_candidates=50"
+        ProblemTooLargeError,
+        match=r"`game candidates` has size 100, over the limit max_candidates=50",
     ):
         pareto_mediator(g, [0, 0], [1, 1], limits=Limits(max_candidates=50))
     # a profile that searches fewer candidates passes
@@ -547,3 +553,40 @@ def test_unchanged_profile_kalai_smorodinsky_is_measured_against_the_reachable_i
     np.testing.assert_allclose(batch.welfare_after, [expected, 1.0], rtol=1e-15)
     # at its best response (player 0 plays 1: 3 of at most 3) the profile scores the maximum
     assert pareto_mediator(p, [1, 0], [1, 0], welfare=w).welfare_after == 1.0
+
+
+def test_a_pyomo_solution_that_cannot_be_loaded_is_not_a_time_limit(monkeypatch) -> None:
+    """Defect 6: a broad ``except`` turned any failure to load a Pyomo solution into "time
+    limit, no solution"; now it is reported as what it is (OTHER_ERROR), and the mediator falls
+    back to the submitted profile saying so."""
+    from mechsolve.solver.mediators import pyomo_model
+
+    def broken(self: Any, results: Any) -> None:
+        raise ValueError("no solution in the results (test)")
+
+    monkeypatch.setattr(
+        type(pyomo_model.build_model(_one_hot_problem()).solutions), "load_from", broken
+    )
+    res = mediate(random_game([3, 3], seed=2), [0, 1], [1, 1], method="pyomo")
+    assert res.termination.reason is TerminationReason.FEASIBLE
+    assert res.termination.limit is Limit.OTHER
+    assert "could not be loaded" in res.termination.detail and "time" not in res.termination.detail
+    np.testing.assert_array_equal(res.actions_after, [0, 1])
+
+
+def test_the_highs_milp_gets_no_mip_start(monkeypatch) -> None:
+    """Defect 6: HiGHS given the submitted profile as a MIP start has declared wrong optima
+    (solver/structured/restaurant.py); the one-hot MILP passes none."""
+    import highspy
+
+    calls: list[Any] = []
+    monkeypatch.setattr(highspy.Highs, "setSolution", lambda self, *a: calls.append(a))
+    game = random_game([3, 4, 3], seed=5)
+    res = mediate(game, [1, 2, 0], [1, 1, 1], method="milp")
+    assert res.termination.is_optimal and calls == []
+    same = mediate(game, [1, 2, 0], [1, 1, 1])
+    np.testing.assert_array_equal(res.actions_after, same.actions_after)
+
+
+def _one_hot_problem() -> Any:
+    return mediator_problem(random_game([2, 2], seed=0), [0, 0], [1, 1])

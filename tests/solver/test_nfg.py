@@ -476,7 +476,7 @@ def test_write_nfg_writes_bytes_unchanged(tmp_path: Path) -> None:
     assert read_nfg(path) == game
     unicode = NormalFormGame(np.zeros((1, 1)), players=("a",), title="ünïcode ✓")
     with pytest.raises(
-        MechsolveInputError, match=r"^write_nfg\(\): `title` has a non-ASCII character 'ü' at"
+        MechsolveInputError, match=r"^write_nfg\(\): `game.title` has a non-ASCII character 'ü' at"
     ):
         write_nfg(unicode, tmp_path / "u.nfg")
     assert not (tmp_path / "u.nfg").exists()  # refused before the file is opened
@@ -485,63 +485,63 @@ def test_write_nfg_writes_bytes_unchanged(tmp_path: Path) -> None:
 REFUSED = [
     pytest.param(
         dict(title="Café"),
-        "`title` has a non-ASCII character 'é' at index 3 (Gambit 16.7 reads ASCII titles "
+        "`game.title` has a non-ASCII character 'é' at index 3 (Gambit 16.7 reads ASCII titles "
         "only); got 'Café'",
         id="title-non-ascii",
     ),
     pytest.param(
         dict(players=("Row", "Åsa")),
-        "`players[1]` has a non-ASCII character 'Å' at index 0 ("
+        "`game.players[1]` has a non-ASCII character 'Å' at index 0 ("
         + GAMBIT_LABEL_RULE
         + "); got 'Åsa'",
         id="player-non-ascii",
     ),
     pytest.param(
         dict(players=(" Row", "Col")),
-        "`players[0]` begins with a space (" + GAMBIT_LABEL_RULE + "); got ' Row'",
+        "`game.players[0]` begins with a space (" + GAMBIT_LABEL_RULE + "); got ' Row'",
         id="player-leading-space",
     ),
     pytest.param(
         dict(players=("Row", "Col ")),
-        "`players[1]` ends with a space (" + GAMBIT_LABEL_RULE + "); got 'Col '",
+        "`game.players[1]` ends with a space (" + GAMBIT_LABEL_RULE + "); got 'Col '",
         id="player-trailing-space",
     ),
     pytest.param(
         dict(players=("Row  1", "Col")),
-        "`players[0]` has two consecutive spaces at index 3 ("
+        "`game.players[0]` has two consecutive spaces at index 3 ("
         + GAMBIT_LABEL_RULE
         + "); got 'Row  1'",
         id="player-double-space",
     ),
     pytest.param(
         dict(players=("Row\t1", "Col")),
-        "`players[0]` has a control character '\\t' at index 3 ("
+        "`game.players[0]` has a control character '\\t' at index 3 ("
         + GAMBIT_LABEL_RULE
         + "); got 'Row\\t1'",
         id="player-tab",
     ),
     pytest.param(
         dict(actions=(("a", "b"), ("x", "y", "✓"))),
-        "`actions[1][2]` has a non-ASCII character '✓' at index 0 ("
+        "`game.actions[1][2]` has a non-ASCII character '✓' at index 0 ("
         + GAMBIT_LABEL_RULE
         + "); got '✓'",
         id="action-non-ascii",
     ),
     pytest.param(
         dict(actions=(("a", "b"), ("x", "two\nlines", "z"))),
-        "`actions[1][1]` has a control character '\\n' at index 3 ("
+        "`game.actions[1][1]` has a control character '\\n' at index 3 ("
         + GAMBIT_LABEL_RULE
         + "); got 'two\\nlines'",
         id="action-newline",
     ),
     pytest.param(
         dict(actions=(("a", "b "), ("x", "y", "z"))),
-        "`actions[0][1]` ends with a space (" + GAMBIT_LABEL_RULE + "); got 'b '",
+        "`game.actions[0][1]` ends with a space (" + GAMBIT_LABEL_RULE + "); got 'b '",
         id="action-trailing-space",
     ),
     pytest.param(
         dict(actions=(("a", "b\x7f"), ("x", "y", "z"))),
-        "`actions[0][1]` has a control character '\\x7f' at index 1 ("
+        "`game.actions[0][1]` has a control character '\\x7f' at index 1 ("
         + GAMBIT_LABEL_RULE
         + "); got 'b\\x7f'",
         id="action-delete",
@@ -581,10 +581,10 @@ def test_any_labels_are_either_refused_by_name_or_round_trip(
         np.zeros((2, 2, 1)), players=players, actions=(("a", action), ("x",)), title=title
     )
     ok = {
-        "title": title.isascii(),
-        "players[0]": _writable_label(players[0]),
-        "players[1]": _writable_label(players[1]),
-        "actions[0][1]": _writable_label(action),
+        "game.title": title.isascii(),
+        "game.players[0]": _writable_label(players[0]),
+        "game.players[1]": _writable_label(players[1]),
+        "game.actions[0][1]": _writable_label(action),
     }
     bad = [name for name, good in ok.items() if not good]
     if bad:
