@@ -200,9 +200,14 @@ class MechsolveClient(SyncMethods, _Client):
                 finally:
                     timer.cancel()
                 yield codec.decode_result(stream.of, response)
+            outbox.put(None)  # no more batches: the server ends the stream (status OK)
+            for _ in call:
+                pass
+        except grpc.RpcError as err:
+            raise translate(err) from None
         finally:
             outbox.put(None)
-            call.cancel()
+            call.cancel()  # no-op once the stream has ended
 
     def health(self, service: str = "", *, time_limit: float = 5.0) -> str:
         """The serving status name (``"SERVING"``, ``"NOT_SERVING"``, ...)."""
@@ -285,11 +290,13 @@ class AsyncMechsolveClient(AsyncMethods, _Client):
                         await call.code(), await call.details() or "stream ended"
                     )
                 yield codec.decode_result(stream.of, response)
-            await call.done_writing()
+            await call.done_writing()  # no more batches: the server ends the stream (status OK)
+            while await call.read() is not grpc.aio.EOF:
+                pass
         except grpc.aio.AioRpcError as err:
             raise translate(err) from None
         finally:
-            call.cancel()
+            call.cancel()  # no-op once the stream has ended
 
     async def health(self, service: str = "", *, time_limit: float = 5.0) -> str:
         resp = await self._call(

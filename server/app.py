@@ -10,27 +10,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import multiprocessing as mp
 import os
 import signal
 import socket
 import threading
+import time
 from dataclasses import dataclass, replace
+from multiprocessing.connection import wait
 from types import FrameType
 from typing import Any
 
 import grpc
 import grpc.aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection, reflection_pb2
 
 from mechsolve.api import SERVICES
 
 from .config import ServerConfig
-from .interceptors import AuthInterceptor, LoggingInterceptor
+from .interceptors import AuthInterceptor
 from .logs import configure, log
-from .servicer import handlers
-from .status import set_solve_threads
+from .metrics import Metrics
+from .servicer import Servicer
 
 SERVICE_NAMES = tuple(SERVICES)
 """Every mechsolve.v1 service (from the declarations in mechsolve.api)."""
@@ -78,54 +81,71 @@ class _Started:
     server: grpc.aio.Server
     port: int
     health: Any
-    logging: LoggingInterceptor
+    servicer: Servicer
+    metrics: Metrics
+    metrics_port: int | None
 
     async def shutdown(self, grace: float) -> None:
         """Report NOT_SERVING, refuse new calls, let in-flight calls finish within ``grace``,
-        then write the last call statistics."""
+        then stop every solve worker and write the last call statistics: bounded by ``grace``
+        whatever the solves are doing."""
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace)
-        self.logging.flush()
+        self.servicer.close()
+        self.metrics.flush()
+
+
+REFLECTION_V1 = "grpc.reflection.v1.ServerReflection"
+"""Reflection's stable name; served by the v1alpha implementation (the same messages)."""
+
+
+def _reflection_v1(names: tuple[str, ...]) -> grpc.GenericRpcHandler:
+    impl = reflection.aio.ReflectionServicer(names)
+    method = grpc.stream_stream_rpc_method_handler(
+        impl.ServerReflectionInfo,
+        request_deserializer=reflection_pb2.ServerReflectionRequest.FromString,
+        response_serializer=reflection_pb2.ServerReflectionResponse.SerializeToString,
+    )
+    return grpc.method_handlers_generic_handler(REFLECTION_V1, {"ServerReflectionInfo": method})
 
 
 async def _start(config: ServerConfig, reuse_port: bool) -> _Started:
     """Create, configure and start the aio server (in the running loop)."""
-    set_solve_threads(config.threads)
-    call_logs = LoggingInterceptor()
-    interceptors: list[grpc.aio.ServerInterceptor] = [call_logs]
-    if config.auth_tokens:
-        interceptors.append(AuthInterceptor(config.auth_tokens))
+    interceptors = [AuthInterceptor(config.auth_tokens)] if config.auth_tokens else []
     options = [
         ("grpc.max_receive_message_length", config.max_message_bytes),
         ("grpc.max_send_message_length", config.max_message_bytes),
-        ("grpc.so_reuseport", 1 if reuse_port else 0),
+        ("grpc.so_reuseport", 1 if reuse_port or config.reuse_port else 0),
     ]
-    server = grpc.aio.server(
-        interceptors=interceptors,
-        options=options,
-        maximum_concurrent_rpcs=config.max_concurrent_rpcs,
-    )
-    server.add_generic_rpc_handlers(handlers(config))
+    server = grpc.aio.server(interceptors=interceptors, options=options)
+    metrics = Metrics()
+    servicer = Servicer(config, metrics)
+    server.add_generic_rpc_handlers(servicer.handlers())
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    reflection.enable_server_reflection(
-        (
-            *SERVICE_NAMES,
-            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-            reflection.SERVICE_NAME,
-        ),
-        server,
+    names = (
+        *SERVICE_NAMES,
+        health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+        reflection.SERVICE_NAME,
+        REFLECTION_V1,
     )
+    reflection.enable_server_reflection(names, server)
+    server.add_generic_rpc_handlers([_reflection_v1(names)])
     if config.tls:
         port = server.add_secure_port(config.address, _credentials(config))
     else:
         port = server.add_insecure_port(config.address)
     if port == 0:
-        raise OSError(f"cannot listen on {config.address}")
+        raise OSError(
+            f"cannot listen on {config.address} (in use, or not an address of this machine)"
+        )
     await server.start()
     for name in ("", *SERVICE_NAMES):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    return _Started(server, port, health_servicer, call_logs)
+    metrics_port = (
+        None if config.metrics_port is None else metrics.serve(config.metrics_port, config.host)
+    )
+    return _Started(server, port, health_servicer, servicer, metrics, metrics_port)
 
 
 def build_server(config: ServerConfig, *, reuse_port: bool = False) -> RunningServer:
@@ -143,23 +163,43 @@ def build_server(config: ServerConfig, *, reuse_port: bool = False) -> RunningSe
 
 
 def run(config: ServerConfig, *, reuse_port: bool = False) -> int:
-    """Serve in this thread until SIGTERM/SIGINT, then drain in-flight calls and exit."""
+    """Serve in this thread until SIGTERM/SIGINT, then drain in-flight calls (at most
+    ``grace_seconds``) and exit; a server that cannot start says why in one line (exit 1)."""
     configure(config.log_format, config.log_level)
 
-    async def main() -> None:
-        started = await _start(config, reuse_port)
+    async def main() -> int:
+        try:
+            started = await _start(config, reuse_port)
+        except (OSError, RuntimeError, ValueError) as exc:
+            log(
+                "cannot_start",
+                logging.ERROR,
+                address=config.address,
+                error=str(exc) or type(exc).__name__,
+            )
+            return 1
         address = replace(config, port=started.port).address
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, _on_signal, sig, stop)
-        log("serving", address=address, tls=config.tls, auth=bool(config.auth_tokens))
+        log(
+            "serving",
+            address=address,
+            tls=config.tls,
+            auth=bool(config.auth_tokens),
+            metrics_port=started.metrics_port,
+        )
+        if config.auth_tokens and not config.tls:
+            log("warning", logging.WARNING, message="bearer tokens travel in plaintext without TLS")
+        if not config.loopback and not config.tls:
+            log("warning", logging.WARNING, message=f"serving {address} without TLS (--insecure)")
         await stop.wait()
         await started.shutdown(config.grace_seconds)
         log("stopped", address=address)
+        return 0
 
-    asyncio.run(main())
-    return 0
+    return asyncio.run(main())
 
 
 def _on_signal(sig: signal.Signals, stop: asyncio.Event) -> None:
@@ -179,30 +219,88 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
+RESTART_BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0)
+"""Waits before restarting a worker that died; one that dies this many times in a row, each
+within ``STABLE_SECONDS`` of its start, is given up on and the server exits non-zero."""
+STABLE_SECONDS = 30.0
+
+
 def serve(config: ServerConfig) -> int:
-    """Run ``config.workers`` server processes sharing one port (or serve in this process)."""
+    """Run ``config.workers`` server processes sharing one port (or serve in this process);
+    a worker that dies is restarted with backoff (logged), SIGTERM/SIGINT drain them all."""
     if config.workers == 1:
         return run(config)
     if config.port == 0:
         config = replace(config, port=free_port(config.host))
     configure(config.log_format, config.log_level)
-    ctx = mp.get_context("spawn")
-    procs = [
-        ctx.Process(target=_worker, args=(config,), name=f"mechsolve-worker-{i}")
-        for i in range(config.workers)
-    ]
-    for p in procs:
-        p.start()
-    log("workers", count=config.workers, address=config.address, pids=[p.pid for p in procs])
+    return _Supervisor(config).run()
 
-    def forward(signum: int, _frame: FrameType | None) -> None:
-        for p in procs:
+
+class _Supervisor:
+    """Starts the worker processes, restarts the ones that die, forwards stop signals."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.ctx = mp.get_context("spawn")
+        self.stopping = False
+        self.procs: list[Any] = []
+        self.started: list[float] = []
+        self.failures: list[int] = []
+
+    def _start(self, i: int) -> None:
+        proc = self.ctx.Process(target=_worker, args=(self.config,), name=f"mechsolve-worker-{i}")
+        proc.start()
+        self.procs[i], self.started[i] = proc, time.monotonic()
+
+    def _forward(self, signum: int, _frame: FrameType | None) -> None:
+        self.stopping = True
+        for p in self.procs:
             if p.is_alive() and p.pid is not None:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(p.pid, signum)
 
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGINT, forward)
-    for p in procs:
-        p.join()
-    return max((p.exitcode or 0) for p in procs)
+    def run(self) -> int:
+        n = self.config.workers
+        self.procs, self.started, self.failures = [None] * n, [0.0] * n, [0] * n
+        for i in range(n):
+            self._start(i)
+        log("workers", count=n, address=self.config.address, pids=[p.pid for p in self.procs])
+        signal.signal(signal.SIGTERM, self._forward)
+        signal.signal(signal.SIGINT, self._forward)
+        while not self.stopping:
+            wait([p.sentinel for p in self.procs], timeout=1.0)
+            for i, p in enumerate(self.procs):
+                if p.is_alive() or self.stopping:
+                    continue
+                code = p.exitcode
+                self.failures[i] = (
+                    0
+                    if time.monotonic() - self.started[i] > STABLE_SECONDS
+                    else self.failures[i] + 1
+                )
+                if self.failures[i] > len(RESTART_BACKOFF):
+                    log(
+                        "worker_given_up",
+                        logging.ERROR,
+                        worker=i,
+                        exitcode=code,
+                        restarts=len(RESTART_BACKOFF),
+                    )
+                    self._forward(signal.SIGTERM, None)
+                    break
+                delay = RESTART_BACKOFF[max(0, self.failures[i] - 1)]
+                log(
+                    "worker_died",
+                    logging.WARNING,
+                    worker=i,
+                    pid=p.pid,
+                    exitcode=code,
+                    restart_in_s=delay,
+                )
+                time.sleep(delay)
+                self._start(i)
+                log("worker_restarted", worker=i, pid=self.procs[i].pid)
+        for p in self.procs:
+            p.join()
+        given_up = any(f > len(RESTART_BACKOFF) for f in self.failures)
+        return 1 if given_up else max((p.exitcode or 0) for p in self.procs)

@@ -15,9 +15,14 @@ class ServerConfig:
 
     Attributes:
         host, port: where to listen (loopback by default; port 0 picks a free port).
-        workers: server processes sharing the port with SO_REUSEPORT (solves are CPU-bound).
-        threads: solve threads per process (requests too large to answer inline on the event loop).
-        max_concurrent_rpcs: in-flight RPCs per process before ``RESOURCE_EXHAUSTED``.
+        workers: server processes sharing the port with SO_REUSEPORT (supervised: one that
+            dies is restarted).
+        solvers: solve worker processes per server process (every request not answered
+            inline runs in one; killed at the call's deadline or when the caller cancels).
+        call_memory_mb: the address space each solve may add to its worker (``RLIMIT_AS``);
+            the server's solves together stay under ``solvers x call_memory_mb``.
+        max_concurrent_rpcs: mechsolve calls in flight per process before
+            ``RESOURCE_EXHAUSTED`` (health checks and reflection are never refused).
         max_message_bytes: largest request or response message.
         max_solve_seconds: a cap on every solve's time limit (the call deadline may lower it).
         limits: problem-size limits passed to every solver call.
@@ -30,12 +35,17 @@ class ServerConfig:
         grace_seconds: how long shutdown waits for in-flight calls.
         log_format: ``"json"`` (one object per line) or ``"text"``.
         log_level: ``"DEBUG"``, ``"INFO"``, ...
+        metrics_port: serve Prometheus metrics on this HTTP port (``None``: off; 0: a free one).
+        insecure: allow listening beyond loopback without TLS and tokens (else refused).
+        reuse_port: let another process bind the same port (SO_REUSEPORT; ``--workers`` sets it
+            for its own processes).
     """
 
     host: str = "127.0.0.1"
     port: int = 50051
     workers: int = 1
-    threads: int = 8
+    solvers: int = 2
+    call_memory_mb: int = 4096
     max_concurrent_rpcs: int = 256
     max_message_bytes: int = 64 * 1024 * 1024
     max_solve_seconds: float = 60.0
@@ -48,12 +58,21 @@ class ServerConfig:
     grace_seconds: float = 30.0
     log_format: str = "json"
     log_level: str = "INFO"
+    metrics_port: int | None = None
+    insecure: bool = False
+    reuse_port: bool = False
 
     def __post_init__(self) -> None:
         fn = "ServerConfig"
         if not 0 <= self.port <= 65535:
             raise MechsolveInputError(fn, "port", f"must be in [0, 65535]; got {self.port}")
-        for name in ("workers", "threads", "max_concurrent_rpcs", "max_message_bytes"):
+        for name in (
+            "workers",
+            "solvers",
+            "call_memory_mb",
+            "max_concurrent_rpcs",
+            "max_message_bytes",
+        ):
             if getattr(self, name) < 1:
                 raise MechsolveInputError(fn, name, f"must be >= 1; got {getattr(self, name)}")
         if self.max_solve_seconds <= 0:
@@ -74,6 +93,20 @@ class ServerConfig:
             raise MechsolveInputError(
                 fn, "log_format", f"must be 'json' or 'text'; got {self.log_format!r}"
             )
+        if not self.loopback and not self.tls and not self.auth_tokens and not self.insecure:
+            raise MechsolveInputError(
+                fn,
+                "host",
+                f"is {self.host!r}, reachable from other machines, with neither TLS nor tokens: "
+                "give --tls-cert/--tls-key or tokens, or --insecure to serve it anyway",
+            )
+
+    @property
+    def loopback(self) -> bool:
+        """True when only this machine can connect."""
+        return self.host in ("127.0.0.1", "localhost", "::1", "[::1]") or self.host.startswith(
+            "127."
+        )
 
     @property
     def solver_limits(self) -> Limits:

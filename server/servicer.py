@@ -1,92 +1,229 @@
 """The one servicer: every RPC declared in :mod:`mechsolve.api` is served the same way.
 
-A request is decoded into the solver function's arguments (sizes checked against the server's
+A request's bytes are parsed here (a malformed message is ``INVALID_ARGUMENT``, not gRPC's
+``UNKNOWN``), decoded into the solver function's arguments (sizes checked against the server's
 limits first), the function runs with the server's limits and the call's time limit (what
-remains of the deadline less a reserve), and its result is encoded into the response. A stream does the
-same for each message, with the per-message deadline the client sends as metadata.
+remains of the deadline less a reserve), and its result is encoded into the response.
+
+Small cheap requests are answered inline on the event loop; every other one runs in a solve
+worker process (:mod:`.workers`) that is killed when the deadline passes or the caller
+cancels. A stream does the same for each message, with the per-message deadline the client
+sends as metadata. Health checks and reflection are never refused; the mechsolve RPCs are
+admitted up to ``max_concurrent_rpcs`` at a time, then ``RESOURCE_EXHAUSTED``.
 """
 
 from __future__ import annotations
 
+import time
+import traceback
 from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
 import grpc.aio
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 
 from mechsolve import codec
-from mechsolve.api import SERVICES, Rpc, Stream
+from mechsolve.api import RPCS, SERVICES, Rpc, Stream
 from mechsolve.api.declare import STREAM_TIME_LIMIT_METADATA
-from mechsolve.solver.core.errors import MechsolveInputError
+from mechsolve.solver.core.errors import MechsolveInputError, ProblemTooLargeError
+from mechsolve.solver.core.limits import Limits
 
 from .config import ServerConfig
-from .status import HANDLED, INLINE_BYTES, DeadlineExceeded, abort, run, time_limit
+from .logs import log
+from .metrics import Metrics
+from .status import HANDLED, INLINE_BYTES, DeadlineExceeded, code_for, status_for, time_limit
+from .workers import Answer, SolverPool
+
+BY_PATH: dict[str, Rpc] = {r.path: r for r in RPCS if isinstance(r, Rpc)}
 
 
-def handlers(config: ServerConfig) -> list[grpc.GenericRpcHandler]:
-    """One generic handler per declared service."""
-    return [
-        grpc.method_handlers_generic_handler(
-            service, {rpc.name: _handler(rpc, config) for rpc in rpcs}
+def answer_bytes(path: str, request: bytes, limits: Limits, seconds: float) -> Answer:
+    """Request bytes -> response bytes, or the status a failure maps to (also in workers)."""
+    rpc = BY_PATH[path]
+    try:
+        msg = rpc.request.FromString(request)
+    except (DecodeError, UnicodeDecodeError):
+        return Answer(
+            None, "INVALID_ARGUMENT", f"the request is not a valid {rpc.request.DESCRIPTOR.name}"
         )
-        for service, rpcs in SERVICES.items()
-    ]
+    return answer(rpc, msg, limits, seconds)
 
 
-def solve(rpc: Rpc, config: ServerConfig, request: Message, seconds: float) -> Message:
-    """Request -> solver call -> response."""
-    kwargs = codec.decode_request(rpc, request, config.solver_limits)
-    if rpc.takes_limits:
-        kwargs["limits"] = config.solver_limits
-    if rpc.takes_time_limit:
-        kwargs["time_limit"] = seconds
-    return codec.encode_result(rpc, rpc.function(**kwargs))
+def answer(rpc: Rpc, request: Message, limits: Limits, seconds: float) -> Answer:
+    """Decode, solve, encode; every failure becomes a documented status."""
+    try:
+        kwargs = codec.decode_request(rpc, request, limits)
+        if rpc.takes_limits:
+            kwargs["limits"] = limits
+        if rpc.takes_time_limit:
+            kwargs["time_limit"] = seconds
+        return Answer(codec.encode_result(rpc, rpc.function(**kwargs)).SerializeToString())
+    except HANDLED as exc:
+        return Answer(None, code_for(exc), str(exc), rpc.field_path(getattr(exc, "argument", "")))
+    except MemoryError:
+        return Answer(None, "RESOURCE_EXHAUSTED", "the call ran out of its memory budget")
+    except Exception:  # a bug: said as little as possible to the caller, all of it in the log
+        log("internal_error", method=rpc.path, traceback=traceback.format_exc())
+        return Answer(None, "INTERNAL", "internal error (logged on the server)")
 
 
-def _inline(rpc: Rpc, request: Message) -> bool:
-    return rpc.inline is not None and request.ByteSize() <= INLINE_BYTES and rpc.inline(request)
+class Servicer:
+    """The handlers of every declared service, sharing admission, workers and metrics."""
+
+    def __init__(self, config: ServerConfig, metrics: Metrics) -> None:
+        self.config = config
+        self.limits = config.solver_limits
+        self.pool = SolverPool(config.solvers, config.call_memory_mb, self.limits)
+        self.metrics = metrics
+        self.in_flight = 0
+        self._replaced_seen = 0
+
+    def handlers(self) -> list[grpc.GenericRpcHandler]:
+        """One generic handler per declared service (raw bytes in and out)."""
+        return [
+            grpc.method_handlers_generic_handler(
+                service, {rpc.name: self._handler(rpc) for rpc in rpcs}
+            )
+            for service, rpcs in SERVICES.items()
+        ]
+
+    def _handler(self, rpc: Rpc | Stream) -> grpc.RpcMethodHandler:
+        if isinstance(rpc, Stream):
+            return grpc.stream_stream_rpc_method_handler(self._streaming(rpc))
+        return grpc.unary_unary_rpc_method_handler(self._unary(rpc))
+
+    async def _solve(
+        self, rpc: Rpc, request: bytes, seconds: float, deadline: float | None
+    ) -> Answer:
+        """Inline for small cheap requests, else on a worker process."""
+        if len(request) <= INLINE_BYTES and rpc.inline is not None:
+            try:
+                msg = rpc.request.FromString(request)
+            except (DecodeError, UnicodeDecodeError):
+                return answer_bytes(rpc.path, request, self.limits, seconds)
+            if rpc.inline(msg):
+                return answer(rpc, msg, self.limits, seconds)
+        return await self.pool.answer(rpc.path, request, seconds, deadline)
+
+    def _admit(self, context: grpc.aio.ServicerContext) -> float:
+        """The solver's time limit for this call, once admitted."""
+        if self.in_flight >= self.config.max_concurrent_rpcs:
+            raise _Busy
+        return time_limit(context, self.config.max_solve_seconds)
+
+    def _unary(self, rpc: Rpc) -> Any:
+        async def call(request: bytes, context: grpc.aio.ServicerContext) -> bytes | None:
+            start, code = time.perf_counter(), "CANCELLED"
+            try:
+                seconds = self._admit(context)
+                self._enter()
+                try:
+                    result = await self._solve(rpc, request, seconds, context.time_remaining())
+                finally:
+                    self._leave()
+                code = result.code
+                if result.payload is not None:
+                    return result.payload
+                await _abort(context, result)
+            except (DeadlineExceeded, _Busy) as exc:
+                code = _code_of(exc)
+                await _abort(context, _answer_of(exc))
+            finally:
+                self.metrics.done(rpc.path, code, time.perf_counter() - start, context)
+            return None
+
+        return call
+
+    def _streaming(self, stream: Stream) -> Any:
+        async def call(
+            requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext
+        ) -> AsyncIterator[bytes]:
+            start, code = time.perf_counter(), "CANCELLED"
+            try:
+                per_message = _per_message_limit(context)
+                self._admit(context)
+                self._enter()
+                try:
+                    async for raw in requests:
+                        seconds = time_limit(context, self.config.max_solve_seconds, per_message)
+                        result = await self._solve(
+                            stream.of, _inner(stream, raw), seconds, _earliest(context, per_message)
+                        )
+                        if result.payload is None:
+                            code = result.code
+                            field = stream.field_path(result.field) if result.field else ""
+                            await _abort(context, Answer(None, result.code, result.message, field))
+                            return
+                        # StreamMediateBatchResponse and MediateBatchResponse are the same on the
+                        # wire (one field 1, `result`, of the same type): the bytes are the answer
+                        yield result.payload
+                    code = "OK"
+                finally:
+                    self._leave()
+            except (DeadlineExceeded, _Busy, MechsolveInputError) as exc:
+                code = _code_of(exc)
+                await _abort(context, _answer_of(exc))
+            finally:
+                self.metrics.done(stream.path, code, time.perf_counter() - start, context)
+
+        return call
+
+    def _enter(self) -> None:
+        self.in_flight += 1
+        self.metrics.in_flight.set(self.in_flight)
+
+    def _leave(self) -> None:
+        self.in_flight -= 1
+        self.metrics.in_flight.set(self.in_flight)
+        self.metrics.replaced.inc(self.pool.replaced - self._replaced_seen)
+        self._replaced_seen = self.pool.replaced
+
+    def close(self) -> None:
+        self.pool.close()
 
 
-def _handler(rpc: Rpc | Stream, config: ServerConfig) -> grpc.RpcMethodHandler:
-    serialize = {
-        "request_deserializer": rpc.request.FromString,
-        "response_serializer": rpc.response.SerializeToString,
-    }
-    if isinstance(rpc, Stream):
-        return grpc.stream_stream_rpc_method_handler(_streaming(rpc, config), **serialize)
-    return grpc.unary_unary_rpc_method_handler(_unary(rpc, config), **serialize)
+class _Busy(Exception):
+    """More mechsolve calls in flight than ``max_concurrent_rpcs``."""
 
 
-def _unary(rpc: Rpc, config: ServerConfig) -> Any:
-    async def call(request: Message, context: grpc.aio.ServicerContext) -> Message | None:
-        try:
-            seconds = time_limit(context, config.max_solve_seconds)
-            return await run(_inline(rpc, request), solve, rpc, config, request, seconds)
-        except (*HANDLED, DeadlineExceeded) as exc:
-            await abort(context, exc, rpc.field_path(getattr(exc, "argument", "")))
-        return None
-
-    return call
+def _code_of(exc: BaseException) -> str:
+    if isinstance(exc, DeadlineExceeded):
+        return "DEADLINE_EXCEEDED"
+    if isinstance(exc, _Busy | ProblemTooLargeError):
+        return "RESOURCE_EXHAUSTED"
+    return "INVALID_ARGUMENT"
 
 
-def _streaming(stream: Stream, config: ServerConfig) -> Any:
-    async def call(
-        requests: AsyncIterator[Any], context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[Message]:
-        try:
-            per_message = _per_message_limit(context)
-            async for request in requests:
-                seconds = time_limit(context, config.max_solve_seconds, per_message)
-                inner = request.batch
-                answer = await run(
-                    _inline(stream.of, inner), solve, stream.of, config, inner, seconds
-                )
-                yield stream.response(result=answer.result)
-        except (*HANDLED, DeadlineExceeded) as exc:
-            await abort(context, exc, stream.field_path(getattr(exc, "argument", "")))
+def _answer_of(exc: BaseException) -> Answer:
+    if isinstance(exc, DeadlineExceeded):
+        return Answer(None, "DEADLINE_EXCEEDED", "deadline exceeded before the solve started")
+    if isinstance(exc, _Busy):
+        return Answer(
+            None, "RESOURCE_EXHAUSTED", "the server is at its max_concurrent_rpcs; retry later"
+        )
+    return Answer(None, _code_of(exc), str(exc), getattr(exc, "argument", ""))
 
-    return call
+
+async def _abort(context: grpc.aio.ServicerContext, result: Answer) -> None:
+    """End the call with the answer's status (and a BadRequest detail when it names a field)."""
+    if result.field:
+        await context.abort_with_status(status_for(result.code, result.message, result.field))
+    await context.abort(grpc.StatusCode[result.code], result.message)
+
+
+def _inner(stream: Stream, raw: bytes) -> bytes:
+    """The batch request carried by one stream message (bytes; invalid bytes stay invalid)."""
+    try:
+        message: Any = stream.request.FromString(raw)
+        return bytes(message.batch.SerializeToString())
+    except (DecodeError, UnicodeDecodeError):
+        return b"\xff"  # not a valid message either: the solve answers INVALID_ARGUMENT
+
+
+def _earliest(context: grpc.aio.ServicerContext, per_message: float | None) -> float | None:
+    left = [t for t in (context.time_remaining(), per_message) if t is not None]
+    return min(left) if left else None
 
 
 def _per_message_limit(context: grpc.aio.ServicerContext) -> float | None:

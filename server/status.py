@@ -1,5 +1,5 @@
-"""Errors to gRPC statuses, the call deadline to a solver time limit, and where a solve runs
-(no mechanism logic here).
+"""Errors to gRPC statuses and the call deadline to a solver time limit (no mechanism logic
+here).
 
 - :class:`~mechsolve.solver.core.errors.ProblemTooLargeError` -> ``RESOURCE_EXHAUSTED``
 - :class:`~mechsolve.solver.core.errors.MechsolveInputError` -> ``INVALID_ARGUMENT``
@@ -7,21 +7,13 @@
 
 Each carries the solver's message, the request field path, and a ``google.rpc.BadRequest``
 detail with that field (readable with ``grpc_status.rpc_status.from_call``).
-
-A small request runs inline on the event loop (cheaper than a thread hand-off, and it finishes
-in well under a millisecond); every other request runs on the solve thread pool, so that a long
-solve never blocks health checks or other calls.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import grpc
-import grpc.aio
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
@@ -53,25 +45,26 @@ class DeadlineExceeded(Exception):
     """Too little of the deadline is left to start a solve."""
 
 
-def status_for(exc: Exception, field: str) -> grpc.Status:
-    """The status a handled exception maps to (see the module docstring)."""
+def code_for(exc: Exception) -> str:
+    """The status code name a handled exception maps to (see the module docstring)."""
     if isinstance(exc, ProblemTooLargeError):
-        code = grpc.StatusCode.RESOURCE_EXHAUSTED
-    elif isinstance(exc, MechsolveInputError):
-        code = grpc.StatusCode.INVALID_ARGUMENT
-    else:
-        code = grpc.StatusCode.FAILED_PRECONDITION
-    message = f"{exc} [field: {field}]" if field else str(exc)
-    violation = error_details_pb2.BadRequest.FieldViolation(field=field, description=message)
+        return "RESOURCE_EXHAUSTED"
+    if isinstance(exc, MechsolveInputError):
+        return "INVALID_ARGUMENT"
+    return "FAILED_PRECONDITION"
+
+
+def status_for(code: str, message: str, field: str) -> grpc.Status:
+    """A status with the request ``field`` in its message and a BadRequest detail."""
+    text = f"{message} [field: {field}]" if field else message
+    violation = error_details_pb2.BadRequest.FieldViolation(field=field, description=text)
     detail = any_pb2.Any()
     detail.Pack(error_details_pb2.BadRequest(field_violations=[violation]))
-    proto = status_pb2.Status(code=getattr(code_pb2, code.name), message=message, details=[detail])
+    proto = status_pb2.Status(code=getattr(code_pb2, code), message=text, details=[detail])
     return rpc_status.to_status(proto)
 
 
-def time_limit(
-    context: grpc.aio.ServicerContext, cap: float, per_message: float | None = None
-) -> float:
+def time_limit(context: Any, cap: float, per_message: float | None = None) -> float:
     """The solver's time limit: the time left before the deadline (of the call, and of the
     message for a stream) less a reserve (5%, at least ``RESERVE_SECONDS`` or half of it), at
     most ``cap``."""
@@ -83,31 +76,3 @@ def time_limit(
         raise DeadlineExceeded
     reserve = max((1 - DEADLINE_FRACTION) * left, min(RESERVE_SECONDS, left / 2))
     return min(cap, left - reserve)
-
-
-_POOL: ThreadPoolExecutor | None = None
-
-
-def set_solve_threads(threads: int) -> None:
-    """Size the process-wide solve thread pool (the server calls this at start)."""
-    global _POOL
-    if _POOL is None or _POOL._max_workers != threads:
-        _POOL = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="mechsolve-solve")
-
-
-async def run(inline: bool, fn: Callable[..., Any], *args: Any) -> Any:
-    """``fn(*args)`` here (inline) or on the solve pool."""
-    if inline:
-        return fn(*args)
-    if _POOL is None:
-        set_solve_threads(8)
-    return await asyncio.get_running_loop().run_in_executor(_POOL, fn, *args)
-
-
-async def abort(context: grpc.aio.ServicerContext, exc: BaseException, field: str) -> None:
-    """End the call with the status ``exc`` maps to."""
-    if isinstance(exc, DeadlineExceeded):
-        await context.abort(
-            grpc.StatusCode.DEADLINE_EXCEEDED, "deadline exceeded before the solve started"
-        )
-    await context.abort_with_status(status_for(exc, field))  # type: ignore[arg-type]

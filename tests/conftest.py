@@ -31,7 +31,7 @@ TEST_LIMITS = Limits(max_outcomes=200_000, max_candidates=200_000, max_batch_pro
 @pytest.fixture(scope="session")
 def server() -> Iterator[RunningServer]:
     configure("json", "WARNING")
-    running = build_server(ServerConfig(port=0, limits=TEST_LIMITS, threads=4))
+    running = build_server(ServerConfig(port=0, limits=TEST_LIMITS, solvers=2))
     yield running
     running.stop(grace=1.0)
 

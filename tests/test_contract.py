@@ -42,7 +42,7 @@ TIMINGS = ("wall_time_s", "build_time_s", "solve_time_s", "lp_time_s", "separati
 
 @pytest.fixture(scope="module")
 def tiny_server() -> Iterator[RunningServer]:
-    running = build_server(ServerConfig(port=0, limits=TINY, threads=2))
+    running = build_server(ServerConfig(port=0, limits=TINY, solvers=2))
     yield running
     running.stop(grace=0.5)
 
@@ -319,3 +319,20 @@ def test_unset_fields_mean_the_solvers_defaults(rpc: Rpc, server: RunningServer)
         )
         response = call(codec.encode_request(rpc, required), timeout=60)
     same(codec.decode_result(rpc, response), local)
+
+
+def test_a_stream_message_is_its_unary_request_and_response_on_the_wire() -> None:
+    """The servicer forwards a stream answer's bytes as they are: the stream's response and the
+    unary response must be the same message on the wire (one field 1, ``result``, same type),
+    and the stream request wraps the unary request as field 1 ``batch``."""
+    for stream in (r for r in RPCS if isinstance(r, Stream)):
+        ours, theirs = stream.response.DESCRIPTOR, stream.of.response.DESCRIPTOR
+        assert [(f.number, f.name, f.message_type) for f in ours.fields] == [
+            (f.number, f.name, f.message_type) for f in theirs.fields
+        ]
+        (batch,) = stream.request.DESCRIPTOR.fields
+        assert (batch.number, batch.name, batch.message_type) == (
+            1,
+            "batch",
+            stream.of.request.DESCRIPTOR,
+        )

@@ -25,7 +25,33 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--workers", type=int, default=1, help="server processes sharing the port (SO_REUSEPORT)"
     )
-    p.add_argument("--threads", type=int, default=8, help="RPC threads per process")
+    p.add_argument(
+        "--solvers",
+        type=int,
+        default=2,
+        help="solve worker processes per server process (killed at a call's deadline; default 2)",
+    )
+    p.add_argument(
+        "--call-memory-mb",
+        type=int,
+        default=4096,
+        help="address space one solve may add to its worker (RLIMIT_AS; default 4096)",
+    )
+    p.add_argument(
+        "--metrics-port",
+        type=int,
+        help="serve Prometheus metrics on this HTTP port (off by default)",
+    )
+    p.add_argument(
+        "--insecure",
+        action="store_true",
+        help="allow a non-loopback --host without TLS and tokens (refused otherwise)",
+    )
+    p.add_argument(
+        "--reuse-port",
+        action="store_true",
+        help="let other processes bind the same port (SO_REUSEPORT; --workers does it for its own)",
+    )
     p.add_argument(
         "--max-concurrent-rpcs",
         type=int,
@@ -133,7 +159,11 @@ def run_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        threads=args.threads,
+        solvers=args.solvers,
+        call_memory_mb=args.call_memory_mb,
+        metrics_port=args.metrics_port,
+        insecure=args.insecure,
+        reuse_port=args.reuse_port,
         max_concurrent_rpcs=args.max_concurrent_rpcs,
         max_message_bytes=int(args.max_message_mb * 1024 * 1024),
         max_solve_seconds=args.max_solve_seconds,

@@ -112,7 +112,7 @@ def test_health_and_reflection(server: RunningServer) -> None:
 
 
 def test_max_concurrent_rpcs_answers_resource_exhausted(make_server) -> None:
-    srv = make_server(max_concurrent_rpcs=1, threads=2)
+    srv = make_server(max_concurrent_rpcs=1, solvers=2)
     pd = seed000_prisoners_dilemma()
     gate = threading.Event()
     batch = next(r for r in RPCS if r.name == "MediateBatch")

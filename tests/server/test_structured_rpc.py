@@ -288,7 +288,7 @@ BIG_CHOICES, BIG_DELEGATE = rs.random_restaurant_profile(600, 40, popularity=1.5
 def capped() -> Iterator[RunningServer]:
     """Default size limits, and at most 2 s per solve (``max_solve_seconds``) whatever the
     call's deadline: a time limit that binds well before the deadline on a busy machine."""
-    running = build_server(ServerConfig(port=0, limits=Limits(), threads=2, max_solve_seconds=2))
+    running = build_server(ServerConfig(port=0, limits=Limits(), solvers=2, max_solve_seconds=2))
     yield running
     running.stop(grace=0.5)
 
@@ -313,7 +313,7 @@ def test_time_limit_is_a_termination(capped: RunningServer) -> None:
 @pytest.fixture(scope="module")
 def roomy() -> Iterator[RunningServer]:
     """Default size limits and solve cap: the call's deadline is the only time limit."""
-    running = build_server(ServerConfig(port=0, limits=Limits(), threads=2))
+    running = build_server(ServerConfig(port=0, limits=Limits(), solvers=2))
     yield running
     running.stop(grace=0.5)
 

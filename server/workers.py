@@ -1,0 +1,204 @@
+"""Solve worker processes: every request not answered inline runs in one, under a memory
+limit, and the worker is killed (and replaced) when the call's deadline passes or the caller
+cancels, so no work outlives its call and no call can take the server's memory.
+
+Workers are forked from a ``forkserver`` that has already imported the solver stack (fast,
+copy-on-write starts, no gRPC threads forked). Each sets ``RLIMIT_AS`` to its size after
+those imports plus the per-call budget: a solve that allocates past it gets a ``MemoryError``
+(``RESOURCE_EXHAUSTED``) or dies, and the worker is replaced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import multiprocessing as mp
+import os
+import resource
+import signal
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+from mechsolve.solver.core.limits import Limits
+
+from .logs import log
+
+PRELOAD = ["mechsolve.server.servicer"]
+"""What the forkserver imports once for every worker (the API, codec and solver stack)."""
+
+START_SECONDS = 120.0
+"""How long a new worker may take to report ready."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A worker's answer: the response bytes, or a status (name, message, field)."""
+
+    payload: bytes | None
+    code: str = "OK"
+    message: str = ""
+    field: str = ""
+
+
+def _worker_main(conn: Connection, limits: Limits, memory_bytes: int) -> None:  # pragma: no cover
+    """A worker: answer ``(path, request bytes, seconds)`` tasks until the pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server process handles shutdown
+    from .servicer import answer_bytes
+
+    _limit_memory(memory_bytes)
+    conn.send(os.getpid())
+    while True:
+        try:
+            path, request, seconds = conn.recv()
+        except (EOFError, OSError):
+            return
+        conn.send(answer_bytes(path, request, limits, seconds))
+
+
+def _limit_memory(extra: int) -> None:
+    """``RLIMIT_AS``: the address space now plus ``extra`` bytes."""
+    with open("/proc/self/status") as status:
+        vm = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:"))
+    resource.setrlimit(resource.RLIMIT_AS, (vm + extra, vm + extra))
+
+
+class _Worker:
+    def __init__(self, ctx: Any, limits: Limits, memory_bytes: int) -> None:
+        parent, child = ctx.Pipe()
+        self.conn: Connection = parent
+        self.proc = ctx.Process(
+            target=_worker_main,
+            args=(child, limits, memory_bytes),
+            name="mechsolve-solver",  # not a daemon: it starts isolated MILP children itself
+        )
+        self.proc.start()
+        child.close()
+        if not self.conn.poll(START_SECONDS):
+            self.kill()
+            raise RuntimeError("a solve worker did not start")
+        self.pid = self.conn.recv()
+
+    def call(self, task: tuple[str, bytes, float], seconds: float) -> Answer | None:
+        """Run one task (blocking); ``None`` when no answer came within ``seconds`` or the
+        worker died."""
+        try:
+            self.conn.send(task)
+            if self.conn.poll(seconds):
+                answer: Answer = self.conn.recv()
+                return answer
+        except (EOFError, OSError):
+            pass
+        return None
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError, OSError):
+            if self.proc.is_alive():
+                self.proc.kill()
+        self.proc.join(timeout=5)
+        self.conn.close()
+
+
+class SolverPool:
+    """``size`` worker processes, started on first use, each answering one call at a time."""
+
+    def __init__(self, size: int, memory_mb: int, limits: Limits) -> None:
+        self.size = size
+        self.memory_bytes = memory_mb * 1024 * 1024
+        self.limits = limits
+        self._idle: asyncio.Queue[_Worker] | None = None
+        self._threads = ThreadPoolExecutor(
+            max_workers=size + 2, thread_name_prefix="mechsolve-solver"
+        )
+        self._lock = threading.Lock()
+        self._ctx: Any = None
+        self._all: set[_Worker] = set()
+        self._respawning: set[asyncio.Future[None]] = set()
+        self.replaced = 0
+
+    def _context(self) -> Any:
+        with self._lock:
+            if self._ctx is None:
+                for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+                    os.environ.setdefault(name, "1")  # the forkserver reads them at its start
+                self._ctx = mp.get_context("forkserver")
+                self._ctx.set_forkserver_preload(PRELOAD)
+            return self._ctx
+
+    def _spawn(self) -> _Worker:
+        worker = _Worker(self._context(), self.limits, self.memory_bytes)
+        self._all.add(worker)
+        return worker
+
+    async def _ensure_started(self) -> asyncio.Queue[_Worker]:
+        if self._idle is None:
+            self._idle = asyncio.Queue()
+            loop = asyncio.get_running_loop()
+            workers = await asyncio.gather(
+                *(loop.run_in_executor(self._threads, self._spawn) for _ in range(self.size))
+            )
+            for w in workers:
+                self._idle.put_nowait(w)
+        return self._idle
+
+    async def answer(
+        self, path: str, request: bytes, seconds: float, deadline: float | None
+    ) -> Answer:
+        """Run a task on a free worker; wait at most ``deadline`` seconds (for a worker and
+        for its answer): past it, or when the call is cancelled, the worker is killed and
+        replaced, and ``None`` payload with code ``DEADLINE_EXCEEDED`` comes back."""
+        idle = await self._ensure_started()
+        loop = asyncio.get_running_loop()
+        end = None if deadline is None else loop.time() + deadline
+        try:
+            worker = await asyncio.wait_for(idle.get(), deadline)
+        except TimeoutError:
+            return Answer(None, "DEADLINE_EXCEEDED", "deadline exceeded waiting for a free solver")
+        healthy = False
+        try:
+            wait = 1e9 if end is None else max(0.0, end - loop.time())
+            result = await loop.run_in_executor(
+                self._threads, worker.call, (path, request, seconds), wait
+            )
+            healthy = result is not None
+            if result is not None:
+                return result
+            if end is not None and loop.time() >= end:
+                return Answer(None, "DEADLINE_EXCEEDED", "deadline exceeded: the solve was stopped")
+            return Answer(
+                None,
+                "RESOURCE_EXHAUSTED",
+                f"the solver process died (exit code {worker.proc.exitcode}), most likely over the "
+                f"per-call memory budget of {self.memory_bytes >> 20} MB",
+            )
+        finally:
+            if healthy:
+                idle.put_nowait(worker)
+            else:  # cancelled, late or dead: stop it and start another
+                await self._replace(worker)
+
+    async def _replace(self, worker: _Worker) -> None:
+        loop = asyncio.get_running_loop()
+        worker.kill()
+        self._all.discard(worker)
+        self.replaced += 1
+        assert self._idle is not None
+        idle = self._idle
+
+        async def respawn() -> None:
+            try:
+                idle.put_nowait(await loop.run_in_executor(self._threads, self._spawn))
+            except RuntimeError as exc:  # pragma: no cover - the machine cannot start processes
+                log("solver_start_failed", error=str(exc))
+
+        self._respawning.add(task := asyncio.ensure_future(respawn()))
+        task.add_done_callback(self._respawning.discard)
+
+    def close(self) -> None:
+        """Kill every worker (shutdown: whatever they are doing)."""
+        for worker in list(self._all):
+            worker.kill()
+        self._all.clear()
+        self._threads.shutdown(wait=False, cancel_futures=True)
