@@ -92,6 +92,7 @@ async function main() {
     const sizes = [];
     for await (const res of client.streamMediateBatch({ game: pd, mediator: 'pareto' }, batches(), { timeLimit: 10 })) {
       const t = sizes.length;
+      assert(sent.length === t + 1, `batch ${t + 1} was pulled before answer ${t} was handed out`);
       assert(same(ms.fromTensor(res.actions_before, ms.toNumber), sent[t]), `answer ${t} is not to batch ${t}`);
       sizes.push(res.actions_before.shape[0]);
       if (t === 0) first = res;
@@ -155,7 +156,7 @@ async function main() {
       assert(Math.abs(res.revenue - 0.3125) < 1e-6, `revenue ${res.revenue}`);
       assert(res.revenue >= 0.25 && res.revenue - 0.25 <= 1 / K, `revenue ${res.revenue} vs 1/4`);
       assert(res.verification.passed, 'verification failed');
-      return `revenue ${res.revenue} (continuous optimum 0.25, K=${K})`;
+      return `revenue ${res.revenue.toFixed(6)} (grid optimum 5/16; continuous optimum 0.25, K=${K})`;
     });
   }
 

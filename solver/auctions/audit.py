@@ -29,7 +29,7 @@ from ..core import validation as v
 from ..core.errors import MechsolveInputError
 from ..core.limits import Limits, resolve
 from .arguments import bidder_priors, check_profiles, flag
-from .priors import TypePrior, profile_probs
+from .priors import MAX_VALUE, TypePrior, profile_probs
 from .results import AuctionResult, AuditReport, MenuResult
 from .separation import best_deviation
 
@@ -71,7 +71,9 @@ def audit_mechanism(
     Values of at most ``tolerance`` are reported as 0 (rounding noise of LP solutions).
     """
     fn = "audit_mechanism"
-    pay = v.float_array(fn, "payment", payment, allow_empty=False)
+    pay = v.float_array(
+        fn, "payment", payment, allow_empty=False, min_value=-MAX_VALUE, max_value=MAX_VALUE
+    )
     if pay.ndim < 2:
         raise MechsolveInputError(
             fn, "payment", f"must have shape (T_1, ..., T_n, n); got {pay.shape}"

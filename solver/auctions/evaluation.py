@@ -28,7 +28,7 @@ from ..core.limits import Limits, resolve
 from ..core.results import Stopwatch
 from .arguments import MAX_BIDDERS, bidder_priors, check_profiles
 from .audit import bidder_menus
-from .priors import GRID_POINTS, TypePrior, profile_probs, uniform_grid
+from .priors import GRID_POINTS, MAX_VALUE, TypePrior, profile_probs, uniform_grid
 from .results import (
     ContinuousRevenue,
     Extrapolation,
@@ -56,8 +56,8 @@ def _menu_arrays(
         raise MechsolveInputError(
             function, "lo", "and `hi` are required unless the menu comes from a uniform grid"
         )
-    lo_f = v.real(function, "lo", lo)
-    hi_f = v.real(function, "hi", hi)
+    lo_f = v.real(function, "lo", lo, min_value=-MAX_VALUE, max_value=MAX_VALUE)
+    hi_f = v.real(function, "hi", hi, min_value=-MAX_VALUE, max_value=MAX_VALUE)
     if not hi_f > lo_f:
         raise MechsolveInputError(function, "hi", f"must be > lo={lo_f}; got {hi_f}")
     alloc, price = _entries(function, menu, limits)
@@ -75,7 +75,10 @@ def _entries(
             function, "menu.allocation", f"must have at least one item column; got {alloc.shape}"
         )
     limits.check(function, "menu.allocation", n_entries, "max_types")
-    price = v.float_array(function, "menu.price", menu.price, shape=(n_entries,), allow_empty=True)
+    price = v.float_array(
+        function, "menu.price", menu.price, shape=(n_entries,), allow_empty=True,
+        min_value=-MAX_VALUE, max_value=MAX_VALUE,
+    )  # fmt: skip
     return np.vstack([alloc, np.zeros((1, m))]), np.concatenate([price, [0.0]])
 
 
@@ -184,7 +187,7 @@ def sampled_menu_revenue(
         )
     alloc, price = _entries(fn, menu, lim)
     m = alloc.shape[1]
-    x = v.float_array(fn, "samples", samples, shape=(None, m), min_value=0.0)
+    x = v.float_array(fn, "samples", samples, shape=(None, m), min_value=0.0, max_value=MAX_VALUE)
     lim.check(fn, "samples", x.shape[0], "max_types")
     paid = price[seller_favoured_choice(x, alloc, price)]
     se = float(paid.std(ddof=1) / math.sqrt(len(paid))) if len(paid) > 1 else math.inf
@@ -207,7 +210,7 @@ def rounded_evaluation(
     inner maximum over every possible bid. ``seed`` (``None``: fresh entropy, recorded)."""
     fn = "rounded_evaluation"
     lim = resolve(limits)
-    pay = v.float_array(fn, "payment", payment)
+    pay = v.float_array(fn, "payment", payment, min_value=-MAX_VALUE, max_value=MAX_VALUE)
     n = pay.shape[-1] if pay.ndim >= 2 else 0
     ps = bidder_priors(fn, priors, n if isinstance(priors, TypePrior) and n else None)
     check_profiles(fn, ps, lim, interim=False)

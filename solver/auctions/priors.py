@@ -160,6 +160,12 @@ class TypePrior:
         return mapped.astype(np.int64)
 
 
+MAX_VALUE = 1e12
+"""Largest valuation a prior (or a payment a table) may hold: the LPs and audits work in
+float64 and lose their precision long before 1e308; revenue is linear in the values, so
+rescale larger ones."""
+
+
 def profile_probs(priors: Sequence[TypePrior]) -> NDArray[np.float64]:
     """``(T_1, ..., T_n)`` probability of every type profile of independent bidders."""
     prob = np.ones(())
@@ -211,8 +217,8 @@ def uniform_grid(
     fn = "uniform_grid"
     m = v.positive_int(fn, "n_items", n_items)
     k = v.positive_int(fn, "points_per_item", points_per_item, minimum=2)
-    lo_f = v.real(fn, "lo", lo, min_value=0.0)
-    hi_f = v.real(fn, "hi", hi)
+    lo_f = v.real(fn, "lo", lo, min_value=0.0, max_value=MAX_VALUE)
+    hi_f = v.real(fn, "hi", hi, max_value=MAX_VALUE)
     if not hi_f > lo_f:
         raise MechsolveInputError(fn, "hi", f"must be > lo={lo_f}; got {hi_f}")
     kind = PriorKind(v.choice(fn, "points", points, GRID_POINTS))
@@ -252,7 +258,7 @@ def discrete_marginals(
     axes, masses = [], []
     size = 1
     for j, vals in enumerate(values):
-        x = v.float_array(fn, f"values[{j}]", vals, ndim=1, min_value=0.0)
+        x = v.float_array(fn, f"values[{j}]", vals, ndim=1, min_value=0.0, max_value=MAX_VALUE)
         if probs is None:
             p = np.full(len(x), 1.0 / len(x))
         else:
@@ -277,7 +283,7 @@ def empirical_prior(samples: Any, *, limits: Limits | None = None) -> TypePrior:
     """The empirical distribution of ``samples`` (shape ``(N, m)``, non-negative, finite):
     distinct valuation vectors weighted by their frequency."""
     fn = "empirical_prior"
-    x = v.float_array(fn, "samples", samples, ndim=2, min_value=0.0)
+    x = v.float_array(fn, "samples", samples, ndim=2, min_value=0.0, max_value=MAX_VALUE)
     if x.shape[1] == 0:
         raise MechsolveInputError(
             fn, "samples", f"must have at least one item column; got shape {x.shape}"
@@ -300,7 +306,7 @@ def type_set(
     slowest, as :func:`discrete_marginals` builds it), ``"empirical"``, or ``None`` (a product
     grid when they are one). Every prior crosses the wire this way, bit for bit."""
     fn = "type_set"
-    x = v.float_array(fn, "values", values, ndim=2, min_value=0.0)
+    x = v.float_array(fn, "values", values, ndim=2, min_value=0.0, max_value=MAX_VALUE)
     t, m = x.shape
     if m == 0:
         raise MechsolveInputError(

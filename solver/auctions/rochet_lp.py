@@ -445,7 +445,15 @@ def solve_rochet(
         sol = h.getSolution()
         x = np.asarray(sol.col_value, dtype=np.float64)
         objective = float(h.getInfo().objective_function_value)
-        pool.age(np.asarray(sol.row_value, dtype=np.float64), sep_tol, rounds)
+        row_value = np.asarray(sol.row_value, dtype=np.float64)
+        if len(row_value) != h.getNumRow() or not np.all(np.isfinite(x)):
+            term = Termination.failed(
+                TerminationReason.NUMERICAL_ERROR,
+                f"HiGHS returned no usable solution in LP solve {rounds}",
+            )
+            x = np.empty(0)
+            break
+        pool.age(row_value, sep_tol, rounds)
         q, u, r = _expand(layout, col, x)
         t0 = watch.elapsed
         new_a, new_b = [], []

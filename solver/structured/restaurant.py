@@ -393,7 +393,7 @@ def _flow_scale(values: NDArray[np.float64], num_nodes: int) -> float:
     bits = min(_FLOW_COST_BITS, 61 - math.ceil(math.log2(num_nodes + 2)))
     if vmax <= 0.0:
         return 1.0
-    return math.ldexp(1.0, bits - math.frexp(vmax)[1])
+    return math.ldexp(1.0, min(bits - math.frexp(vmax)[1], 1000))  # 2^1000: tiny utilities
 
 
 def _ortools_min_cost_flow() -> Any:
