@@ -123,7 +123,8 @@ class SyncMethods:
         """:func:`regret_budget_auction` at every budget in ``epsilons``, in order.
 
         ``time_limit`` bounds the whole call: each budget gets what is left of it, and a budget
-        reached after it has run out is not solved (``NO_SOLUTION_FOUND`` with limit ``TIME``)."""
+        reached after it has run out is not solved (``NO_SOLUTION_FOUND`` with limit ``TIME``).
+        Budgets x type profiles is at most ``limits.max_types`` (each budget returns its tables)."""
 
     def audit_mechanism(
         self,
@@ -585,7 +586,8 @@ class AsyncMethods:
         """:func:`regret_budget_auction` at every budget in ``epsilons``, in order.
 
         ``time_limit`` bounds the whole call: each budget gets what is left of it, and a budget
-        reached after it has run out is not solved (``NO_SOLUTION_FOUND`` with limit ``TIME``)."""
+        reached after it has run out is not solved (``NO_SOLUTION_FOUND`` with limit ``TIME``).
+        Budgets x type profiles is at most ``limits.max_types`` (each budget returns its tables)."""
 
     async def audit_mechanism(
         self,
@@ -1049,7 +1051,8 @@ class LocalMethods:
         """:func:`regret_budget_auction` at every budget in ``epsilons``, in order.
 
         ``time_limit`` bounds the whole call: each budget gets what is left of it, and a budget
-        reached after it has run out is not solved (``NO_SOLUTION_FOUND`` with limit ``TIME``)."""
+        reached after it has run out is not solved (``NO_SOLUTION_FOUND`` with limit ``TIME``).
+        Budgets x type profiles is at most ``limits.max_types`` (each budget returns its tables)."""
 
     def audit_mechanism(
         self,

@@ -15,6 +15,7 @@ import multiprocessing as mp
 import os
 import signal
 import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -67,7 +68,21 @@ class RunningServer:
 
 
 def _credentials(config: ServerConfig) -> grpc.ServerCredentials:
+    """The TLS credentials, checked first (a bad file is one clear error, not gRPC's log)."""
     assert config.tls_cert is not None and config.tls_key is not None
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
+            config.tls_cert, config.tls_key
+        )
+    except (ssl.SSLError, OSError) as exc:
+        raise ValueError(
+            f"--tls-cert/--tls-key: not a PEM certificate chain and its private key ({exc})"
+        ) from exc
+    if config.tls_client_ca is not None:
+        try:
+            ssl.create_default_context(cafile=config.tls_client_ca)
+        except (ssl.SSLError, OSError) as exc:
+            raise ValueError(f"--tls-client-ca: not PEM CA certificates ({exc})") from exc
     key = config.tls_key.read_bytes()
     cert = config.tls_cert.read_bytes()
     ca = config.tls_client_ca.read_bytes() if config.tls_client_ca else None
@@ -91,9 +106,14 @@ class _Started:
         whatever the solves are doing."""
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace)
-        self.servicer.close()
+        self.servicer.close()  # calls still running past the grace lose their workers...
+        await self.servicer.drained(DRAIN_SECONDS)  # ...and end (logged) before the loop does
         self.metrics.flush()
 
+
+DRAIN_SECONDS = 2.0
+"""After the grace period, how long the cancelled calls may take to end (their workers are
+killed: they end at once)."""
 
 REFLECTION_V1 = "grpc.reflection.v1.ServerReflection"
 """Reflection's stable name; served by the v1alpha implementation (the same messages)."""
@@ -107,6 +127,21 @@ def _reflection_v1(names: tuple[str, ...]) -> grpc.GenericRpcHandler:
         response_serializer=reflection_pb2.ServerReflectionResponse.SerializeToString,
     )
     return grpc.method_handlers_generic_handler(REFLECTION_V1, {"ServerReflectionInfo": method})
+
+
+def _check_free(config: ServerConfig) -> None:
+    """Refuse a port another process listens on, before gRPC tries it (and logs its own
+    multi-line error)."""
+    if config.port == 0:
+        return
+    host = config.host.strip("[]")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gRPC binds
+        try:
+            s.bind((host, config.port))
+        except OSError as exc:
+            raise OSError(f"cannot listen on {config.address}: {exc.strerror}") from exc
 
 
 async def _start(config: ServerConfig, reuse_port: bool) -> _Started:
@@ -131,10 +166,17 @@ async def _start(config: ServerConfig, reuse_port: bool) -> _Started:
     )
     reflection.enable_server_reflection(names, server)
     server.add_generic_rpc_handlers([_reflection_v1(names)])
-    if config.tls:
-        port = server.add_secure_port(config.address, _credentials(config))
-    else:
-        port = server.add_insecure_port(config.address)
+    credentials = _credentials(config) if config.tls else None
+    sharing = reuse_port or config.reuse_port
+    if not sharing:
+        _check_free(config)
+    try:
+        if credentials is not None:
+            port = server.add_secure_port(config.address, credentials)
+        else:
+            port = server.add_insecure_port(config.address)
+    except RuntimeError:
+        port = 0
     if port == 0:
         raise OSError(
             f"cannot listen on {config.address} (in use, or not an address of this machine)"
@@ -248,7 +290,10 @@ class _Supervisor:
         self.failures: list[int] = []
 
     def _start(self, i: int) -> None:
-        proc = self.ctx.Process(target=_worker, args=(self.config,), name=f"mechsolve-worker-{i}")
+        config = self.config
+        if config.metrics_port:  # one metrics port per worker process: the next ones up
+            config = replace(config, metrics_port=config.metrics_port + i)
+        proc = self.ctx.Process(target=_worker, args=(config,), name=f"mechsolve-worker-{i}")
         proc.start()
         self.procs[i], self.started[i] = proc, time.monotonic()
 
@@ -298,6 +343,8 @@ class _Supervisor:
                     restart_in_s=delay,
                 )
                 time.sleep(delay)
+                if self.stopping:  # a stop signal came during the wait
+                    break
                 self._start(i)
                 log("worker_restarted", worker=i, pid=self.procs[i].pid)
         for p in self.procs:

@@ -60,6 +60,18 @@ class Metrics:
             "Solve workers killed (deadline, cancel, crash) and replaced",
             registry=self.registry,
         )
+        self.solve = prom.Histogram(
+            "mechsolve_solve_seconds",
+            "Time spent solving (inline or in a solve worker, waiting for one included)",
+            ["method"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.solver_memory = prom.Gauge(
+            "mechsolve_solver_resident_memory_bytes",
+            "Resident memory of the solve worker processes, summed",
+            registry=self.registry,
+        )
         prom.ProcessCollector(registry=self.registry)  # memory, CPU, open files of this process
         self._every = stats_seconds
         self._since = time.monotonic()

@@ -14,6 +14,8 @@ admitted up to ``max_concurrent_rpcs`` at a time, then ``RESOURCE_EXHAUSTED``.
 
 from __future__ import annotations
 
+import asyncio
+import re
 import time
 import traceback
 from collections.abc import AsyncIterator
@@ -36,6 +38,13 @@ from .status import HANDLED, INLINE_BYTES, DeadlineExceeded, code_for, status_fo
 from .workers import Answer, SolverPool
 
 BY_PATH: dict[str, Rpc] = {r.path: r for r in RPCS if isinstance(r, Rpc)}
+
+DEADLINE_SLACK = 0.05
+"""Seconds: see :func:`_ended_by`."""
+
+_SECONDS = re.compile(r"\+?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+"""A stream's per-message time limit: a plain decimal number of seconds (``2``, ``0.5``,
+``1e-1``)."""
 
 
 def answer_bytes(path: str, request: bytes, limits: Limits, seconds: float) -> Answer:
@@ -62,7 +71,9 @@ def answer(rpc: Rpc, request: Message, limits: Limits, seconds: float) -> Answer
     except HANDLED as exc:
         return Answer(None, code_for(exc), str(exc), rpc.field_path(getattr(exc, "argument", "")))
     except MemoryError:
-        return Answer(None, "RESOURCE_EXHAUSTED", "the call ran out of its memory budget")
+        return Answer(
+            None, "RESOURCE_EXHAUSTED", "the call ran out of its memory budget", retire=True
+        )
     except Exception:  # a bug: said as little as possible to the caller, all of it in the log
         log("internal_error", method=rpc.path, traceback=traceback.format_exc())
         return Answer(None, "INTERNAL", "internal error (logged on the server)")
@@ -78,6 +89,7 @@ class Servicer:
         self.metrics = metrics
         self.in_flight = 0
         self._replaced_seen = 0
+        metrics.solver_memory.set_function(self.pool.resident_bytes)
 
     def handlers(self) -> list[grpc.GenericRpcHandler]:
         """One generic handler per declared service (raw bytes in and out)."""
@@ -94,6 +106,15 @@ class Servicer:
         return grpc.unary_unary_rpc_method_handler(self._unary(rpc))
 
     async def _solve(
+        self, rpc: Rpc, request: bytes, seconds: float, deadline: float | None
+    ) -> Answer:
+        start = time.perf_counter()
+        try:
+            return await self._solve_somewhere(rpc, request, seconds, deadline)
+        finally:
+            self.metrics.solve.labels(rpc.path).observe(time.perf_counter() - start)
+
+    async def _solve_somewhere(
         self, rpc: Rpc, request: bytes, seconds: float, deadline: float | None
     ) -> Answer:
         """Inline for small cheap requests, else on a worker process."""
@@ -129,6 +150,9 @@ class Servicer:
             except (DeadlineExceeded, _Busy) as exc:
                 code = _code_of(exc)
                 await _abort(context, _answer_of(exc))
+            except asyncio.CancelledError:
+                code = _ended_by(context)
+                raise
             finally:
                 self.metrics.done(rpc.path, code, time.perf_counter() - start, context)
             return None
@@ -141,7 +165,7 @@ class Servicer:
         ) -> AsyncIterator[bytes]:
             start, code = time.perf_counter(), "CANCELLED"
             try:
-                per_message = _per_message_limit(context)
+                per_message = _per_message_limit(stream, context)
                 self._admit(context)
                 self._enter()
                 try:
@@ -164,6 +188,9 @@ class Servicer:
             except (DeadlineExceeded, _Busy, MechsolveInputError) as exc:
                 code = _code_of(exc)
                 await _abort(context, _answer_of(exc))
+            except asyncio.CancelledError:
+                code = _ended_by(context)
+                raise
             finally:
                 self.metrics.done(stream.path, code, time.perf_counter() - start, context)
 
@@ -182,9 +209,24 @@ class Servicer:
     def close(self) -> None:
         self.pool.close()
 
+    async def drained(self, seconds: float) -> None:
+        """Wait (at most ``seconds``) until no call is in flight."""
+        end = time.monotonic() + seconds
+        while self.in_flight and time.monotonic() < end:
+            await asyncio.sleep(0.01)
+
 
 class _Busy(Exception):
     """More mechsolve calls in flight than ``max_concurrent_rpcs``."""
+
+
+def _ended_by(context: grpc.aio.ServicerContext) -> str:
+    """Why a call was cancelled under its handler: its deadline passed, or the caller left
+    (or the server stopped). A client whose deadline passes cancels the call itself, a little
+    before the server's copy of the deadline (which started when the request arrived): a
+    cancel within ``DEADLINE_SLACK`` of the deadline counts as the deadline."""
+    left = context.time_remaining()
+    return "DEADLINE_EXCEEDED" if left is not None and left <= DEADLINE_SLACK else "CANCELLED"
 
 
 def _code_of(exc: BaseException) -> str:
@@ -226,16 +268,15 @@ def _earliest(context: grpc.aio.ServicerContext, per_message: float | None) -> f
     return min(left) if left else None
 
 
-def _per_message_limit(context: grpc.aio.ServicerContext) -> float | None:
+def _per_message_limit(stream: Stream, context: grpc.aio.ServicerContext) -> float | None:
     for key, value in context.invocation_metadata() or ():
         if key == STREAM_TIME_LIMIT_METADATA:
-            try:
-                seconds = float(value)
-            except ValueError:
-                seconds = float("nan")
+            seconds = float(value) if _SECONDS.fullmatch(value) else float("nan")
             if not 0 < seconds < float("inf"):
                 raise MechsolveInputError(
-                    "stream", key, f"must be a positive number of seconds; got {value!r}"
+                    stream.function.__name__,
+                    key,
+                    f"must be a positive number of seconds; got {value!r}",
                 )
             return seconds
     return None

@@ -41,6 +41,9 @@ class Answer:
     code: str = "OK"
     message: str = ""
     field: str = ""
+    retire: bool = False
+    """The worker should be replaced after this answer (it ran out of memory: its heap may
+    stay fragmented and large)."""
 
 
 def _worker_main(conn: Connection, limits: Limits, memory_bytes: int) -> None:  # pragma: no cover
@@ -116,6 +119,7 @@ class SolverPool:
         self._ctx: Any = None
         self._all: set[_Worker] = set()
         self._respawning: set[asyncio.Future[None]] = set()
+        self._closed = False
         self.replaced = 0
 
     def _context(self) -> Any:
@@ -128,9 +132,15 @@ class SolverPool:
             return self._ctx
 
     def _spawn(self) -> _Worker:
+        if self._closed:
+            raise RuntimeError("the solver pool is closed")
         worker = _Worker(self._context(), self.limits, self.memory_bytes)
-        self._all.add(worker)
-        return worker
+        with self._lock:
+            if not self._closed:
+                self._all.add(worker)
+                return worker
+        worker.kill()  # closed while it started: nobody would ever stop it
+        raise RuntimeError("the solver pool is closed")
 
     async def _ensure_started(self) -> asyncio.Queue[_Worker]:
         if self._idle is None:
@@ -162,7 +172,7 @@ class SolverPool:
             result = await loop.run_in_executor(
                 self._threads, worker.call, (path, request, seconds), wait
             )
-            healthy = result is not None
+            healthy = result is not None and not result.retire
             if result is not None:
                 return result
             if end is not None and loop.time() >= end:
@@ -190,15 +200,31 @@ class SolverPool:
         async def respawn() -> None:
             try:
                 idle.put_nowait(await loop.run_in_executor(self._threads, self._spawn))
-            except RuntimeError as exc:  # pragma: no cover - the machine cannot start processes
-                log("solver_start_failed", error=str(exc))
+            except RuntimeError as exc:  # closed, or the machine cannot start processes
+                if not self._closed:
+                    log("solver_start_failed", error=str(exc))
 
         self._respawning.add(task := asyncio.ensure_future(respawn()))
         task.add_done_callback(self._respawning.discard)
 
+    def resident_bytes(self) -> int:
+        """The workers' resident memory, summed (0 for one that has just exited)."""
+        total = 0
+        with self._lock:
+            workers = list(self._all)
+        for worker in workers:
+            with contextlib.suppress(OSError, StopIteration, ValueError):
+                with open(f"/proc/{worker.pid}/status") as status:
+                    line = next(x for x in status if x.startswith("VmRSS:"))
+                total += int(line.split()[1]) * 1024
+        return total
+
     def close(self) -> None:
-        """Kill every worker (shutdown: whatever they are doing)."""
-        for worker in list(self._all):
+        """Kill every worker (shutdown: whatever they are doing); none starts after this."""
+        with self._lock:
+            self._closed = True
+            workers = list(self._all)
+            self._all.clear()
+        for worker in workers:
             worker.kill()
-        self._all.clear()
         self._threads.shutdown(wait=False, cancel_futures=True)

@@ -40,7 +40,8 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--metrics-port",
         type=int,
-        help="serve Prometheus metrics on this HTTP port (off by default)",
+        help="serve Prometheus metrics on this HTTP port (off by default; with --workers N, worker "
+        "i serves on PORT+i)",
     )
     p.add_argument(
         "--insecure",

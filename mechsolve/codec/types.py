@@ -25,6 +25,7 @@ from mechsolve.solver.auctions.priors import (
     uniform_grid,
 )
 from mechsolve.solver.core.errors import MechsolveInputError
+from mechsolve.solver.core.limits import power_size
 from mechsolve.solver.core.results import readonly
 from mechsolve.solver.games.normal_form import NormalFormGame, as_game
 from mechsolve.solver.games.welfare import Welfare, welfare_spec
@@ -77,15 +78,24 @@ def tensor(msg: Any, path: str, ctx: Context, dtype: Any) -> np.ndarray:
     return readonly(np.array(msg.values, dtype=dtype).reshape(shape))
 
 
+def _cached_size(key: tuple[Any, bytes], game: NormalFormGame) -> int:
+    return len(key[1]) + int(game.payoffs.nbytes)
+
+
 class GameCodec(MessageCodec):
     """``NormalFormGame`` <-> ``Game``. Decoded games are cached by their bytes (a simulation
     sends the same game every round; each distinct game is parsed and validated once)."""
 
     MAX_ENTRIES = 256
     MAX_BYTES = 1 << 20
+    """Games whose message is larger are not cached."""
+    MAX_CACHE_BYTES = 32 << 20
+    """What the cache may hold in all (messages and payoff arrays): it lives in every solve
+    worker, inside the per-call memory budget."""
 
     def __init__(self) -> None:
         self._cache: OrderedDict[tuple[Any, bytes], NormalFormGame] = OrderedDict()
+        self._cache_bytes = 0
         self._lock = threading.Lock()
 
     def encode(self, value: Any, msg: Message, path: str, ctx: Context) -> None:
@@ -107,9 +117,12 @@ class GameCodec(MessageCodec):
                 return game
         game = self._decode(msg, path, ctx)  # raises on bad input: never cached
         with self._lock:
-            self._cache[key] = game
-            if len(self._cache) > self.MAX_ENTRIES:
-                self._cache.popitem(last=False)
+            if key not in self._cache:
+                self._cache[key] = game
+                self._cache_bytes += _cached_size(key, game)
+            while len(self._cache) > self.MAX_ENTRIES or self._cache_bytes > self.MAX_CACHE_BYTES:
+                old_key, old = self._cache.popitem(last=False)
+                self._cache_bytes -= _cached_size(old_key, old)
         return game
 
     def _decode(self, msg: Any, path: str, ctx: Context) -> NormalFormGame:
@@ -194,12 +207,7 @@ class PriorCodec(MessageCodec):
     def _uniform_grid(self, g: Any, field: str, ctx: Context) -> TypePrior:
         m, k = int(g.n_items), int(g.points_per_item)
         points = enum_value(apb.GridPoints.DESCRIPTOR, g.points, str, f"{field}.points", ctx)
-        # k ** m without building a huge integer (Python would hold the GIL computing it)
-        size = (
-            k**m
-            if k >= 2 and m >= 1 and m * math.log2(k) < 62
-            else (1 << 62 if k >= 2 and m >= 1 else 0)
-        )
+        size = power_size(k, m) if k >= 2 and m >= 1 else 0  # (invalid: uniform_grid says why)
         ctx.limits.check(ctx.function, f"{field}.points_per_item", size, "max_types")
         hi = g.hi if g.HasField("hi") else 1.0
         pts = "midpoint" if points is MISSING else points

@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 
 from ..core import validation as v
 from ..core.errors import MechsolveInputError, ProblemTooLargeError
-from ..core.limits import Limits, resolve
+from ..core.limits import Limits, power_size, resolve
 from ..core.results import Stopwatch
 from .arguments import MAX_BIDDERS, bidder_priors, check_profiles
 from .audit import bidder_menus
@@ -304,8 +304,7 @@ def extrapolate_optimum(
         raise MechsolveInputError(fn, "n_bidders", f"must be at most {MAX_BIDDERS}; got {nb}")
     lim = resolve(limits)
     for i, k in enumerate(ks):  # every grid within the limits before solving any
-        size = k ** (m * nb) if m * nb * math.log2(k) < 62 else 1 << 62
-        lim.check(fn, f"grids[{i}]", size, "max_types")
+        lim.check(fn, f"grids[{i}]", power_size(k, m * nb), "max_types")
     grid = functools.partial(uniform_grid, m, lo=lo, hi=hi, points=pts, limits=lim)
     try:
         priors = [grid(k) for k in ks]

@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 
 from ..core import validation as v
 from ..core.errors import MechsolveInputError
-from ..core.limits import Limits, resolve
+from ..core.limits import Limits, power_size, resolve
 
 
 class PriorKind(enum.Enum):
@@ -222,9 +222,7 @@ def uniform_grid(
     if not hi_f > lo_f:
         raise MechsolveInputError(fn, "hi", f"must be > lo={lo_f}; got {hi_f}")
     kind = PriorKind(v.choice(fn, "points", points, GRID_POINTS))
-    # k ** m without building a huge integer first (it would hold the GIL while growing)
-    size = k**m if m * math.log2(k) < 62 else 1 << 62
-    resolve(limits).check(fn, "points_per_item", size, "max_types")
+    resolve(limits).check(fn, "points_per_item", power_size(k, m), "max_types")
     h = (hi_f - lo_f) / k
     offset = 0.5 if kind is PriorKind.MIDPOINT else 0.0
     axis: NDArray[np.float64] = lo_f + (np.arange(k, dtype=np.float64) + offset) * h

@@ -16,6 +16,7 @@ regret of the optimum is at most ``epsilon`` (RegretNet's convention: averaged o
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -87,6 +88,7 @@ def regret_budget_curve(
 
     ``time_limit`` bounds the whole call: each budget gets what is left of it, and a budget
     reached after it has run out is not solved (``NO_SOLUTION_FOUND`` with limit ``TIME``).
+    Budgets x type profiles is at most ``limits.max_types`` (each budget returns its tables).
     """
     fn = "regret_budget_curve"
     watch = Stopwatch()
@@ -96,6 +98,9 @@ def regret_budget_curve(
         time_limit=time_limit,
     )  # fmt: skip
     ud = flag(fn, "unit_demand", unit_demand)
+    # every budget returns its own tables: the answer grows with budgets x type profiles
+    profiles = math.prod(p.n_types for p in args.priors)
+    args.limits.check(fn, "epsilons", len(eps) * profiles, "max_types")
     out = []
     for e in eps:
         remaining = watch.remaining(args.time_limit)

@@ -7,6 +7,7 @@ received and the limit when a problem is over it. The server passes its configur
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -71,9 +72,22 @@ class Limits:
         """Raise ProblemTooLargeError when ``size`` exceeds the limit ``field``."""
         limit = getattr(self, field)
         if size > limit:
+            shown = "at least 2^62" if size == SIZE_CAP else size  # (a capped power_size)
             raise ProblemTooLargeError(
-                function, argument, f"has size {size}, over the limit {field}={limit}"
+                function, argument, f"has size {shown}, over the limit {field}={limit}"
             )
+
+
+SIZE_CAP = 1 << 62
+"""Sizes computed with :func:`power_size` stop here (far above any limit)."""
+
+
+def power_size(base: int, exponent: int) -> int:
+    """``base ** exponent`` for a size check, capped at :data:`SIZE_CAP` without building a
+    huge integer first (Python would hold the GIL computing it, for seconds)."""
+    if base <= 1 or exponent <= 0:
+        return 1 if exponent <= 0 else max(base, 0)
+    return base**exponent if exponent * math.log2(base) < 62 else SIZE_CAP
 
 
 DEFAULT_LIMITS = Limits()
