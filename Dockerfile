@@ -23,4 +23,4 @@ WORKDIR /home/mechsolve
 EXPOSE 50051
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["mechsolve", "health", "--address", "127.0.0.1:50051"]
-ENTRYPOINT ["mechsolve", "serve", "--host", "0.0.0.0"]
+ENTRYPOINT ["mechsolve", "serve", "--host", "0.0.0.0", "--insecure"]

@@ -48,7 +48,7 @@ def test_dockerfile_installs_with_the_readme_command_and_serves() -> None:
         re.fullmatch(r"python:3\.11\.\d+-slim\S*", f.split(" ")[0]) for f in froms
     )
     assert re.search(r"^USER (?!root)\w+", DOCKERFILE, re.M)
-    assert 'ENTRYPOINT ["mechsolve", "serve", "--host", "0.0.0.0"]' in DOCKERFILE
+    assert 'ENTRYPOINT ["mechsolve", "serve", "--host", "0.0.0.0", "--insecure"]' in DOCKERFILE
     assert re.search(r'HEALTHCHECK .*\n?\s*CMD \["mechsolve", "health"', DOCKERFILE)
     assert "EXPOSE 50051" in DOCKERFILE
 
@@ -92,3 +92,38 @@ def test_the_folders_import_only_as_mechsolve_packages() -> None:
         text=True,
     )
     assert ok.returncode == 0, ok.stderr
+
+
+def test_the_container_entrypoint_serves_on_every_interface(tmp_path: Path) -> None:
+    """The image's ENTRYPOINT, run here as it is (plus a free port): it starts, warns that it
+    serves without TLS, and answers health checks."""
+    import json
+    import subprocess
+    import sys
+    import time
+
+    from mechsolve.server.app import free_port
+
+    entry = json.loads(re.search(r"^ENTRYPOINT (\[.*\])$", DOCKERFILE, re.M)[1])  # type: ignore[index]
+    assert entry[:2] == ["mechsolve", "serve"]
+    port = free_port("0.0.0.0")
+    log = tmp_path / "serve.log"
+    with open(log, "w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mechsolve", *entry[1:], "--port", str(port)], stderr=err
+        )
+    try:
+        for _ in range(150):
+            ok = subprocess.run(
+                [sys.executable, "-m", "mechsolve", "health", "--address", f"127.0.0.1:{port}"],
+                capture_output=True,
+            )
+            if ok.returncode == 0:
+                break
+            assert proc.poll() is None, log.read_text()
+            time.sleep(0.2)
+        assert ok.returncode == 0, log.read_text()
+        assert "without TLS" in log.read_text()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)

@@ -61,6 +61,11 @@ class TensorCodec(MessageCodec):
         return tensor(msg, path, ctx, self.dtype)
 
 
+MAX_SPAN = 1 << 48
+"""The largest product of a tensor's non-zero dimensions (an empty tensor may have a zero
+dimension next to huge ones; numpy cannot even describe a span past about 2^60 bytes)."""
+
+
 def tensor(msg: Any, path: str, ctx: Context, dtype: Any) -> np.ndarray:
     """A tensor message as a read-only array; ``len(values)`` must equal ``prod(shape)``."""
     if len(msg.shape) > MAX_DIMENSIONS:
@@ -74,6 +79,10 @@ def tensor(msg: Any, path: str, ctx: Context, dtype: Any) -> np.ndarray:
             ctx.function,
             f"{path}.values",
             f"has {len(msg.values)} values for shape {shape}: expected {expected}",
+        )
+    if math.prod(s for s in shape if s) > MAX_SPAN:  # empty, yet numpy refuses such a shape
+        raise MechsolveInputError(
+            ctx.function, f"{path}.shape", f"spans more than 2^48 elements; got {shape}"
         )
     return readonly(np.array(msg.values, dtype=dtype).reshape(shape))
 

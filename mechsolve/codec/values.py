@@ -87,6 +87,7 @@ COERCE: dict[type, Callable[[str, str, Any], Any]] = {}
 
 
 # -- annotations -------------------------------------------------------------------------------
+# (annotations and descriptors are few and hashable: what is read from them is cached)
 
 
 @functools.cache
@@ -95,6 +96,7 @@ def hints(obj: Any) -> dict[str, Any]:
     return typing.get_type_hints(obj)
 
 
+@functools.cache
 def members(annotation: Any) -> tuple[Any, ...]:
     """The members of a union (the annotation itself otherwise)."""
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
@@ -102,6 +104,7 @@ def members(annotation: Any) -> tuple[Any, ...]:
     return (annotation,)
 
 
+@functools.cache
 def optional(annotation: Any) -> bool:
     return type(None) in members(annotation)
 
@@ -113,14 +116,17 @@ def _pick(annotation: Any, test: Callable[[Any], bool]) -> Any:
     return None
 
 
+@functools.cache
 def _dataclass(annotation: Any) -> Any:
     return _pick(annotation, dataclasses.is_dataclass)
 
 
+@functools.cache
 def _enum(annotation: Any) -> Any:
     return _pick(annotation, lambda m: issubclass(m, enum.Enum))
 
 
+@functools.cache
 def _element(annotation: Any) -> tuple[Any, bool]:
     """``(element annotation, is a sequence annotation)`` of ``tuple[X, ...]``, ``list[X]``,
     ``Sequence[X]``, ``tuple[X, Y]`` (``(Any, False)`` otherwise)."""
@@ -132,10 +138,12 @@ def _element(annotation: Any) -> tuple[Any, bool]:
     return Any, False
 
 
+@functools.cache
 def _array(annotation: Any) -> bool:
     return any(typing.get_origin(m) is np.ndarray or m is np.ndarray for m in members(annotation))
 
 
+@functools.cache
 def _dtype(fd: FieldDescriptor) -> Any:
     if fd.type == FieldDescriptor.TYPE_BOOL:
         return np.bool_
@@ -145,6 +153,7 @@ def _dtype(fd: FieldDescriptor) -> Any:
 # -- enums -------------------------------------------------------------------------------------
 
 
+@functools.cache
 def _prefix(ed: EnumDescriptor) -> str:
     return ed.values_by_number[0].name.removesuffix("UNSPECIFIED")
 

@@ -30,7 +30,7 @@ import enum
 import functools
 import math
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -127,16 +127,18 @@ class BatchResult(HasSolveInfo):
     def __len__(self) -> int:
         return int(self.actions_before.shape[0])
 
-    def profile(self, p: int) -> MediatorResult:
-        """Row ``p`` as a :class:`MediatorResult` (its wall time is the batch's share; a row not
-        solved to optimality carries the call's termination, which names the limit)."""
+    def profile(self, p: int, wall_time_s: float | None = None) -> MediatorResult:
+        """Row ``p`` as a :class:`MediatorResult` (its wall time is ``wall_time_s``, by default
+        the batch's share; a row not solved to optimality carries the call's termination, which
+        names the limit)."""
         term = Termination.optimal() if self.optimal[p] else self.info.termination
+        share = self.info.wall_time_s / max(1, len(self))
         info = SolveInfo(
             term,
             float(self.objectives[p]),
             self.info.method,
             self.info.backend,
-            self.info.wall_time_s / max(1, len(self)),
+            share if wall_time_s is None else wall_time_s,
         )
         return MediatorResult(
             self.mediator,
@@ -362,10 +364,7 @@ def mediate(
     g = call.game
     a = g.check_actions(call.function, actions)
     d = v.bool_array(call.function, "delegate", delegate, shape=(g.n_players,))
-    batch = call.solve(a[None], d[None], watch)
-    res = batch.profile(0)
-    info = replace(batch.info, objective=res.objective, wall_time_s=watch.elapsed)
-    return replace(res, info=info)
+    return call.solve(a[None], d[None], watch).profile(0, wall_time_s=watch.elapsed)
 
 
 def mediate_batch(

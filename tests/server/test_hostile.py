@@ -270,6 +270,15 @@ MALFORMED = {
         ),
         "prior.uniform_grid.hi",
     ),
+    "empty-tensor-of-huge-span": (
+        "AuditMechanism",
+        apb.AuditMechanismRequest(
+            allocation=cpb.Tensor(shape=[0, 2**32 - 1, 2**32 - 1, 1]),
+            payment=cpb.Tensor(shape=[0, 2**32 - 1, 2**32 - 1]),
+            priors=[GRID4],
+        ),
+        "allocation.shape",
+    ),
     "payment-1e308": (
         "AuditMechanism",
         apb.AuditMechanismRequest(
