@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import multiprocessing as mp
 import os
@@ -208,6 +209,7 @@ def run(config: ServerConfig, *, reuse_port: bool = False) -> int:
     """Serve in this thread until SIGTERM/SIGINT, then drain in-flight calls (at most
     ``grace_seconds``) and exit; a server that cannot start says why in one line (exit 1)."""
     configure(config.log_format, config.log_level)
+    return_large_buffers()
 
     async def main() -> int:
         try:
@@ -242,6 +244,24 @@ def run(config: ServerConfig, *, reuse_port: bool = False) -> int:
         return 0
 
     return asyncio.run(main())
+
+
+MMAP_THRESHOLD = 1 << 20
+"""Allocations from this size up get their own mappings (returned to the system when freed)."""
+
+
+def return_large_buffers() -> None:
+    """Make glibc serve every allocation of :data:`MMAP_THRESHOLD` or more with its own
+    mapping, returned to the system when freed. By default glibc raises that threshold after
+    a large buffer is freed, and later large requests (gRPC's receive buffers, request bytes)
+    then stay in the heap for good: a burst of big requests would keep the process large
+    after it has been refused or answered."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+
+
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
 
 
 def _on_signal(sig: signal.Signals, stop: asyncio.Event) -> None:

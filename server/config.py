@@ -24,6 +24,10 @@ class ServerConfig:
         max_concurrent_rpcs: mechsolve calls in flight per process before
             ``RESOURCE_EXHAUSTED`` (health checks and reflection are never refused).
         max_message_bytes: largest request or response message.
+        max_pending_mb: request bytes the process may hold for calls in flight (waiting for a
+            solve worker or being solved); a call that would go past it is
+            ``RESOURCE_EXHAUSTED``. The server process's memory stays within its idle size
+            plus this.
         max_solve_seconds: a cap on every solve's time limit (the call deadline may lower it).
         limits: problem-size limits passed to every solver call.
         pyomo_solvers: the Pyomo solver names requests may use with ``method="pyomo"`` (a name
@@ -48,6 +52,7 @@ class ServerConfig:
     call_memory_mb: int = 4096
     max_concurrent_rpcs: int = 256
     max_message_bytes: int = 64 * 1024 * 1024
+    max_pending_mb: int = 512
     max_solve_seconds: float = 60.0
     limits: Limits = field(default_factory=Limits)
     pyomo_solvers: tuple[str, ...] = ("appsi_highs",)
@@ -72,6 +77,7 @@ class ServerConfig:
             "call_memory_mb",
             "max_concurrent_rpcs",
             "max_message_bytes",
+            "max_pending_mb",
         ):
             if getattr(self, name) < 1:
                 raise MechsolveInputError(fn, name, f"must be >= 1; got {getattr(self, name)}")

@@ -88,6 +88,7 @@ class Servicer:
         self.pool = SolverPool(config.solvers, config.call_memory_mb, self.limits)
         self.metrics = metrics
         self.in_flight = 0
+        self.pending_bytes = 0
         self._replaced_seen = 0
         metrics.solver_memory.set_function(self.pool.resident_bytes)
 
@@ -127,28 +128,47 @@ class Servicer:
                 return answer(rpc, msg, self.limits, seconds)
         return await self.pool.answer(rpc.path, request, seconds, deadline)
 
-    def _admit(self, context: grpc.aio.ServicerContext) -> float:
-        """The solver's time limit for this call, once admitted."""
+    def _admit(self, context: grpc.aio.ServicerContext, size: int) -> float:
+        """The solver's time limit for this call, once admitted (calls in flight, and the
+        request bytes they hold, within the server's limits)."""
         if self.in_flight >= self.config.max_concurrent_rpcs:
             raise _Busy
+        self._check_pending(size)
         return time_limit(context, self.config.max_solve_seconds)
+
+    def _check_pending(self, size: int) -> None:
+        if self.pending_bytes + size > self.config.max_pending_mb << 20:
+            raise _Busy(
+                f"the server holds {self.pending_bytes >> 20} MB of requests in flight, "
+                f"its max_pending_mb is {self.config.max_pending_mb}; retry later"
+            )
+
+    def _hold(self, size: int) -> None:
+        """A stream message's bytes join the pending ones (or the stream ends busy)."""
+        self._check_pending(size)
+        self.pending_bytes += size
+
+    def _release(self, size: int) -> None:
+        self.pending_bytes -= size
 
     def _unary(self, rpc: Rpc) -> Any:
         async def call(request: bytes, context: grpc.aio.ServicerContext) -> bytes | None:
-            start, code = time.perf_counter(), "CANCELLED"
+            start, code, size = time.perf_counter(), "CANCELLED", len(request)
             try:
-                seconds = self._admit(context)
-                self._enter()
+                seconds = self._admit(context, size)
+                self._enter(size)
                 try:
                     result = await self._solve(rpc, request, seconds, context.time_remaining())
                 finally:
-                    self._leave()
+                    self._leave(size)
                 code = result.code
                 if result.payload is not None:
                     return result.payload
+                request = b""  # see _abort
                 await _abort(context, result)
             except (DeadlineExceeded, _Busy) as exc:
                 code = _code_of(exc)
+                request = b""
                 await _abort(context, _answer_of(exc))
             except asyncio.CancelledError:
                 code = _ended_by(context)
@@ -166,17 +186,23 @@ class Servicer:
             start, code = time.perf_counter(), "CANCELLED"
             try:
                 per_message = _per_message_limit(stream, context)
-                self._admit(context)
-                self._enter()
+                self._admit(context, 0)
+                self._enter(0)
                 try:
                     async for raw in requests:
                         seconds = time_limit(context, self.config.max_solve_seconds, per_message)
-                        result = await self._solve(
-                            stream.of, _inner(stream, raw), seconds, _earliest(context, per_message)
-                        )
+                        self._hold(len(raw))
+                        try:
+                            result = await self._solve(
+                                stream.of, _inner(stream, raw), seconds,
+                                _earliest(context, per_message),
+                            )  # fmt: skip
+                        finally:
+                            self._release(len(raw))
                         if result.payload is None:
                             code = result.code
                             field = stream.field_path(result.field) if result.field else ""
+                            raw = b""  # see _abort
                             await _abort(context, Answer(None, result.code, result.message, field))
                             return
                         # StreamMediateBatchResponse and MediateBatchResponse are the same on the
@@ -184,9 +210,10 @@ class Servicer:
                         yield result.payload
                     code = "OK"
                 finally:
-                    self._leave()
+                    self._leave(0)
             except (DeadlineExceeded, _Busy, MechsolveInputError) as exc:
                 code = _code_of(exc)
+                raw = b""  # see _abort
                 await _abort(context, _answer_of(exc))
             except asyncio.CancelledError:
                 code = _ended_by(context)
@@ -196,12 +223,14 @@ class Servicer:
 
         return call
 
-    def _enter(self) -> None:
+    def _enter(self, size: int) -> None:
         self.in_flight += 1
+        self.pending_bytes += size
         self.metrics.in_flight.set(self.in_flight)
 
-    def _leave(self) -> None:
+    def _leave(self, size: int) -> None:
         self.in_flight -= 1
+        self.pending_bytes -= size
         self.metrics.in_flight.set(self.in_flight)
         self.metrics.replaced.inc(self.pool.replaced - self._replaced_seen)
         self._replaced_seen = self.pool.replaced
@@ -217,7 +246,8 @@ class Servicer:
 
 
 class _Busy(Exception):
-    """More mechsolve calls in flight than ``max_concurrent_rpcs``."""
+    """More mechsolve calls in flight than ``max_concurrent_rpcs``, or more request bytes than
+    ``max_pending_mb``."""
 
 
 def _ended_by(context: grpc.aio.ServicerContext) -> str:
@@ -241,14 +271,18 @@ def _answer_of(exc: BaseException) -> Answer:
     if isinstance(exc, DeadlineExceeded):
         return Answer(None, "DEADLINE_EXCEEDED", "deadline exceeded before the solve started")
     if isinstance(exc, _Busy):
-        return Answer(
-            None, "RESOURCE_EXHAUSTED", "the server is at its max_concurrent_rpcs; retry later"
-        )
+        said = str(exc) or "the server is at its max_concurrent_rpcs; retry later"
+        return Answer(None, "RESOURCE_EXHAUSTED", said)
     return Answer(None, _code_of(exc), str(exc), getattr(exc, "argument", ""))
 
 
 async def _abort(context: grpc.aio.ServicerContext, result: Answer) -> None:
-    """End the call with the answer's status (and a BadRequest detail when it names a field)."""
+    """End the call with the answer's status (and a BadRequest detail when it names a field).
+
+    ``abort`` raises through the handler: the exception's traceback keeps the handler's frame,
+    and grpc.aio keeps the exception in a reference cycle that lives until a full garbage
+    collection. Handlers drop their request bytes before calling this, or every refused large
+    request would stay in memory until then."""
     if result.field:
         await context.abort_with_status(status_for(result.code, result.message, result.field))
     await context.abort(grpc.StatusCode[result.code], result.message)

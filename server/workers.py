@@ -32,6 +32,11 @@ PRELOAD = ["mechsolve.server.servicer"]
 START_SECONDS = 120.0
 """How long a new worker may take to report ready."""
 
+OVERRUN_SECONDS = 1.0
+"""A solve still running this long after its time limit (a solver that takes none, or one
+that overruns it) is stopped even when the caller's deadline is later: ``max_solve_seconds``
+bounds every solve."""
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -49,6 +54,7 @@ class Answer:
 def _worker_main(conn: Connection, limits: Limits, memory_bytes: int) -> None:  # pragma: no cover
     """A worker: answer ``(path, request bytes, seconds)`` tasks until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server process handles shutdown
+    os.setpgid(0, 0)  # its own process group: killed with every process it starts
     from .servicer import answer_bytes
 
     _limit_memory(memory_bytes)
@@ -97,6 +103,10 @@ class _Worker:
         return None
 
     def kill(self) -> None:
+        """Kill the worker's process group: the worker and whatever it started (an isolated
+        MILP solve and its forkserver), so nothing it began outlives it."""
+        with contextlib.suppress(ProcessLookupError, OSError):
+            os.killpg(self.pid, signal.SIGKILL)
         with contextlib.suppress(ProcessLookupError, OSError):
             if self.proc.is_alive():
                 self.proc.kill()
@@ -143,40 +153,60 @@ class SolverPool:
         raise RuntimeError("the solver pool is closed")
 
     async def _ensure_started(self) -> asyncio.Queue[_Worker]:
+        """The queue of idle workers; the first call starts them in a task of its own, so a
+        first caller that is cancelled does not lose them."""
         if self._idle is None:
             self._idle = asyncio.Queue()
             loop = asyncio.get_running_loop()
-            workers = await asyncio.gather(
-                *(loop.run_in_executor(self._threads, self._spawn) for _ in range(self.size))
-            )
-            for w in workers:
-                self._idle.put_nowait(w)
+            for _ in range(self.size):
+                self._start_one(loop, self._idle)
         return self._idle
+
+    def _start_one(self, loop: asyncio.AbstractEventLoop, idle: asyncio.Queue[_Worker]) -> None:
+        async def start() -> None:
+            try:
+                idle.put_nowait(await loop.run_in_executor(self._threads, self._spawn))
+            except RuntimeError as exc:  # closed, or the machine cannot start processes
+                if not self._closed:
+                    log("solver_start_failed", error=str(exc))
+
+        self._respawning.add(task := asyncio.ensure_future(start()))
+        task.add_done_callback(self._respawning.discard)
 
     async def answer(
         self, path: str, request: bytes, seconds: float, deadline: float | None
     ) -> Answer:
-        """Run a task on a free worker; wait at most ``deadline`` seconds (for a worker and
-        for its answer): past it, or when the call is cancelled, the worker is killed and
-        replaced, and ``None`` payload with code ``DEADLINE_EXCEEDED`` comes back."""
+        """Run a task on a free worker; wait for a worker and its answer until ``deadline``
+        (seconds from now; ``None``: none) and at most ``seconds`` (the solver's time limit)
+        plus :data:`OVERRUN_SECONDS`: past either, or when the call is cancelled, the worker
+        is killed and replaced and the answer is ``DEADLINE_EXCEEDED``."""
         idle = await self._ensure_started()
         loop = asyncio.get_running_loop()
-        end = None if deadline is None else loop.time() + deadline
+        start = loop.time()
+        cap = seconds + OVERRUN_SECONDS
+        end = start + (cap if deadline is None else min(deadline, cap))
         try:
             worker = await asyncio.wait_for(idle.get(), deadline)
         except TimeoutError:
             return Answer(None, "DEADLINE_EXCEEDED", "deadline exceeded waiting for a free solver")
         healthy = False
         try:
-            wait = 1e9 if end is None else max(0.0, end - loop.time())
+            wait = max(0.0, end - loop.time())
             result = await loop.run_in_executor(
                 self._threads, worker.call, (path, request, seconds), wait
             )
             healthy = result is not None and not result.retire
             if result is not None:
                 return result
-            if end is not None and loop.time() >= end:
-                return Answer(None, "DEADLINE_EXCEEDED", "deadline exceeded: the solve was stopped")
+            if loop.time() >= end:
+                ran_out = deadline is None or start + deadline > end  # the server's cap, first
+                reason = (
+                    f"the solve ran {OVERRUN_SECONDS:g} s past its time limit of {seconds:.3g} s "
+                    "(the server's max_solve_seconds or the call's deadline) and was stopped"
+                    if ran_out
+                    else "deadline exceeded: the solve was stopped"
+                )
+                return Answer(None, "DEADLINE_EXCEEDED", reason)
             return Answer(
                 None,
                 "RESOURCE_EXHAUSTED",
@@ -190,22 +220,11 @@ class SolverPool:
                 await self._replace(worker)
 
     async def _replace(self, worker: _Worker) -> None:
-        loop = asyncio.get_running_loop()
         worker.kill()
         self._all.discard(worker)
         self.replaced += 1
         assert self._idle is not None
-        idle = self._idle
-
-        async def respawn() -> None:
-            try:
-                idle.put_nowait(await loop.run_in_executor(self._threads, self._spawn))
-            except RuntimeError as exc:  # closed, or the machine cannot start processes
-                if not self._closed:
-                    log("solver_start_failed", error=str(exc))
-
-        self._respawning.add(task := asyncio.ensure_future(respawn()))
-        task.add_done_callback(self._respawning.discard)
+        self._start_one(asyncio.get_running_loop(), self._idle)
 
     def resident_bytes(self) -> int:
         """The workers' resident memory, summed (0 for one that has just exited)."""

@@ -1,26 +1,27 @@
 """``mechsolve demo``: learning agents against a live mechsolve server.
 
 Starts the server in this process on a free loopback port (unless ``address`` names a running
-one), then for each of ``games`` random U[0,1) games lets ``populations`` populations of
-epsilon-greedy agents play ``rounds`` rounds in three arms: the original game, the Pareto-
-mediated game and the Punishing-mediated game, asking the server for the mediated outcomes
-over gRPC every round. Prints a comparison table and writes a PNG plot (seed 000 Figure 3).
+one), then for each of ``games`` random U[0, 1) games lets ``populations`` populations of
+learners play ``rounds`` rounds in three arms: the original game, the Pareto-mediated game and
+the Punishing-mediated game, asking the server for the mediated outcomes over gRPC every
+round. Prints a comparison table and writes a PNG plot (seed 000 Figure 3). The full
+experiments are ``mechsolve simulate`` (docs/simulations.md).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
-from mechsolve.solver.games.normal_form import random_game
-
-from .simulation import SimulationTrace, simulate
+from .agents import REGIMES
+from .backends import local_server
+from .experiments import RandomNormalForm
+from .report import plot_rounds, summarize
+from .runner import RunConfig, Trace, run
 
 DEMO_ARMS = ("original", "pareto", "punishing")
 
@@ -33,7 +34,8 @@ class DemoConfig:
     populations: int = 32
     rounds: int = 300
     seed: int = 0
-    plot: Path = Path("mechsolve-demo.png")
+    regime: str = "paper"
+    plot: Path | None = Path("mechsolve-demo.png")
     address: str | None = None
     in_process: bool = False
     progress: bool = True
@@ -41,134 +43,61 @@ class DemoConfig:
 
 @dataclass(frozen=True, eq=False)
 class DemoResult:
-    """Per-arm traces averaged over games, and the summary table rows."""
+    """The traces (one per game and arm), the summary table rows and the plot."""
 
-    traces: dict[str, SimulationTrace]
+    traces: list[Trace]
     table: list[dict[str, Any]]
     plot: Path | None
     address: str
 
 
-@contextlib.contextmanager
-def _api(config: DemoConfig) -> Iterator[tuple[Any, str]]:
-    if config.in_process:
-        from ..local import LocalMechsolve
-
-        yield LocalMechsolve(), "in-process"
-        return
-    from ..grpc_client import MechsolveClient
-
-    if config.address is not None:
-        with MechsolveClient(config.address) as client:
-            client.wait_until_serving()
-            yield client, config.address
-        return
-    from mechsolve.server.app import build_server
-    from mechsolve.server.config import ServerConfig
-    from mechsolve.server.logs import configure
-
-    configure("text", "WARNING")  # keep the demo's output to the table
-    running = build_server(ServerConfig(port=0))
-    try:
-        with MechsolveClient(running.address) as client:
-            client.wait_until_serving()
-            yield client, running.address
-    finally:
-        running.stop(grace=1.0)
-
-
-def _mean_trace(arm: str, traces: list[SimulationTrace]) -> SimulationTrace:
-    stack = lambda name: np.mean([getattr(t, name) for t in traces], axis=0)  # noqa: E731
-    return SimulationTrace(
-        arm, stack("mean_reward"), stack("min_reward"), stack("share_delegating")
-    )
-
-
 def run_demo(config: DemoConfig) -> DemoResult:
     """Run the demo (see the module docstring)."""
-    from tqdm import tqdm
-
-    ks = [config.actions] * config.players
-    games = [random_game(ks, seed=config.seed + g) for g in range(config.games)]
-    total = config.games * len(DEMO_ARMS) * config.rounds
-    per_arm: dict[str, list[SimulationTrace]] = {arm: [] for arm in DEMO_ARMS}
-    with (
-        _api(config) as (api, address),
-        tqdm(
-            total=total, desc="rounds", unit="round", disable=not config.progress, leave=False
-        ) as bar,
-    ):
-        for g, game in enumerate(games):
-            for arm in DEMO_ARMS:
-                per_arm[arm].append(
-                    simulate(
-                        api,
-                        game,
-                        arm,
-                        rounds=config.rounds,
-                        populations=config.populations,
-                        seed=config.seed * 1000 + g,
-                        on_round=lambda: bar.update(1),
-                    )
-                )
-    traces = {arm: _mean_trace(arm, ts) for arm, ts in per_arm.items()}
-    table = [_row(traces[arm]) for arm in DEMO_ARMS]
-    plot = _plot(traces, config) if config.plot else None
-    return DemoResult(traces, table, plot, address)
+    experiment = RandomNormalForm(sizes=((config.players, config.actions),), games=config.games)
+    run_config = RunConfig(
+        rounds=config.rounds,
+        populations=config.populations,
+        learner=REGIMES[config.regime],
+        backend="in-process" if config.in_process else "grpc",
+        address=config.address,
+        progress=config.progress,
+    )
+    with contextlib.ExitStack() as stack:
+        if not config.in_process and config.address is None:
+            run_config = replace(run_config, address=stack.enter_context(local_server()))
+        traces = run(experiment, run_config, [config.seed])
+    table = [_row(r, traces) for r in summarize(traces)]
+    title = (
+        f"{config.regime} learners, {config.games} random games, "
+        f"{config.players} players x {config.actions} actions"
+    )
+    plot = plot_rounds(traces, config.plot, title) if config.plot else None
+    where = "in-process" if config.in_process else str(run_config.address)
+    return DemoResult(traces, table, plot, where)
 
 
-def _row(trace: SimulationTrace) -> dict[str, Any]:
-    last = max(1, len(trace.mean_reward) // 5)  # the final fifth of the rounds
+def _row(summary: Any, traces: list[Trace]) -> dict[str, Any]:
+    mine = [t for t in traces if t.arm == summary.arm]
     return {
-        "arm": trace.arm,
-        "mean_reward": float(trace.mean_reward.mean()),
-        "final_mean_reward": float(trace.mean_reward[-last:].mean()),
-        "min_reward": float(trace.min_reward.mean()),
-        "share_delegating": float(trace.share_delegating.mean()),
-        "final_share_delegating": float(trace.share_delegating[-last:].mean()),
+        "arm": summary.arm,
+        "mean_reward": float(np.mean([t.mean_reward.mean() for t in mine])),
+        "final_mean_reward": summary.mean_reward,
+        "min_reward": float(np.mean([t.min_reward.mean() for t in mine])),
+        "share_delegating": float(np.mean([t.share_delegating.mean() for t in mine])),
+        "final_share_delegating": summary.share_delegating,
     }
 
 
 def format_table(table: list[dict[str, Any]]) -> str:
-    head = f"{'arm':<10} {'mean reward':>12} {'final reward':>13} {'min reward':>11} {'delegating':>11} {'final deleg.':>13}"
+    head = (
+        f"{'arm':<10} {'mean reward':>12} {'final reward':>13} {'min reward':>11} "
+        f"{'delegating':>11} {'final deleg.':>13}"
+    )
     lines = [head, "-" * len(head)]
     for r in table:
         lines.append(
             f"{r['arm']:<10} {r['mean_reward']:>12.4f} {r['final_mean_reward']:>13.4f} "
-            f"{r['min_reward']:>11.4f} {r['share_delegating']:>10.1%} {r['final_share_delegating']:>12.1%}"
+            f"{r['min_reward']:>11.4f} {r['share_delegating']:>10.1%} "
+            f"{r['final_share_delegating']:>12.1%}"
         )
     return "\n".join(lines)
-
-
-def _smooth(x: NDArray[np.float64], window: int = 10) -> NDArray[np.float64]:
-    w = max(1, min(window, len(x)))
-    return np.convolve(x, np.ones(w) / w, mode="valid")
-
-
-def _plot(traces: dict[str, SimulationTrace], config: DemoConfig) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
-    for k, (arm, tr) in enumerate(traces.items()):
-        color = f"C{k}"  # one colour per arm in both panels
-        top.plot(_smooth(tr.mean_reward), label=arm, color=color)
-        if arm != "original":
-            bottom.plot(_smooth(tr.share_delegating), label=arm, color=color)
-    top.set_ylabel("mean reward per agent")
-    top.set_title(
-        f"epsilon-greedy agents, {config.games} random games, "
-        f"{config.players} players x {config.actions} actions"
-    )
-    top.legend()
-    bottom.set_ylabel("share delegating")
-    bottom.set_xlabel("round")
-    bottom.set_ylim(0, 1)
-    bottom.legend()
-    fig.tight_layout()
-    config.plot.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(config.plot, dpi=110)
-    plt.close(fig)
-    return config.plot

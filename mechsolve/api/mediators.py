@@ -19,6 +19,15 @@ def _enumeration(request: Any) -> bool:
     return bool(request.method in _FAST)
 
 
+MAX_INLINE_PLAYERS = 8
+"""A strong-Nash check visits up to ``2^n`` coalitions: inline (a few ms) up to this many
+players, in a solve worker beyond."""
+
+
+def _few_coalitions(request: Any) -> bool:
+    return len(request.game.payoffs.shape) - 1 <= MAX_INLINE_PLAYERS
+
+
 def _profiles() -> dict[str, Any]:
     return {
         "game": _GAME,
@@ -104,7 +113,7 @@ RPCS = (
         md.strong_nash,
         pb.CheckStrongNashRequest,
         pb.CheckStrongNashResponse,
-        inline=lambda request: True,
+        inline=_few_coalitions,
         example=lambda: {"game": seed000_prisoners_dilemma(), "profile": [1, 1]},
     ),
     Rpc(

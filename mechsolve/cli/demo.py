@@ -22,6 +22,12 @@ def register(sub: Any) -> None:
     p.add_argument("--populations", type=int, default=32, help="independent populations per game")
     p.add_argument("--rounds", type=int, default=300)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--regime",
+        choices=("paper", "undelegated-start"),
+        default="paper",
+        help="learner settings (see mechsolve simulate --help and docs/simulations.md)",
+    )
     p.add_argument("--plot", type=Path, default=Path("mechsolve-demo.png"), help="PNG to write")
     p.add_argument("--address", help="use a running server instead of starting one")
     p.add_argument("--in-process", action="store_true", help="call the solver directly (no gRPC)")
@@ -47,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
         populations=args.populations,
         rounds=args.rounds,
         seed=args.seed,
+        regime=args.regime,
         plot=args.plot,
         address=args.address,
         in_process=args.in_process,

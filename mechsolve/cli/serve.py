@@ -61,6 +61,12 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--max-message-mb", type=float, default=64.0, help="largest message (MiB)")
     p.add_argument(
+        "--max-pending-mb",
+        type=int,
+        default=512,
+        help="request bytes held for calls in flight before RESOURCE_EXHAUSTED (default 512)",
+    )
+    p.add_argument(
         "--max-solve-seconds",
         type=float,
         default=60.0,
@@ -167,6 +173,7 @@ def run_serve(args: argparse.Namespace) -> int:
         reuse_port=args.reuse_port,
         max_concurrent_rpcs=args.max_concurrent_rpcs,
         max_message_bytes=int(args.max_message_mb * 1024 * 1024),
+        max_pending_mb=args.max_pending_mb,
         max_solve_seconds=args.max_solve_seconds,
         limits=_limits(args.limit),
         pyomo_solvers=tuple(args.pyomo_solver or ("appsi_highs",)),

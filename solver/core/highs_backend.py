@@ -7,6 +7,7 @@ Python. :func:`termination_of` maps HiGHS' model status to :class:`Termination` 
 from __future__ import annotations
 
 import multiprocessing as mp
+import resource
 import threading
 import time
 from dataclasses import dataclass
@@ -193,9 +194,32 @@ ANSWER_MARGIN = 0.5
 caller's, so that it normally answers before it is killed at the caller's limit."""
 
 
-def _solve_child(answer: Any, model: Any, deadline: float) -> None:
+def _vm_size() -> int:
+    """This process's address space in bytes (Linux; 0 where unknown)."""
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(x.split()[1]) * 1024 for x in status if x.startswith("VmSize:"))
+    except (OSError, StopIteration, ValueError):
+        return 0
+
+
+def _memory_left() -> int | None:
+    """What this process may still add to its address space under ``RLIMIT_AS`` (``None``:
+    unlimited)."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    return None if soft == resource.RLIM_INFINITY else max(0, soft - _vm_size())
+
+
+def _solve_child(answer: Any, model: Any, deadline: float, memory_left: int | None) -> None:
     """Child-process body of :func:`solve_isolated`: receive the model, solve it with what is
-    left until the (wall-clock) ``deadline`` as the HiGHS limit, send the answer back."""
+    left until the (wall-clock) ``deadline`` as the HiGHS limit, send the answer back. The
+    child may add to its address space only what the caller had left (``memory_left``): the
+    caller waits meanwhile, so the two stay within the caller's budget."""
+    if memory_left is not None:
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = _vm_size() + memory_left
+        soft = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
     args, kwargs = model.recv()
     model.close()
     sol = solve(*args, time_limit=max(1e-3, deadline - time.time()), **kwargs)
@@ -240,7 +264,9 @@ def solve_isolated(
         (c, sp.csc_array(a), row_lower, row_upper, col_lower, col_upper),
         {"integrality": integrality, "maximize": maximize, "options": options},
     )
-    proc = ctx.Process(target=_solve_child, args=(answer_w, model_r, solve_by), daemon=True)
+    proc = ctx.Process(
+        target=_solve_child, args=(answer_w, model_r, solve_by, _memory_left()), daemon=True
+    )
     # Exactly one thread stops the child: the caller if the child had started when it gave
     # up, else the feeder once it has.
     lock = threading.Lock()

@@ -50,7 +50,8 @@ def descendants(pid: int) -> list[int]:
     return out
 
 
-def _rss_bytes(pid: int) -> int:
+def process_rss(pid: int) -> int:
+    """Resident bytes of one process (0 once it has gone)."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
@@ -99,7 +100,7 @@ class ServerProcess:
 
     def rss_bytes(self) -> int:
         """Resident memory of the whole process tree."""
-        return sum(_rss_bytes(p) for p in self.tree())
+        return sum(process_rss(p) for p in self.tree())
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) the live processes of the tree have used."""

@@ -29,7 +29,7 @@ from mechsolve.v1 import common_pb2 as cpb
 from mechsolve.v1 import mediators_pb2 as mpb
 from mechsolve.v1 import structured_pb2 as spb
 
-from .processes import MECHSOLVE, ServerProcess, health
+from .processes import MECHSOLVE, ServerProcess, health, process_rss
 from .raw import BY_NAME, Reply, call, request, stream, tensor
 
 OK = grpc.StatusCode.OK
@@ -558,3 +558,144 @@ def test_reflection_v1_and_v1alpha_are_served(server: ServerProcess) -> None:
         listed = reflection_pb2.ServerReflectionResponse.FromString(answers[0])
         names = {s.name for s in listed.list_services_response.service}
         assert {"mechsolve.v1.AuctionService", "grpc.reflection.v1.ServerReflection"} <= names
+
+
+# --- found by probing the hardened server (second round) -------------------------------------
+def _build_game_request() -> bytes:
+    game = cpb.Game(payoffs=tensor(np.random.default_rng(0).random((2, 2, 2))))
+    return mpb.BuildMediatedGameRequest(game=game).SerializeToString()
+
+
+@pytest.mark.parametrize("timeout", [None, 30 * 24 * 3600.0])
+def test_a_call_without_a_deadline_or_with_a_far_one_is_answered(
+    server: ServerProcess, timeout: float | None
+) -> None:
+    reply = call(server.address, path("BuildMediatedGame"), _build_game_request(), timeout=timeout)
+    assert reply.code == OK, reply
+
+
+def test_a_cancelled_first_call_does_not_lose_the_solve_workers(serve: Callable) -> None:
+    srv = serve("--solvers", "2")  # workers start with the first call that needs one
+    first = call(srv.address, path("SampledMenuRevenue"), _sampled_menu(), timeout=0.3)
+    assert first.code == DEADLINE
+    for _ in range(3):
+        reply = call(srv.address, path("BuildMediatedGame"), _build_game_request(), timeout=30)
+        assert reply.code == OK, reply
+
+
+def test_a_solver_without_a_time_limit_is_stopped_at_max_solve_seconds(serve: Callable) -> None:
+    srv = serve("--solvers", "1", "--max-solve-seconds", "0.5")
+    start = time.monotonic()
+    reply = call(srv.address, path("SampledMenuRevenue"), _sampled_menu(), timeout=3600)
+    took = time.monotonic() - start
+    assert reply.code == DEADLINE and "max_solve_seconds" in reply.message, reply
+    assert took < 10.0  # its 20 s of work were stopped after the cap and the overrun allowance
+
+
+def test_many_player_strong_nash_checks_leave_health_checks_answered(server: ServerProcess) -> None:
+    n = 16  # 2^16 coalitions: about a second of work per request of 174 bytes
+    game = cpb.Game(payoffs=cpb.Tensor(shape=[n] + [1] * n, values=[0.0] * n))
+    message = mpb.CheckStrongNashRequest(game=game, profile=[0] * n)
+    stop = threading.Event()
+
+    def flood() -> None:
+        while not stop.is_set():
+            call(server.address, path("CheckStrongNash"), message, timeout=5)
+
+    threads = [threading.Thread(target=flood) for _ in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        time.sleep(0.5)
+        with grpc.insecure_channel(server.address) as ch:
+            probe = health_pb2_grpc.HealthStub(ch)
+            for _ in range(8):
+                status = probe.Check(health_pb2.HealthCheckRequest(), timeout=1.0).status
+                assert status == health_pb2.HealthCheckResponse.SERVING
+                time.sleep(0.2)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+
+
+def _exact_restaurant(n: int, restaurants: int) -> bytes:
+    inst = rs.random_restaurant_instance(n, restaurants, alpha=2.0, seed=3)
+    choices, _ = rs.random_restaurant_profile(n, restaurants, popularity=1.5, seed=4)
+    return request(
+        "MediateRestaurant",
+        known=inst.known,
+        capacities=inst.capacities,
+        choices=choices,
+        delegate=np.ones(n, bool),
+        mediator="pareto_exact",
+    ).SerializeToString()
+
+
+def test_a_cancelled_isolated_milp_leaves_no_process_behind(serve: Callable) -> None:
+    srv = serve("--solvers", "1")
+    seen: set[int] = set()
+    with grpc.insecure_channel(srv.address) as channel:
+        future = channel.unary_unary(path("MediateRestaurant")).future(
+            _exact_restaurant(400, 40), timeout=60
+        )
+        end = time.monotonic() + 20
+        while time.monotonic() < end and len(seen) < 6:  # server, resource tracker,
+            seen |= set(srv.tree())  # forkserver, worker, its own forkserver, the MILP child
+            time.sleep(0.05)
+        time.sleep(1.0)  # the MILP child is solving
+        seen |= set(srv.tree())
+        assert len(seen) >= 6 and future.cancel()
+    time.sleep(1.5)
+    orphans = [p for p in seen - set(srv.tree()) if _running(p)]
+    assert not orphans, orphans
+
+
+def test_an_isolated_milp_stays_within_the_call_memory_budget(serve: Callable) -> None:
+    budget_mb = 700
+    srv = serve("--solvers", "1", "--call-memory-mb", str(budget_mb))
+    warm = call(srv.address, path("MediateRestaurant"), _exact_restaurant(20, 4), timeout=30)
+    assert warm.code == OK, warm
+    time.sleep(0.5)
+    before = srv.rss_bytes()
+    with PeakRss(srv) as rss:
+        reply = call(srv.address, path("MediateRestaurant"), _exact_restaurant(1000, 4), timeout=15)
+    assert reply.code in (OK, EXHAUSTED, DEADLINE), reply
+    assert rss.peak < before + (budget_mb + 150) * MB, (rss.peak - before) / MB
+
+
+def test_request_bytes_held_for_calls_in_flight_are_limited(serve: Callable) -> None:
+    """Calls waiting for a solve worker hold their request bytes: past ``--max-pending-mb`` a
+    call is refused at once (and its bytes dropped) instead of queued. (gRPC itself holds each
+    message while it arrives, whatever the server does next.)"""
+    srv = serve("--solvers", "1", "--max-pending-mb", "100")
+    rng = np.random.default_rng(0)
+    big = apb.SampledMenuRevenueRequest(
+        menu=apb.Menu(allocation=tensor(rng.random((4, 1))), price=tensor(rng.random(4))),
+        samples=tensor(rng.random((5_000_000, 1))),
+    ).SerializeToString()  # about 45 MB
+    busy = threading.Thread(
+        target=call, args=(srv.address, path("SampledMenuRevenue"), _sampled_menu(), 8.0)
+    )
+    busy.start()
+    time.sleep(1.0)
+    before = process_rss(srv.proc.pid)  # the server process (the solve worker is budgeted)
+    replies: list[Reply] = []
+    queued = [
+        threading.Thread(
+            target=lambda: replies.append(
+                call(srv.address, path("SampledMenuRevenue"), big, timeout=8.0)
+            )
+        )
+        for _ in range(8)
+    ]
+    for t in queued:
+        t.start()
+    for t in queued:
+        t.join(timeout=60)
+    busy.join(timeout=60)
+    codes = [r.code for r in replies]
+    assert codes.count(EXHAUSTED) >= 5, codes  # at most two 45 MB requests fit in 100 MB
+    assert any("max_pending_mb" in r.message for r in replies), replies
+    time.sleep(1.0)
+    assert process_rss(srv.proc.pid) < before + 150 * MB  # no request bytes are kept
