@@ -62,21 +62,41 @@ def answer_bytes(path: str, request: bytes, limits: Limits, seconds: float) -> A
 def answer(rpc: Rpc, request: Message, limits: Limits, seconds: float) -> Answer:
     """Decode, solve, encode; every failure becomes a documented status."""
     try:
-        kwargs = codec.decode_request(rpc, request, limits)
-        if rpc.takes_limits:
-            kwargs["limits"] = limits
-        if rpc.takes_time_limit:
-            kwargs["time_limit"] = seconds
-        return Answer(codec.encode_result(rpc, rpc.function(**kwargs)).SerializeToString())
-    except HANDLED as exc:
+        return Answer(
+            codec.encode_result(rpc, solve(rpc, request, limits, seconds)).SerializeToString()
+        )
+    except Exception as exc:
+        return failure(rpc, exc)
+
+
+def solve(
+    rpc: Rpc,
+    request: Message,
+    limits: Limits,
+    seconds: float | None,
+    supplied: dict[str, Any] | None = None,
+) -> Any:
+    """The solver function's result for a request message (sizes checked against ``limits``
+    while decoding, ``seconds`` as its time limit, ``supplied`` arguments taken as given);
+    raises what the solver raises."""
+    kwargs = codec.decode_request(rpc, request, limits, supplied)
+    if rpc.takes_limits:
+        kwargs["limits"] = limits
+    if rpc.takes_time_limit:
+        kwargs["time_limit"] = seconds
+    return rpc.function(**kwargs)
+
+
+def failure(rpc: Rpc, exc: Exception) -> Answer:
+    """The status a failed solve is answered with (a bug: ``INTERNAL``, its traceback logged)."""
+    if isinstance(exc, HANDLED):
         return Answer(None, code_for(exc), str(exc), rpc.field_path(getattr(exc, "argument", "")))
-    except MemoryError:
+    if isinstance(exc, MemoryError):
         return Answer(
             None, "RESOURCE_EXHAUSTED", "the call ran out of its memory budget", retire=True
         )
-    except Exception:  # a bug: said as little as possible to the caller, all of it in the log
-        log("internal_error", method=rpc.path, traceback=traceback.format_exc())
-        return Answer(None, "INTERNAL", "internal error (logged on the server)")
+    log("internal_error", method=rpc.path, traceback="".join(traceback.format_exception(exc)))
+    return Answer(None, "INTERNAL", "internal error (logged on the server)")
 
 
 class Servicer:

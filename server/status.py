@@ -54,9 +54,14 @@ def code_for(exc: Exception) -> str:
     return "FAILED_PRECONDITION"
 
 
+def describe(message: str, field: str) -> str:
+    """A status's message as the caller reads it: the solver's message and the request field."""
+    return f"{message} [field: {field}]" if field else message
+
+
 def status_for(code: str, message: str, field: str) -> grpc.Status:
     """A status with the request ``field`` in its message and a BadRequest detail."""
-    text = f"{message} [field: {field}]" if field else message
+    text = describe(message, field)
     violation = error_details_pb2.BadRequest.FieldViolation(field=field, description=text)
     detail = any_pb2.Any()
     detail.Pack(error_details_pb2.BadRequest(field_violations=[violation]))

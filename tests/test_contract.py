@@ -178,6 +178,27 @@ def test_aliases_equal_their_rpc(
         same(getattr(client, function.__name__)(**args), expected)
 
 
+VECTORIZED = [pytest.param(r, id=r.name) for r in RPCS if isinstance(r, Rpc) and r.vectorized]
+
+
+@pytest.mark.parametrize("rpc", VECTORIZED)
+def test_vectorized_rows_equal_single_calls(rpc: Rpc) -> None:
+    """``row(of(stacked calls), i)`` is call ``i``'s own result: the example, and the example
+    with its stacked arguments rolled (other profiles), stacked in one call."""
+    vec = rpc.vectorized
+    assert vec is not None and set(vec.stacked) <= set(rpc.arguments)
+    example = rpc.example()
+    calls = [
+        {**example, **{name: np.roll(np.asarray(example[name]), shift) for name in vec.stacked}}
+        for shift in range(3)
+    ]
+    shared = {k: v for k, v in example.items() if k not in vec.stacked}
+    stacked = {name: np.stack([np.asarray(c[name]) for c in calls]) for name in vec.stacked}
+    batch = vec.of.function(**shared, **stacked)
+    for i, call in enumerate(calls):
+        same(vec.row(batch, i), rpc.function(**call), f"row {i}")
+
+
 # -- malformed and over-limit requests ---------------------------------------------------------
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from .declare import Alias, Rpc, Stream, api_signature
+from .declare import Alias, Rpc, Stream, Vectorized, api_signature
 
-__all__ = ["RPCS", "SERVICES", "Alias", "Rpc", "Stream", "api_signature"]
+__all__ = ["RPCS", "SERVICES", "Alias", "Rpc", "Stream", "Vectorized", "api_signature"]
 
 
 def _collect() -> tuple[Rpc | Stream, ...]:

@@ -54,6 +54,18 @@ class Alias:
     fixed: Mapping[str, Any]
 
 
+@dataclass(frozen=True)
+class Vectorized:
+    """Many calls of an RPC that differ only in the ``stacked`` arguments are one call of
+    ``of`` (``mechsolve batch`` solves recorded profiles this way): each stacked argument
+    gains a leading axis with one row per call, and ``row(result, i)`` is call ``i``'s result,
+    equal to what the RPC returns for it alone (timing aside; a contract test checks it)."""
+
+    of: Rpc
+    stacked: tuple[str, ...]
+    row: Callable[[Any, int], Any]
+
+
 class _Declared:
     """What an RPC's name, service, path and signature derive from: its solver function and
     its request message."""
@@ -102,6 +114,7 @@ class Rpc(_Declared):
         example: a valid call's arguments, used by the contract tests and the docs.
         errors: the request field that the solver's errors name when their argument is not
             one of the function's (e.g. ``"header"`` of a parsed ``text``).
+        vectorized: how many calls are solved as one (:class:`Vectorized`), if they can be.
     """
 
     function: Callable[..., Any]
@@ -112,6 +125,7 @@ class Rpc(_Declared):
     inline: Callable[[Any], bool] | None = None
     example: Callable[[], dict[str, Any]] | None = None
     errors: str | None = None
+    vectorized: Vectorized | None = None
 
     @cached_property
     def arguments(self) -> dict[str, Any]:

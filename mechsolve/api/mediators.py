@@ -8,7 +8,7 @@ from mechsolve.solver import mediators as md
 from mechsolve.solver.games import dumps_nfg, loads_nfg, random_game, seed000_prisoners_dilemma
 from mechsolve.v1 import mediators_pb2 as pb
 
-from .declare import Alias, Rpc, Stream
+from .declare import Alias, Rpc, Stream, Vectorized
 
 _GAME = random_game([3, 4, 3], seed=11)
 _FAST = (pb.MEDIATOR_METHOD_UNSPECIFIED, pb.MEDIATOR_METHOD_ENUMERATION)
@@ -55,6 +55,9 @@ RPCS = (
             Alias(md.punishing_mediator, {"mediator": "punishing"}),
         ),
         inline=_enumeration,
+        vectorized=Vectorized(
+            MEDIATE_BATCH, ("actions", "delegate"), lambda batch, i: batch.profile(i)
+        ),
         example=lambda: {
             "game": _GAME,
             "actions": [1, 2, 0],

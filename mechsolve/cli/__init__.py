@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from mechsolve import __version__
 
-SUBCOMMAND_MODULES: tuple[str, ...] = ("demo", "simulate", "serve", "solve", "auction")
+SUBCOMMAND_MODULES: tuple[str, ...] = ("demo", "simulate", "serve", "solve", "batch", "auction")
 """Modules of this package that register subcommands, in help order."""
 
 

@@ -123,7 +123,8 @@ def register(sub: Any) -> None:
     h.set_defaults(func=run_health)
 
 
-def _limits(pairs: list[str]) -> Any:
+def parse_limits(pairs: list[str], command: str = "serve") -> Any:
+    """``--limit NAME=VALUE`` options -> :class:`Limits` (the others at their defaults)."""
     from mechsolve.solver.core.errors import MechsolveInputError
     from mechsolve.solver.core.limits import Limits
 
@@ -133,13 +134,13 @@ def _limits(pairs: list[str]) -> Any:
         name, sep, raw = pair.partition("=")
         if not sep or name not in known:
             raise MechsolveInputError(
-                "serve", "--limit", f"must be NAME=VALUE with NAME in {sorted(known)}; got {pair!r}"
+                command, "--limit", f"must be NAME=VALUE with NAME in {sorted(known)}; got {pair!r}"
             )
         try:
             values[name] = int(raw)
         except ValueError as exc:
             raise MechsolveInputError(
-                "serve", f"--limit {name}", f"must be an integer; got {raw!r}"
+                command, f"--limit {name}", f"must be an integer; got {raw!r}"
             ) from exc
     return Limits(**values)
 
@@ -175,7 +176,7 @@ def run_serve(args: argparse.Namespace) -> int:
         max_message_bytes=int(args.max_message_mb * 1024 * 1024),
         max_pending_mb=args.max_pending_mb,
         max_solve_seconds=args.max_solve_seconds,
-        limits=_limits(args.limit),
+        limits=parse_limits(args.limit),
         pyomo_solvers=tuple(args.pyomo_solver or ("appsi_highs",)),
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,

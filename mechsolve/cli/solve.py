@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from pathlib import Path
 from typing import Any
 
 
@@ -18,7 +17,7 @@ def register(sub: Any) -> None:
         "fixture:NAME (prisoners_dilemma, stag_hunt, chicken, seed000_prisoners_dilemma, "
         "battle_of_the_sexes, asymmetric_bos).",
     )
-    p.add_argument("game", help="path to .nfg / .json, or fixture:NAME")
+    p.add_argument("game", help="path to .nfg / .json / .npz, or fixture:NAME")
     p.add_argument(
         "--actions", type=int, nargs="+", required=True, help="the submitted joint action"
     )
@@ -49,25 +48,10 @@ def register(sub: Any) -> None:
 
 
 def load_game(spec: str) -> Any:
-    """A game from ``fixture:NAME``, a ``.nfg`` file or a ``.json`` file."""
-    from mechsolve.solver.core.errors import MechsolveInputError
-    from mechsolve.solver.games.nfg import read_nfg
-    from mechsolve.solver.games.normal_form import NormalFormGame, fixture
+    """A game from ``fixture:NAME``, a ``.nfg``, ``.json`` or ``.npz`` file."""
+    from mechsolve.solver.games.files import read_game
 
-    if spec.startswith("fixture:"):
-        return fixture(spec.split(":", 1)[1])
-    path = Path(spec)
-    if not path.is_file():
-        raise MechsolveInputError(
-            "solve", "game", f"must be an existing file or fixture:NAME; got {spec!r}"
-        )
-    if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(path.read_text())
-        except json.JSONDecodeError as exc:
-            raise MechsolveInputError("solve", "game", f"is not valid JSON ({exc})") from exc
-        return NormalFormGame.from_dict(data)
-    return read_nfg(path)
+    return read_game(spec, function="solve")
 
 
 def _jsonable(x: Any) -> Any:

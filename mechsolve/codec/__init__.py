@@ -64,14 +64,19 @@ def _refuse_empty_for_default(rpc: Rpc, name: str, fd: Any, value: Any, ctx: Con
         )
 
 
-def decode_request(rpc: Rpc, msg: Message, limits: Limits) -> dict[str, Any]:
+def decode_request(
+    rpc: Rpc, msg: Message, limits: Limits, supplied: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The solver function's keyword arguments for a request (sizes checked against
     ``limits`` first); an unset field leaves the function's default, a missing required one
-    is an input error naming the field."""
+    is an input error naming the field. ``supplied`` arguments (already decoded, e.g. a game
+    read once from a file for a million records) are taken as they are, their fields unread."""
     ctx = Context(rpc.function.__name__, limits, request=True)
     annotations = hints(rpc.function)
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = dict(supplied or {})
     for name, fd in rpc.arguments.items():
+        if name in kwargs:
+            continue
         value = decode_field(msg, fd, annotations.get(name, Any), fd.name, ctx)
         if value is MISSING:
             if rpc.signature.parameters[name].default is rpc.signature.empty:

@@ -168,6 +168,39 @@ def enum_number(ed: EnumDescriptor, value: Any, path: str, ctx: Context) -> int:
     return int(ev.number)
 
 
+def expand_enum_names(descriptor: Any, data: Any) -> Any:
+    """A proto3 JSON object for ``descriptor`` with the codec's short enum names (``"milp"``,
+    ``"punishing"``) expanded to the proto names (``"MEDIATOR_METHOD_MILP"``), in nested
+    messages too; anything else is left for the JSON parser to accept or refuse."""
+    if not isinstance(data, dict):
+        return data
+    out = dict(data)
+    for key, value in data.items():
+        fd = descriptor.fields_by_name.get(key) or descriptor.fields_by_camelcase_name.get(key)
+        if fd is None:
+            continue
+        if fd.enum_type is not None:
+            out[key] = (
+                [_full_name(fd.enum_type, v) for v in value]
+                if isinstance(value, list)
+                else _full_name(fd.enum_type, value)
+            )
+        elif fd.message_type is not None and not fd.message_type.GetOptions().map_entry:
+            out[key] = (
+                [expand_enum_names(fd.message_type, v) for v in value]
+                if isinstance(value, list)
+                else expand_enum_names(fd.message_type, value)
+            )
+    return out
+
+
+def _full_name(ed: EnumDescriptor, value: Any) -> Any:
+    if not isinstance(value, str) or value in ed.values_by_name:
+        return value
+    full = _prefix(ed) + value.upper()
+    return full if full in ed.values_by_name else value
+
+
 def enum_value(ed: EnumDescriptor, number: int, annotation: Any, path: str, ctx: Context) -> Any:
     """The Python value of a proto enum number (:data:`MISSING` for ``UNSPECIFIED``)."""
     ev = ed.values_by_number.get(number)

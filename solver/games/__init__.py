@@ -4,6 +4,7 @@ if __name__ != "mechsolve.solver.games":  # pragma: no cover - the guard itself
     raise ImportError(f"import mechsolve.solver.games, not {__name__!r} (one copy of its types)")
 
 
+from .files import read_game, write_game
 from .nfg import dumps_nfg, loads_nfg, read_nfg, write_nfg
 from .normal_form import (
     FIXTURES,
@@ -40,8 +41,10 @@ __all__ = [
     "prisoners_dilemma",
     "public_goods_game",
     "random_game",
+    "read_game",
     "read_nfg",
     "seed000_prisoners_dilemma",
     "stag_hunt",
+    "write_game",
     "write_nfg",
 ]

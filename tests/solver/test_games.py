@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -599,3 +600,34 @@ def test_as_game_from_array() -> None:
     assert game == NormalFormGame(payoffs)
     with pytest.raises(ProblemTooLargeError):
         as_game("f", payoffs, Limits(max_outcomes=3))
+
+
+@pytest.mark.parametrize("suffix", [".nfg", ".json", ".npz"])
+def test_game_files_round_trip(tmp_path: Path, suffix: str) -> None:
+    from mechsolve.solver.games import read_game, write_game
+
+    game = NormalFormGame(
+        np.arange(12, dtype=np.float64).reshape(2, 2, 3) / 7,
+        players=("row", "column"),
+        actions=(("up", "down"), ("l", "m", "r")),
+        title="round trip",
+    )
+    path = write_game(game, tmp_path / f"g{suffix}")
+    back = read_game(path)
+    assert back.players == game.players and back.actions == game.actions
+    np.testing.assert_allclose(back.payoffs, game.payoffs, rtol=1e-15)
+
+
+def test_game_files_refuse_what_is_not_a_game(tmp_path: Path) -> None:
+    from mechsolve.solver.games import read_game
+
+    (tmp_path / "x.npz").write_bytes(b"not a zip")
+    np.savez(tmp_path / "y.npz", other=np.zeros(2))
+    for name, words in (
+        ("x.npz", "readable"),
+        ("y.npz", "payoffs"),
+        ("z.nfg", "existing"),
+        ("g.txt", "must end in"),
+    ):
+        with pytest.raises(MechsolveInputError, match=words):
+            read_game(tmp_path / name)
