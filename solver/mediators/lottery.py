@@ -20,7 +20,8 @@ Over the candidate outcomes ``c`` (non-delegators fixed) the mediator picks a di
 
 A second stage maximizes the delegators' expected total utility among welfare-optimal
 lotteries (the utilitarian tie-break). The deterministic mediator's outcome is a feasible
-lottery, so the optimal lottery welfare is >= the deterministic welfare.
+lottery, so the optimal lottery welfare is >= the deterministic welfare. The solves are
+:func:`mechsolve.solver.games.lotteries.best_lottery` with the Pareto rows as its floor.
 """
 
 from __future__ import annotations
@@ -30,12 +31,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from ..core import highs_backend as hb
 from ..core import validation as v
-from ..core.cvxpy_backend import cvxpy
 from ..core.limits import Limits, resolve
 from ..core.results import (
     HasSolveInfo,
@@ -43,16 +41,13 @@ from ..core.results import (
     SolveInfo,
     Stopwatch,
     Termination,
-    TerminationReason,
     readonly,
 )
+from ..games.lotteries import SUPPORT_TOL, best_lottery
 from ..games.normal_form import NormalFormGame, as_game
 from ..games.welfare import Welfare, WelfareKind, make_welfare, tie_tolerance
 from .candidates import unflatten
 from .deterministic import MediatorKind, MediatorResult, candidate_block, mediate, mediator_spec
-
-SUPPORT_TOL = 1e-9
-"""Probabilities at or below this are dropped from the support (the rest renormalized)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -168,14 +163,7 @@ def _solve_lottery(
     if blk.ideal is not None:
         ideal = np.full(g.n_players, np.nan)
         ideal[spec.beneficiaries] = blk.ideal[:, 0, 0]
-    if w.kind is WelfareKind.NASH:
-        if _max_min_gain(u, spec.free, w, before, tl, watch) > 0:
-            x, term, backend = _nash_lottery(u, spec.free, w, before, tl, watch)
-        else:  # no lottery inside the Nash domain: every W is -inf, the tie-break decides
-            plain = Welfare(WelfareKind.UTILITARIAN, None, w.disagreement)
-            x, term, backend = _lp_lottery(u, spec.free, plain, before, None, tl, watch)
-    else:
-        x, term, backend = _lp_lottery(u, spec.free, w, before, ideal, tl, watch)
+    x, term, backend = best_lottery(u, spec.free, w, before, ideal, tl, watch)
     if not term.has_solution:
         return _Lottery(
             np.empty((0, g.n_players), np.int64), np.empty(0), before, -np.inf, term, backend
@@ -188,379 +176,3 @@ def _solve_lottery(
     ben = spec.beneficiaries
     value = float(w.evaluate(expected[ben], ben, ideal=None if ideal is None else ideal[ben]))
     return _Lottery(support, x[cols], expected, value, term, backend)
-
-
-# -- LP welfare forms -----------------------------------------------------------------------
-
-
-def _lp_lottery(
-    u: NDArray[np.float64],
-    dele: NDArray[np.int64],
-    w: Welfare,
-    before: NDArray[np.float64],
-    ideal: NDArray[np.float64] | None,
-    tl: float | None,
-    watch: Stopwatch,
-) -> tuple[NDArray[np.float64], Termination, str]:
-    """Stage 1: max W(y) as an LP; stage 2: max sum_D E[u] s.t. W(y) >= W* - tol."""
-    c = u.shape[1]
-    model = _welfare_lp(u, dele, w, before, ideal)
-    sol = hb.solve(
-        model.cost,
-        model.a,
-        model.lo,
-        model.hi,
-        model.col_lo,
-        model.col_hi,
-        maximize=True,
-        time_limit=watch.remaining(tl),
-    )
-    plain_sum = w.kind is WelfareKind.UTILITARIAN and w.weights is None
-    if not sol.termination.has_solution or model.constant_welfare or plain_sum:
-        return sol.x[:c], sol.termination, "highs"
-    best = sol.objective
-    a2 = sp.vstack([model.a, sp.csr_array(model.cost[None])])
-    lo2 = np.append(model.lo, best - float(tie_tolerance(best)))
-    hi2 = np.append(model.hi, hb.INF)
-    cost2 = np.zeros_like(model.cost)
-    cost2[:c] = u[dele].sum(axis=0)
-    sol2 = hb.solve(
-        cost2,
-        a2,
-        lo2,
-        hi2,
-        model.col_lo,
-        model.col_hi,
-        maximize=True,
-        time_limit=watch.remaining(tl),
-    )
-    if sol2.termination.has_solution:
-        return sol2.x[:c], sol2.termination, "highs"
-    detail = f"tie-break LP ended {sol2.termination.reason.value}: welfare-optimal lottery kept"
-    return sol.x[:c], Termination.feasible(sol2.termination.limit or Limit.OTHER, detail), "highs"
-
-
-@dataclass(frozen=True, eq=False)
-class _WelfareLp:
-    """``max cost . z  s.t.  lo <= A z <= hi``, ``z = [x (C), extra vars]``."""
-
-    cost: NDArray[np.float64]
-    a: sp.csr_array
-    lo: NDArray[np.float64]
-    hi: NDArray[np.float64]
-    col_lo: NDArray[np.float64]
-    col_hi: NDArray[np.float64]
-    constant_welfare: bool
-
-
-def _welfare_lp(
-    u: NDArray[np.float64],
-    dele: NDArray[np.int64],
-    w: Welfare,
-    before: NDArray[np.float64],
-    ideal: NDArray[np.float64] | None,
-) -> _WelfareLp:
-    c = u.shape[1]
-    k = len(dele)
-    ud = u[dele]  # (k, C)
-    dd = w.d(dele)
-    # Base rows: sum x = 1; Pareto U_D x >= u_D(a).
-    rows = [np.ones((1, c)), ud]
-    lo = [np.ones(1), before[dele]]
-    hi = [np.ones(1), np.full(k, hb.INF)]
-    n_extra = 0
-    cost_extra: list[float] = []
-    constant = False
-    kind = w.kind
-    if kind is WelfareKind.UTILITARIAN:
-        wts = np.ones(k) if w.weights is None else np.asarray(w.weights)[dele]
-        cost_x = wts @ ud
-    elif kind in (WelfareKind.EGALITARIAN, WelfareKind.KALAI_SMORODINSKY):
-        # t <= (y_i) / span_i  <=>  span_i t - U_i x <= -d_i
-        span = np.ones(k)
-        if kind is WelfareKind.KALAI_SMORODINSKY:
-            assert ideal is not None
-            span = ideal[dele] - dd
-        valid = span > 0
-        if not valid.any():
-            constant = True
-            cost_x = ud.sum(axis=0)
-        else:
-            n_extra = 1
-            cost_x = np.zeros(c)
-            cost_extra = [1.0]
-            block = np.hstack([-ud[valid], span[valid, None]])
-            rows = [np.hstack([r, np.zeros((r.shape[0], 1))]) for r in rows] + [block]
-            lo += [np.full(int(valid.sum()), -hb.INF)]
-            hi += [-dd[valid]]
-    elif kind is WelfareKind.INEQUITY_AVERSE:  # sum y - beta/npairs sum s_ij, s_ij >= |y_i - y_j|
-        pairs = [(i, j) for i in range(k) for j in range(i + 1, k)]
-        n_extra = len(pairs)
-        cost_x = ud.sum(axis=0)
-        cost_extra = [-w.beta / max(1, len(pairs))] * len(pairs)
-        rows = [np.hstack([r, np.zeros((r.shape[0], n_extra))]) for r in rows]
-        for p, (i, j) in enumerate(pairs):
-            diff = ud[i] - ud[j]
-            shift = dd[i] - dd[j]
-            e = np.zeros(n_extra)
-            e[p] = 1.0
-            # s - (y_i - y_j) >= 0  and  s + (y_i - y_j) >= 0
-            rows.append(np.concatenate([-diff, e])[None])
-            lo.append(np.array([-shift]))
-            hi.append(np.array([hb.INF]))
-            rows.append(np.concatenate([diff, e])[None])
-            lo.append(np.array([shift]))
-            hi.append(np.array([hb.INF]))
-    else:
-        raise AssertionError(f"no LP form for {kind}")  # Nash goes through cvxpy
-    cost = np.concatenate([cost_x, np.asarray(cost_extra, dtype=np.float64)])
-    col_lo = np.concatenate([np.zeros(c), np.full(n_extra, -hb.INF)])
-    col_hi = np.concatenate([np.full(c, hb.INF), np.full(n_extra, hb.INF)])
-    return _WelfareLp(
-        cost,
-        sp.csr_array(np.vstack(rows)),
-        np.concatenate(lo),
-        np.concatenate(hi),
-        col_lo,
-        col_hi,
-        constant,
-    )
-
-
-def _max_min_gain(
-    u: NDArray[np.float64],
-    dele: NDArray[np.int64],
-    w: Welfare,
-    before: NDArray[np.float64],
-    tl: float | None,
-    watch: Stopwatch,
-) -> float:
-    """``max_x min_i y_i`` (egalitarian LP): positive iff some lottery is inside the Nash domain."""
-    egal = Welfare(WelfareKind.EGALITARIAN, None, w.disagreement, w.beta)
-    m = _welfare_lp(u, dele, egal, before, None)
-    sol = hb.solve(
-        m.cost, m.a, m.lo, m.hi, m.col_lo, m.col_hi, maximize=True, time_limit=watch.remaining(tl)
-    )
-    return sol.objective if sol.termination.has_solution else -np.inf
-
-
-def _nash_lottery(
-    u: NDArray[np.float64],
-    dele: NDArray[np.int64],
-    w: Welfare,
-    before: NDArray[np.float64],
-    tl: float | None,
-    watch: Stopwatch,
-) -> tuple[NDArray[np.float64], Termination, str]:
-    """``max sum_i log y_i`` with cvxpy (exponential cone, Clarabel, within the time limit),
-    then an LP polish that finds a basic lottery with the same expected gains.
-
-    The conic optimum is ``OPTIMAL`` only when Clarabel says so and the polish LP is optimal;
-    ``optimal_inaccurate`` or an unpolished vector is ``IMPRECISE``; a limit is ``FEASIBLE``
-    or ``NO_SOLUTION_FOUND``; a solver failure is ``NUMERICAL_ERROR`` (never an input error).
-    """
-    cp = cvxpy()
-    c = u.shape[1]
-    # Both solves run over the undominated candidates only: exact (see _undominated), and
-    # Clarabel stalls (InsufficientProgress) on the thousands of dominated columns of a
-    # larger game (16 of 20 random 30 x 30 games failed).
-    cols = _undominated(u[dele])
-    ud, dd = u[dele][:, cols], w.d(dele)
-    nc = len(cols)
-    x = cp.Variable(nc, nonneg=True)
-    y = ud @ x - dd
-    prob = cp.Problem(cp.Maximize(cp.sum(cp.log(y))), [cp.sum(x) == 1, ud @ x >= before[dele]])
-    backend = "cvxpy:CLARABEL"
-    options = {} if tl is None else {"time_limit": max(1e-3, watch.remaining(tl) or 0.0)}
-    try:
-        prob.solve(solver=cp.CLARABEL, **options)
-    except cp.error.SolverError as exc:
-        return np.empty(0), Termination.failed(TerminationReason.NUMERICAL_ERROR, str(exc)), backend
-    if prob.status == cp.USER_LIMIT:
-        return np.empty(0), Termination.no_solution(Limit.TIME, "conic solver: user_limit"), backend
-    if prob.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) or x.value is None:
-        return (
-            np.empty(0),
-            Termination.failed(TerminationReason.NUMERICAL_ERROR, str(prob.status)),
-            backend,
-        )
-    raw = np.clip(x.value, 0, None)
-    raw /= max(raw.sum(), 1e-300)
-    imprecise = Termination(TerminationReason.IMPRECISE, None, f"conic solver: {prob.status}")
-    y_star = ud @ raw - dd
-    # Polish: a basic lottery with expected gains >= y* - tol (and the Pareto rows exactly),
-    # best delegator total. The conic answer may miss a Pareto row by the solver's tolerance,
-    # which can make the polish infeasible when the rows trade off steeply: then the rows
-    # y >= y* - tol are loosened (the result is IMPRECISE).
-    a = sp.csr_array(np.vstack([np.ones((1, nc)), ud, ud]))
-    hi = np.concatenate([[1.0], np.full(2 * len(dele), hb.INF)])
-    for rel in (1e-7, 1e-5, 1e-3):
-        slack = rel * np.maximum(1.0, np.abs(y_star))
-        lo = np.concatenate([[1.0], before[dele], y_star + dd - slack])
-        sol = hb.solve(
-            ud.sum(axis=0),
-            a,
-            lo,
-            hi,
-            np.zeros(nc),
-            np.full(nc, hb.INF),
-            maximize=True,
-            time_limit=watch.remaining(tl),
-        )
-        if sol.termination.reason is not TerminationReason.INFEASIBLE:
-            break
-        imprecise = imprecise.with_detail(f"polish LP infeasible within {rel:g} of the conic gains")
-
-    def full(xc: NDArray[np.float64]) -> NDArray[np.float64]:
-        out = np.zeros(c)
-        out[cols] = _nash_refine(xc, ud, dd, before[dele])
-        return out
-
-    if sol.termination.is_optimal and prob.status == cp.OPTIMAL and rel == 1e-7:
-        return full(sol.x), Termination.optimal(), f"{backend}+highs"
-    if sol.termination.has_solution:
-        return (
-            full(sol.x),
-            imprecise.with_detail(f"polish LP: {sol.termination.reason.value}"),
-            f"{backend}+highs",
-        )
-    # No polished lottery: the conic one, mixed with a Pareto-feasible outcome where it misses
-    # a Pareto row (the caller keeps the deterministic outcome when that is better).
-    raw = _pareto_repair(raw, ud, before[dele])
-    if watch.expired(tl):
-        return (
-            full(raw),
-            Termination.feasible(Limit.TIME, "time limit before the polish LP: conic solution"),
-            backend,
-        )
-    return full(raw), imprecise.with_detail("polish LP failed: conic solution"), backend
-
-
-def _pareto_repair(
-    x: NDArray[np.float64], ud: NDArray[np.float64], lo: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    """``x`` mixed, as little as needed, with one Pareto-feasible pure candidate so that every
-    delegator's expected utility is >= ``lo`` (a conic solution may miss a row by the solver's
-    tolerance). The candidate is the one needing the smallest mix; one exists (the submitted
-    profile, or a candidate that dominates it)."""
-    short = lo - ud @ x
-    need = short > 0
-    if not need.any():
-        return x
-    slack = ud - lo[:, None]
-    feasible = np.all(slack >= 0, axis=0)
-    if not feasible.any():  # cannot happen (see above); leave the solution as it is
-        return x
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mix = np.max(short[need, None] / (short[need, None] + slack[need]), axis=0)
-    mix = np.where(feasible, mix, np.inf)
-    best = int(np.argmin(mix))
-    for grow in (1.0 + 1e-6, 1.01, 2.0, 10.0, math.inf):  # more for rounding; at worst all
-        t = min(1.0, float(mix[best]) * grow)
-        out = (1.0 - t) * x
-        out[best] += t
-        if np.all(ud @ out >= lo):
-            return out
-    return out
-
-
-def _nash_refine(
-    x: NDArray[np.float64],
-    ud: NDArray[np.float64],
-    dd: NDArray[np.float64],
-    lo: NDArray[np.float64],
-) -> NDArray[np.float64]:
-    """Safeguarded Newton steps for ``max sum_i log(ud x - dd)_i`` over lotteries on the
-    support of ``x`` (``sum x = 1``, ``x >= 0``, ``ud x >= lo``).
-
-    The conic solver's welfare is accurate, but near the optimum the objective is flat, so
-    its lottery is accurate only to about the square root of its tolerance (1e-5 on a
-    two-outcome mix); Newton's method on the small support reaches machine precision. A step
-    is taken only when it keeps every constraint (no Pareto row worse than it was) and does
-    not lower the objective, so the result is never worse than ``x``.
-    """
-    s = np.flatnonzero(x > SUPPORT_TOL)
-    if len(s) < 2:
-        return x
-    a = ud[:, s]
-    xs = x[s] / x[s].sum()
-
-    def objective(z: NDArray[np.float64]) -> float:
-        y = a @ z - dd
-        return float(np.log(y).sum()) if np.all(y > 0) else -math.inf
-
-    fx = objective(xs)
-    if not math.isfinite(fx):
-        return x
-    active = np.ones(len(s), dtype=bool)  # outcomes still in the support
-    for _ in range(50):
-        on = np.flatnonzero(active)
-        m = len(on)
-        if m < 2:
-            break
-        y = a @ xs - dd
-        kkt = np.zeros((m + 1, m + 1))
-        kkt[:m, m] = kkt[m, :m] = 1.0
-        kkt[:m, :m] = -(a[:, on].T / y**2) @ a[:, on]
-        rhs = np.concatenate([-(a[:, on].T @ (1.0 / y)), [0.0]])
-        step = np.zeros(len(s))
-        step[on] = np.linalg.lstsq(kkt, rhs, rcond=None)[0][:m]
-        # an ascent direction; go at most to the boundary x >= 0 (an outcome leaving the
-        # support), then halve until the objective and the Pareto rows allow the step
-        down = step < 0
-        t = min(1.0, float(np.min(-xs[down] / step[down]))) if down.any() else 1.0
-        floor = np.minimum(lo, a @ xs)
-        while t >= 1e-9:
-            z = np.maximum(xs + t * step, 0.0)
-            if np.all(a @ z >= floor) and (fz := objective(z)) >= fx:
-                break
-            t /= 2.0
-        else:
-            break
-        done = np.abs(z - xs).max() <= 1e-15
-        xs, fx = z, fz
-        active &= xs > 0.0
-        if done:
-            break
-    out = np.zeros_like(x)
-    out[s] = xs / xs.sum()
-    return out
-
-
-UNDOMINATED_MAX = 4096
-"""Most undominated candidates :func:`_undominated` collects before it gives up (and keeps
-every candidate): the reduction is an aid to the solvers, not needed for exactness."""
-
-_BLOCK = 512
-
-
-def _undominated(ud: NDArray[np.float64]) -> NDArray[np.int64]:
-    """Indices of the candidates (columns of ``ud``, the delegators' utilities) that no other
-    candidate weakly dominates (one of equal columns), or of every candidate when there are
-    more than :data:`UNDOMINATED_MAX`.
-
-    Dropping a dominated candidate loses nothing for the Nash lottery and its polish: moving
-    its probability to a candidate that dominates it lowers no delegator's expected utility,
-    so the Pareto rows still hold, ``sum log y`` and the delegators' total do not decrease.
-    Candidates are scanned by decreasing total (a dominating candidate comes first), in
-    blocks compared with the undominated ones found so far, then with each other.
-    """
-    k, c = ud.shape
-    order = np.lexsort((np.arange(c), -ud.sum(axis=0)))
-    kept: list[NDArray[np.int64]] = []
-    front = np.empty((k, 0))
-    for start in range(0, c, _BLOCK):
-        block = order[start : start + _BLOCK]
-        ub = ud[:, block]
-        alive = np.ones(len(block), dtype=bool)
-        for f0 in range(0, front.shape[1], _BLOCK):  # dominated by an earlier survivor
-            f = front[:, f0 : f0 + _BLOCK]
-            alive &= ~np.all(f[:, :, None] >= ub[:, None, :], axis=0).any(axis=0)
-        block, ub = block[alive], ub[:, alive]
-        # dominated by an earlier candidate of the block (then, by transitivity, by a survivor)
-        dominated = np.triu(np.all(ub[:, :, None] >= ub[:, None, :], axis=0), 1).any(axis=0)
-        kept.append(block[~dominated])
-        front = np.hstack([front, ub[:, ~dominated]])
-        if front.shape[1] > UNDOMINATED_MAX:
-            return np.arange(c, dtype=np.int64)
-    return np.sort(np.concatenate(kept)).astype(np.int64)

@@ -17,7 +17,7 @@ from mechsolve.solver.core.errors import MechsolveInputError
 from mechsolve.solver.core.results import Limit, TerminationReason
 from mechsolve.solver.games.normal_form import NormalFormGame, seed000_prisoners_dilemma
 from mechsolve.solver.games.welfare import WELFARE_NAMES, make_welfare
-from mechsolve.solver.mediators import lottery
+from mechsolve.solver.games import lotteries
 from mechsolve.solver.mediators.deterministic import pareto_mediator
 from mechsolve.solver.mediators.lottery import lottery_pareto_mediator
 
@@ -287,7 +287,7 @@ def test_nash_lottery_respects_a_tiny_time_limit(monkeypatch) -> None:
     limit the call stops (Clarabel's user_limit, or HiGHS' limit on a slow machine before
     that) and answers with the deterministic outcome, FEASIBLE with limit TIME; it used to run
     to OPTIMAL whatever the limit. No assertion on elapsed time."""
-    monkeypatch.setattr(lottery, "_undominated", lambda ud: np.arange(ud.shape[1]))
+    monkeypatch.setattr(lotteries, "_undominated", lambda ud: np.arange(ud.shape[1]))
     g = NormalFormGame(np.random.default_rng(1).random((2, 300, 300)))
     det = pareto_mediator(g, [0, 0], [1, 1], welfare="nash")
     lot = lottery_pareto_mediator(g, [0, 0], [1, 1], welfare="nash", time_limit=1.0, seed=0)
@@ -356,8 +356,8 @@ def test_nash_lottery_without_the_candidate_reduction_is_the_same(monkeypatch) -
     rng = np.random.default_rng(3)
     p = rng.random((2, 8, 8))
     reduced = lottery_pareto_mediator(p, [0, 0], [1, 1], welfare="nash", seed=0)
-    monkeypatch.setattr(lottery, "UNDOMINATED_MAX", 1)
-    assert lottery._undominated(p.reshape(2, -1)).tolist() == list(range(64))
+    monkeypatch.setattr(lotteries, "UNDOMINATED_MAX", 1)
+    assert lotteries._undominated(p.reshape(2, -1)).tolist() == list(range(64))
     every = lottery_pareto_mediator(p, [0, 0], [1, 1], welfare="nash", seed=0)
     assert every.termination.reason is TerminationReason.OPTIMAL
     assert every.welfare_after == pytest.approx(reduced.welfare_after, rel=1e-7)
@@ -376,7 +376,7 @@ def test_undominated_keeps_one_of_every_maximal_candidate(columns: list[list[int
     candidate is weakly dominated by a kept one, and no kept candidate weakly dominates
     another kept one."""
     ud = np.array(columns, dtype=float).T  # (k, C)
-    kept = lottery._undominated(ud)
+    kept = lotteries._undominated(ud)
     assert kept.tolist() == sorted(set(kept.tolist()))
     c = ud.shape[1]
     for j in set(range(c)) - set(kept.tolist()):
@@ -441,7 +441,7 @@ def _downgrade_highs(monkeypatch, to: str) -> None:
         term = Termination.failed(TerminationReason.NUMERICAL_ERROR, "test")
         return hb.HighsSolution(np.empty(0), math.nan, term, np.empty(0))
 
-    monkeypatch.setattr(lottery.hb, "solve", worse)
+    monkeypatch.setattr(lotteries.hb, "solve", worse)
 
 
 def test_a_polish_lp_that_only_reached_feasible_is_not_optimal(monkeypatch) -> None:
