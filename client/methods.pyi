@@ -16,6 +16,14 @@ from mechsolve.solver.auctions.results import (
     MenuResult,
     RoundedEvaluation,
 )
+from mechsolve.solver.equilibria.bargaining import ScoreResult, WelfareOptimum
+from mechsolve.solver.equilibria.correlated import CorrelatedResult, GapResult
+from mechsolve.solver.equilibria.nash import MinimaxResult, NashResult
+from mechsolve.solver.equilibria.stackelberg import (
+    LeaderSelectionResult,
+    SequentialResult,
+    StackelbergResult,
+)
 from mechsolve.solver.games.nfg import ArrayLike
 from mechsolve.solver.games.normal_form import NormalFormGame
 from mechsolve.solver.games.welfare import Welfare, WelfareKind
@@ -195,6 +203,205 @@ class SyncMethods:
     ) -> Extrapolation:
         """Estimate the continuous optimum on ``U[lo, hi]^m`` (i.i.d. bidders; DSIC for
         ``n_bidders > 1``) by Richardson extrapolation of the grid optima at ``K1, K2``."""
+
+    def correlated_equilibrium(
+        self,
+        game: NormalFormGame | Any,
+        *,
+        kind: str = ...,
+        objective: str = ...,
+        welfare: str | Welfare | WelfareKind = ...,
+        player: int | None = ...,
+        epsilon: float = ...,
+        time_limit: float | None = ...,
+    ) -> CorrelatedResult:
+        """An objective-maximizing ``epsilon``-CE or -CCE of ``game`` (module docstring).
+
+        Args:
+            game: a :class:`NormalFormGame` or its payoff array ``(n, k_1, ..., k_n)``.
+            kind: ``"ce"`` or ``"cce"``.
+            objective: ``"welfare"`` (the welfare function ``welfare`` of the expected
+                utilities) or ``"player"`` (``player``'s expected utility); the names
+                ``"utilitarian"``, ``"egalitarian"``, ``"nash"``, ``"kalai_smorodinsky"`` and
+                ``"inequity_averse"`` are short for ``objective="welfare"`` with that function
+                (``welfare`` must then be left at its default or be of the same kind, carrying its
+                parameters).
+            welfare: the welfare function: a name, a :class:`WelfareKind` or a :class:`Welfare`
+                with its weights (utilitarian), disagreement point ``d`` and ``beta``; validated
+                but unused with ``objective="player"``.
+            player: with ``objective="player"`` (and only then): the 0-based player whose expected
+                utility is maximized.
+            epsilon: ``>= 0``; every deviation gains at most ``epsilon`` (unconditional expected
+                gain, in payoff units).
+            time_limit: seconds for the whole call (``None``: no limit); a limit gives
+                ``FEASIBLE`` or ``NO_SOLUTION_FOUND`` with ``Limit.TIME``.
+            limits: size limits (``None``: the defaults): the outcomes (columns) and the
+                nonzeros (:func:`_check_size`) within ``max_candidates``."""
+
+    def equilibrium_gap(
+        self, game: NormalFormGame | Any, distribution: Any, *, kind: str = ...
+    ) -> GapResult:
+        """The largest expected gain of a deviation from ``distribution`` (:class:`GapResult`).
+
+        CE: ``max_i max_{a, a'} sum_{s_-i} p(a, s_-i) [u_i(a', s_-i) - u_i(a, s_-i)]``; CCE:
+        ``max_i max_{a'} sum_s p(s) [u_i(a', s_-i) - u_i(s)]``; both reported as ``max(0, ...)``
+        (not deviating gains 0). These are the left-hand sides of the constraints of
+        :func:`correlated_equilibrium`: ``distribution`` is an ``epsilon``-equilibrium iff
+        ``gap <= epsilon``.
+
+        ``distribution`` has shape ``game.num_actions``, is finite, ``>= -1e-9`` and sums to 1
+        within ``1e-6``; it is used as given (no clipping or renormalization). The work is the
+        constraint nonzeros, checked against ``limits.max_candidates`` like the solve."""
+
+    def optimal_nash_equilibrium(
+        self,
+        game: NormalFormGame | Any,
+        *,
+        objective: str = ...,
+        welfare: str | Welfare | WelfareKind = ...,
+        player: int | None = ...,
+        sense: str = ...,
+        time_limit: float | None = ...,
+    ) -> NashResult:
+        """The best (``sense="max"``) or worst (``"min"``) Nash equilibrium of a 2-player game.
+
+        ``objective="welfare"`` optimizes the utilitarian ``welfare`` ``sum_i w_i (u_i - d_i)``
+        (weights and disagreement point from a :class:`Welfare`; the MILP's objective must be
+        linear, so the other welfare functions are refused); ``objective="player"`` optimizes
+        ``u_player`` (``player`` required, 0 or 1; ``None`` otherwise). The MILP of the module
+        docstring (Sandholm, Gilpin & Conitzer 2005, Formulation 1) is solved with HiGHS; ties among
+        optimal equilibria are broken by HiGHS' (deterministic, single-threaded) search. Every finite
+        game has an equilibrium (Nash 1951), so ``exists=False`` means a limit or a solver failure.
+        When a limit stops the MILP before it finds any equilibrium, the best pure equilibrium (if
+        any) is returned as ``FEASIBLE`` with that limit."""
+
+    def nash_equilibrium_with_value(
+        self,
+        game: NormalFormGame | Any,
+        player: int,
+        at_least: float,
+        *,
+        time_limit: float | None = ...,
+    ) -> NashResult:
+        """Is there a Nash equilibrium giving ``player`` at least ``at_least``?
+
+        The feasibility MILP of the module docstring with ``v_player >= at_least`` added (no
+        objective: HiGHS stops at the first equilibrium it finds). ``exists=False`` with termination
+        ``INFEASIBLE`` when the MILP proves there is none (up to HiGHS' feasibility tolerance,
+        relative to the player's payoff range); an equilibrium returned gives ``utilities[player]``
+        at least ``at_least`` up to the same tolerance (``IMPRECISE`` when the recomputed utility
+        falls short by more than :data:`REGRET_RTOL` times the range). ``welfare`` is
+        ``utilities[player]``."""
+
+    def minimax(
+        self, game: NormalFormGame | Any, *, time_limit: float | None = ...
+    ) -> MinimaxResult:
+        """Maximin and minimax strategies and the value of a 2-player game for player 0.
+
+        Two LPs over player 0's payoffs ``A`` (module docstring; von Neumann 1928): the row LP
+        gives player 0's maximin strategy, the column LP player 1's minimax strategy. For a
+        zero-sum (constant-sum) game they form a Nash equilibrium and ``value`` is the game value;
+        otherwise see :class:`MinimaxResult` (player 1's payoffs only decide ``zero_sum``)."""
+
+    def strong_stackelberg(
+        self, game: NormalFormGame | Any, *, leader: int = ..., time_limit: float | None = ...
+    ) -> StackelbergResult:
+        """The strong Stackelberg equilibrium of a two-player game by the multiple-LPs method.
+
+        For every follower action ``b`` (Conitzer & Sandholm 2006)::
+
+            v_b = max_x  x . U_L[:, b]
+                  s.t.   x . U_F[:, b] >= x . U_F[:, b']   for all b' != b
+                         1 . x = 1,  x >= 0
+
+        and the equilibrium is the commitment of ``argmax_b v_b`` (the lowest ``b`` within
+        :data:`TIE_RTOL`) with response ``b``. The LP solution is clipped to ``x >= 0`` and
+        renormalized; ``utilities`` are recomputed from it.
+
+        Status: ``OPTIMAL`` when every LP ended optimal or infeasible. When an LP stopped at a
+        limit (or failed), the best commitment found is compared with the best *pure* commitment
+        (a feasible commitment, from backward induction) and the better one is returned as
+        ``FEASIBLE``, never claimed optimal.
+
+        Raises:
+            MechsolveInputError: ``game`` is not a two-player game; ``leader`` is not 0 or 1.
+            ProblemTooLargeError: the game, or the LPs' rows ``k_F^2``, are over ``limits``."""
+
+    def sequential_stackelberg(
+        self, game: NormalFormGame | Any, order: Any = ...
+    ) -> SequentialResult:
+        """The pure subgame-perfect outcome when players move in ``order`` (default ``0..n-1``),
+        each observing the earlier moves.
+
+        Backward induction over the payoff tensor ``u`` with axes permuted to the order
+        ``o_1, ..., o_n``: with ``V_n = u``, mover ``o_j`` picks, at every history
+        ``h = (a_{o_1}, ..., a_{o_{j-1}})``,
+        ``s_j(h) in argmax_a V_j[o_j](h, a)`` (tie rule in the module docstring) and
+        ``V_{j-1}(h) = V_j(h, s_j(h))``; the outcome follows the strategies from the empty history.
+
+        Raises:
+            MechsolveInputError: ``order`` is not a permutation of ``0..n-1``."""
+
+    def select_leader(
+        self,
+        game: NormalFormGame | Any,
+        *,
+        welfare: str | Welfare | WelfareKind = ...,
+        lottery: bool = ...,
+        orders: str = ...,
+        time_limit: float | None = ...,
+    ) -> LeaderSelectionResult:
+        """The mediator's leader order, or lottery over orders, maximizing the players' welfare.
+
+        ``orders="all"`` considers the ``n!`` permutations (lexicographic), ``"leader"`` the ``n``
+        orders in which player ``i`` moves first and the others follow in index order. Each order
+        ``o`` is worth ``V[o]`` (:func:`sequential_stackelberg`). Then:
+
+        - ``lottery=False``: ``argmax_o W(V[o])`` (ties: module docstring).
+        - ``lottery=True``: ``max_p W(p @ V)`` over the simplex (module docstring for the
+          formulations; Kalai-Smorodinsky's ideal is ``max_o V[o]`` per player). The best single
+          order is a feasible lottery and is kept unless the lottery beats it, so the lottery's
+          welfare is never below the best order's.
+
+        Nash welfare is ``-inf`` unless every player gets more than its disagreement value. When
+        no order (``lottery=False``) or no lottery over orders (``lottery=True``) achieves that,
+        the termination is ``INFEASIBLE`` (the Nash bargaining set is empty); the result still
+        carries the best single order by the tie rules (highest total utility, then the lowest
+        index) as a point mass, with ``welfare = -inf`` and ``objective = nan``.
+
+        A lottery solve that stops at a limit or fails returns the best single order as
+        ``FEASIBLE`` (the lottery optimum is not proven).
+
+        Raises:
+            MechsolveInputError: bad ``welfare`` (a name, or a :class:`Welfare` with its weights,
+                disagreement point and beta), ``lottery``, ``orders``.
+            ProblemTooLargeError: the number of orders, or orders times outcomes (the backward
+                inductions' work), over ``limits.max_candidates`` (checked before any order is
+                built)."""
+
+    def welfare_optimum(
+        self,
+        game: NormalFormGame | Any,
+        *,
+        welfare: str | Welfare | WelfareKind = ...,
+        lottery: bool = ...,
+        time_limit: float | None = ...,
+    ) -> WelfareOptimum:
+        """The outcome (or, with ``lottery``, the distribution over outcomes) maximizing
+        ``welfare`` of the players' (expected) utilities (module docstring)."""
+
+    def normalized_score(
+        self,
+        game: NormalFormGame | Any,
+        utilities: Any,
+        disagreement_utilities: Any,
+        *,
+        welfare_functions: Sequence[str | Welfare | WelfareKind] = ...,
+        lottery: bool = ...,
+        time_limit: float | None = ...,
+    ) -> ScoreResult:
+        """Seed 003's NormalizedScore of the profile with ``utilities`` against the disagreement
+        profile's ``disagreement_utilities`` (module docstring)."""
 
     def mediate(
         self,
@@ -658,6 +865,205 @@ class AsyncMethods:
     ) -> Extrapolation:
         """Estimate the continuous optimum on ``U[lo, hi]^m`` (i.i.d. bidders; DSIC for
         ``n_bidders > 1``) by Richardson extrapolation of the grid optima at ``K1, K2``."""
+
+    async def correlated_equilibrium(
+        self,
+        game: NormalFormGame | Any,
+        *,
+        kind: str = ...,
+        objective: str = ...,
+        welfare: str | Welfare | WelfareKind = ...,
+        player: int | None = ...,
+        epsilon: float = ...,
+        time_limit: float | None = ...,
+    ) -> CorrelatedResult:
+        """An objective-maximizing ``epsilon``-CE or -CCE of ``game`` (module docstring).
+
+        Args:
+            game: a :class:`NormalFormGame` or its payoff array ``(n, k_1, ..., k_n)``.
+            kind: ``"ce"`` or ``"cce"``.
+            objective: ``"welfare"`` (the welfare function ``welfare`` of the expected
+                utilities) or ``"player"`` (``player``'s expected utility); the names
+                ``"utilitarian"``, ``"egalitarian"``, ``"nash"``, ``"kalai_smorodinsky"`` and
+                ``"inequity_averse"`` are short for ``objective="welfare"`` with that function
+                (``welfare`` must then be left at its default or be of the same kind, carrying its
+                parameters).
+            welfare: the welfare function: a name, a :class:`WelfareKind` or a :class:`Welfare`
+                with its weights (utilitarian), disagreement point ``d`` and ``beta``; validated
+                but unused with ``objective="player"``.
+            player: with ``objective="player"`` (and only then): the 0-based player whose expected
+                utility is maximized.
+            epsilon: ``>= 0``; every deviation gains at most ``epsilon`` (unconditional expected
+                gain, in payoff units).
+            time_limit: seconds for the whole call (``None``: no limit); a limit gives
+                ``FEASIBLE`` or ``NO_SOLUTION_FOUND`` with ``Limit.TIME``.
+            limits: size limits (``None``: the defaults): the outcomes (columns) and the
+                nonzeros (:func:`_check_size`) within ``max_candidates``."""
+
+    async def equilibrium_gap(
+        self, game: NormalFormGame | Any, distribution: Any, *, kind: str = ...
+    ) -> GapResult:
+        """The largest expected gain of a deviation from ``distribution`` (:class:`GapResult`).
+
+        CE: ``max_i max_{a, a'} sum_{s_-i} p(a, s_-i) [u_i(a', s_-i) - u_i(a, s_-i)]``; CCE:
+        ``max_i max_{a'} sum_s p(s) [u_i(a', s_-i) - u_i(s)]``; both reported as ``max(0, ...)``
+        (not deviating gains 0). These are the left-hand sides of the constraints of
+        :func:`correlated_equilibrium`: ``distribution`` is an ``epsilon``-equilibrium iff
+        ``gap <= epsilon``.
+
+        ``distribution`` has shape ``game.num_actions``, is finite, ``>= -1e-9`` and sums to 1
+        within ``1e-6``; it is used as given (no clipping or renormalization). The work is the
+        constraint nonzeros, checked against ``limits.max_candidates`` like the solve."""
+
+    async def optimal_nash_equilibrium(
+        self,
+        game: NormalFormGame | Any,
+        *,
+        objective: str = ...,
+        welfare: str | Welfare | WelfareKind = ...,
+        player: int | None = ...,
+        sense: str = ...,
+        time_limit: float | None = ...,
+    ) -> NashResult:
+        """The best (``sense="max"``) or worst (``"min"``) Nash equilibrium of a 2-player game.
+
+        ``objective="welfare"`` optimizes the utilitarian ``welfare`` ``sum_i w_i (u_i - d_i)``
+        (weights and disagreement point from a :class:`Welfare`; the MILP's objective must be
+        linear, so the other welfare functions are refused); ``objective="player"`` optimizes
+        ``u_player`` (``player`` required, 0 or 1; ``None`` otherwise). The MILP of the module
+        docstring (Sandholm, Gilpin & Conitzer 2005, Formulation 1) is solved with HiGHS; ties among
+        optimal equilibria are broken by HiGHS' (deterministic, single-threaded) search. Every finite
+        game has an equilibrium (Nash 1951), so ``exists=False`` means a limit or a solver failure.
+        When a limit stops the MILP before it finds any equilibrium, the best pure equilibrium (if
+        any) is returned as ``FEASIBLE`` with that limit."""
+
+    async def nash_equilibrium_with_value(
+        self,
+        game: NormalFormGame | Any,
+        player: int,
+        at_least: float,
+        *,
+        time_limit: float | None = ...,
+    ) -> NashResult:
+        """Is there a Nash equilibrium giving ``player`` at least ``at_least``?
+
+        The feasibility MILP of the module docstring with ``v_player >= at_least`` added (no
+        objective: HiGHS stops at the first equilibrium it finds). ``exists=False`` with termination
+        ``INFEASIBLE`` when the MILP proves there is none (up to HiGHS' feasibility tolerance,
+        relative to the player's payoff range); an equilibrium returned gives ``utilities[player]``
+        at least ``at_least`` up to the same tolerance (``IMPRECISE`` when the recomputed utility
+        falls short by more than :data:`REGRET_RTOL` times the range). ``welfare`` is
+        ``utilities[player]``."""
+
+    async def minimax(
+        self, game: NormalFormGame | Any, *, time_limit: float | None = ...
+    ) -> MinimaxResult:
+        """Maximin and minimax strategies and the value of a 2-player game for player 0.
+
+        Two LPs over player 0's payoffs ``A`` (module docstring; von Neumann 1928): the row LP
+        gives player 0's maximin strategy, the column LP player 1's minimax strategy. For a
+        zero-sum (constant-sum) game they form a Nash equilibrium and ``value`` is the game value;
+        otherwise see :class:`MinimaxResult` (player 1's payoffs only decide ``zero_sum``)."""
+
+    async def strong_stackelberg(
+        self, game: NormalFormGame | Any, *, leader: int = ..., time_limit: float | None = ...
+    ) -> StackelbergResult:
+        """The strong Stackelberg equilibrium of a two-player game by the multiple-LPs method.
+
+        For every follower action ``b`` (Conitzer & Sandholm 2006)::
+
+            v_b = max_x  x . U_L[:, b]
+                  s.t.   x . U_F[:, b] >= x . U_F[:, b']   for all b' != b
+                         1 . x = 1,  x >= 0
+
+        and the equilibrium is the commitment of ``argmax_b v_b`` (the lowest ``b`` within
+        :data:`TIE_RTOL`) with response ``b``. The LP solution is clipped to ``x >= 0`` and
+        renormalized; ``utilities`` are recomputed from it.
+
+        Status: ``OPTIMAL`` when every LP ended optimal or infeasible. When an LP stopped at a
+        limit (or failed), the best commitment found is compared with the best *pure* commitment
+        (a feasible commitment, from backward induction) and the better one is returned as
+        ``FEASIBLE``, never claimed optimal.
+
+        Raises:
+            MechsolveInputError: ``game`` is not a two-player game; ``leader`` is not 0 or 1.
+            ProblemTooLargeError: the game, or the LPs' rows ``k_F^2``, are over ``limits``."""
+
+    async def sequential_stackelberg(
+        self, game: NormalFormGame | Any, order: Any = ...
+    ) -> SequentialResult:
+        """The pure subgame-perfect outcome when players move in ``order`` (default ``0..n-1``),
+        each observing the earlier moves.
+
+        Backward induction over the payoff tensor ``u`` with axes permuted to the order
+        ``o_1, ..., o_n``: with ``V_n = u``, mover ``o_j`` picks, at every history
+        ``h = (a_{o_1}, ..., a_{o_{j-1}})``,
+        ``s_j(h) in argmax_a V_j[o_j](h, a)`` (tie rule in the module docstring) and
+        ``V_{j-1}(h) = V_j(h, s_j(h))``; the outcome follows the strategies from the empty history.
+
+        Raises:
+            MechsolveInputError: ``order`` is not a permutation of ``0..n-1``."""
+
+    async def select_leader(
+        self,
+        game: NormalFormGame | Any,
+        *,
+        welfare: str | Welfare | WelfareKind = ...,
+        lottery: bool = ...,
+        orders: str = ...,
+        time_limit: float | None = ...,
+    ) -> LeaderSelectionResult:
+        """The mediator's leader order, or lottery over orders, maximizing the players' welfare.
+
+        ``orders="all"`` considers the ``n!`` permutations (lexicographic), ``"leader"`` the ``n``
+        orders in which player ``i`` moves first and the others follow in index order. Each order
+        ``o`` is worth ``V[o]`` (:func:`sequential_stackelberg`). Then:
+
+        - ``lottery=False``: ``argmax_o W(V[o])`` (ties: module docstring).
+        - ``lottery=True``: ``max_p W(p @ V)`` over the simplex (module docstring for the
+          formulations; Kalai-Smorodinsky's ideal is ``max_o V[o]`` per player). The best single
+          order is a feasible lottery and is kept unless the lottery beats it, so the lottery's
+          welfare is never below the best order's.
+
+        Nash welfare is ``-inf`` unless every player gets more than its disagreement value. When
+        no order (``lottery=False``) or no lottery over orders (``lottery=True``) achieves that,
+        the termination is ``INFEASIBLE`` (the Nash bargaining set is empty); the result still
+        carries the best single order by the tie rules (highest total utility, then the lowest
+        index) as a point mass, with ``welfare = -inf`` and ``objective = nan``.
+
+        A lottery solve that stops at a limit or fails returns the best single order as
+        ``FEASIBLE`` (the lottery optimum is not proven).
+
+        Raises:
+            MechsolveInputError: bad ``welfare`` (a name, or a :class:`Welfare` with its weights,
+                disagreement point and beta), ``lottery``, ``orders``.
+            ProblemTooLargeError: the number of orders, or orders times outcomes (the backward
+                inductions' work), over ``limits.max_candidates`` (checked before any order is
+                built)."""
+
+    async def welfare_optimum(
+        self,
+        game: NormalFormGame | Any,
+        *,
+        welfare: str | Welfare | WelfareKind = ...,
+        lottery: bool = ...,
+        time_limit: float | None = ...,
+    ) -> WelfareOptimum:
+        """The outcome (or, with ``lottery``, the distribution over outcomes) maximizing
+        ``welfare`` of the players' (expected) utilities (module docstring)."""
+
+    async def normalized_score(
+        self,
+        game: NormalFormGame | Any,
+        utilities: Any,
+        disagreement_utilities: Any,
+        *,
+        welfare_functions: Sequence[str | Welfare | WelfareKind] = ...,
+        lottery: bool = ...,
+        time_limit: float | None = ...,
+    ) -> ScoreResult:
+        """Seed 003's NormalizedScore of the profile with ``utilities`` against the disagreement
+        profile's ``disagreement_utilities`` (module docstring)."""
 
     async def mediate(
         self,
@@ -1123,6 +1529,205 @@ class LocalMethods:
     ) -> Extrapolation:
         """Estimate the continuous optimum on ``U[lo, hi]^m`` (i.i.d. bidders; DSIC for
         ``n_bidders > 1``) by Richardson extrapolation of the grid optima at ``K1, K2``."""
+
+    def correlated_equilibrium(
+        self,
+        game: NormalFormGame | Any,
+        *,
+        kind: str = ...,
+        objective: str = ...,
+        welfare: str | Welfare | WelfareKind = ...,
+        player: int | None = ...,
+        epsilon: float = ...,
+        time_limit: float | None = ...,
+    ) -> CorrelatedResult:
+        """An objective-maximizing ``epsilon``-CE or -CCE of ``game`` (module docstring).
+
+        Args:
+            game: a :class:`NormalFormGame` or its payoff array ``(n, k_1, ..., k_n)``.
+            kind: ``"ce"`` or ``"cce"``.
+            objective: ``"welfare"`` (the welfare function ``welfare`` of the expected
+                utilities) or ``"player"`` (``player``'s expected utility); the names
+                ``"utilitarian"``, ``"egalitarian"``, ``"nash"``, ``"kalai_smorodinsky"`` and
+                ``"inequity_averse"`` are short for ``objective="welfare"`` with that function
+                (``welfare`` must then be left at its default or be of the same kind, carrying its
+                parameters).
+            welfare: the welfare function: a name, a :class:`WelfareKind` or a :class:`Welfare`
+                with its weights (utilitarian), disagreement point ``d`` and ``beta``; validated
+                but unused with ``objective="player"``.
+            player: with ``objective="player"`` (and only then): the 0-based player whose expected
+                utility is maximized.
+            epsilon: ``>= 0``; every deviation gains at most ``epsilon`` (unconditional expected
+                gain, in payoff units).
+            time_limit: seconds for the whole call (``None``: no limit); a limit gives
+                ``FEASIBLE`` or ``NO_SOLUTION_FOUND`` with ``Limit.TIME``.
+            limits: size limits (``None``: the defaults): the outcomes (columns) and the
+                nonzeros (:func:`_check_size`) within ``max_candidates``."""
+
+    def equilibrium_gap(
+        self, game: NormalFormGame | Any, distribution: Any, *, kind: str = ...
+    ) -> GapResult:
+        """The largest expected gain of a deviation from ``distribution`` (:class:`GapResult`).
+
+        CE: ``max_i max_{a, a'} sum_{s_-i} p(a, s_-i) [u_i(a', s_-i) - u_i(a, s_-i)]``; CCE:
+        ``max_i max_{a'} sum_s p(s) [u_i(a', s_-i) - u_i(s)]``; both reported as ``max(0, ...)``
+        (not deviating gains 0). These are the left-hand sides of the constraints of
+        :func:`correlated_equilibrium`: ``distribution`` is an ``epsilon``-equilibrium iff
+        ``gap <= epsilon``.
+
+        ``distribution`` has shape ``game.num_actions``, is finite, ``>= -1e-9`` and sums to 1
+        within ``1e-6``; it is used as given (no clipping or renormalization). The work is the
+        constraint nonzeros, checked against ``limits.max_candidates`` like the solve."""
+
+    def optimal_nash_equilibrium(
+        self,
+        game: NormalFormGame | Any,
+        *,
+        objective: str = ...,
+        welfare: str | Welfare | WelfareKind = ...,
+        player: int | None = ...,
+        sense: str = ...,
+        time_limit: float | None = ...,
+    ) -> NashResult:
+        """The best (``sense="max"``) or worst (``"min"``) Nash equilibrium of a 2-player game.
+
+        ``objective="welfare"`` optimizes the utilitarian ``welfare`` ``sum_i w_i (u_i - d_i)``
+        (weights and disagreement point from a :class:`Welfare`; the MILP's objective must be
+        linear, so the other welfare functions are refused); ``objective="player"`` optimizes
+        ``u_player`` (``player`` required, 0 or 1; ``None`` otherwise). The MILP of the module
+        docstring (Sandholm, Gilpin & Conitzer 2005, Formulation 1) is solved with HiGHS; ties among
+        optimal equilibria are broken by HiGHS' (deterministic, single-threaded) search. Every finite
+        game has an equilibrium (Nash 1951), so ``exists=False`` means a limit or a solver failure.
+        When a limit stops the MILP before it finds any equilibrium, the best pure equilibrium (if
+        any) is returned as ``FEASIBLE`` with that limit."""
+
+    def nash_equilibrium_with_value(
+        self,
+        game: NormalFormGame | Any,
+        player: int,
+        at_least: float,
+        *,
+        time_limit: float | None = ...,
+    ) -> NashResult:
+        """Is there a Nash equilibrium giving ``player`` at least ``at_least``?
+
+        The feasibility MILP of the module docstring with ``v_player >= at_least`` added (no
+        objective: HiGHS stops at the first equilibrium it finds). ``exists=False`` with termination
+        ``INFEASIBLE`` when the MILP proves there is none (up to HiGHS' feasibility tolerance,
+        relative to the player's payoff range); an equilibrium returned gives ``utilities[player]``
+        at least ``at_least`` up to the same tolerance (``IMPRECISE`` when the recomputed utility
+        falls short by more than :data:`REGRET_RTOL` times the range). ``welfare`` is
+        ``utilities[player]``."""
+
+    def minimax(
+        self, game: NormalFormGame | Any, *, time_limit: float | None = ...
+    ) -> MinimaxResult:
+        """Maximin and minimax strategies and the value of a 2-player game for player 0.
+
+        Two LPs over player 0's payoffs ``A`` (module docstring; von Neumann 1928): the row LP
+        gives player 0's maximin strategy, the column LP player 1's minimax strategy. For a
+        zero-sum (constant-sum) game they form a Nash equilibrium and ``value`` is the game value;
+        otherwise see :class:`MinimaxResult` (player 1's payoffs only decide ``zero_sum``)."""
+
+    def strong_stackelberg(
+        self, game: NormalFormGame | Any, *, leader: int = ..., time_limit: float | None = ...
+    ) -> StackelbergResult:
+        """The strong Stackelberg equilibrium of a two-player game by the multiple-LPs method.
+
+        For every follower action ``b`` (Conitzer & Sandholm 2006)::
+
+            v_b = max_x  x . U_L[:, b]
+                  s.t.   x . U_F[:, b] >= x . U_F[:, b']   for all b' != b
+                         1 . x = 1,  x >= 0
+
+        and the equilibrium is the commitment of ``argmax_b v_b`` (the lowest ``b`` within
+        :data:`TIE_RTOL`) with response ``b``. The LP solution is clipped to ``x >= 0`` and
+        renormalized; ``utilities`` are recomputed from it.
+
+        Status: ``OPTIMAL`` when every LP ended optimal or infeasible. When an LP stopped at a
+        limit (or failed), the best commitment found is compared with the best *pure* commitment
+        (a feasible commitment, from backward induction) and the better one is returned as
+        ``FEASIBLE``, never claimed optimal.
+
+        Raises:
+            MechsolveInputError: ``game`` is not a two-player game; ``leader`` is not 0 or 1.
+            ProblemTooLargeError: the game, or the LPs' rows ``k_F^2``, are over ``limits``."""
+
+    def sequential_stackelberg(
+        self, game: NormalFormGame | Any, order: Any = ...
+    ) -> SequentialResult:
+        """The pure subgame-perfect outcome when players move in ``order`` (default ``0..n-1``),
+        each observing the earlier moves.
+
+        Backward induction over the payoff tensor ``u`` with axes permuted to the order
+        ``o_1, ..., o_n``: with ``V_n = u``, mover ``o_j`` picks, at every history
+        ``h = (a_{o_1}, ..., a_{o_{j-1}})``,
+        ``s_j(h) in argmax_a V_j[o_j](h, a)`` (tie rule in the module docstring) and
+        ``V_{j-1}(h) = V_j(h, s_j(h))``; the outcome follows the strategies from the empty history.
+
+        Raises:
+            MechsolveInputError: ``order`` is not a permutation of ``0..n-1``."""
+
+    def select_leader(
+        self,
+        game: NormalFormGame | Any,
+        *,
+        welfare: str | Welfare | WelfareKind = ...,
+        lottery: bool = ...,
+        orders: str = ...,
+        time_limit: float | None = ...,
+    ) -> LeaderSelectionResult:
+        """The mediator's leader order, or lottery over orders, maximizing the players' welfare.
+
+        ``orders="all"`` considers the ``n!`` permutations (lexicographic), ``"leader"`` the ``n``
+        orders in which player ``i`` moves first and the others follow in index order. Each order
+        ``o`` is worth ``V[o]`` (:func:`sequential_stackelberg`). Then:
+
+        - ``lottery=False``: ``argmax_o W(V[o])`` (ties: module docstring).
+        - ``lottery=True``: ``max_p W(p @ V)`` over the simplex (module docstring for the
+          formulations; Kalai-Smorodinsky's ideal is ``max_o V[o]`` per player). The best single
+          order is a feasible lottery and is kept unless the lottery beats it, so the lottery's
+          welfare is never below the best order's.
+
+        Nash welfare is ``-inf`` unless every player gets more than its disagreement value. When
+        no order (``lottery=False``) or no lottery over orders (``lottery=True``) achieves that,
+        the termination is ``INFEASIBLE`` (the Nash bargaining set is empty); the result still
+        carries the best single order by the tie rules (highest total utility, then the lowest
+        index) as a point mass, with ``welfare = -inf`` and ``objective = nan``.
+
+        A lottery solve that stops at a limit or fails returns the best single order as
+        ``FEASIBLE`` (the lottery optimum is not proven).
+
+        Raises:
+            MechsolveInputError: bad ``welfare`` (a name, or a :class:`Welfare` with its weights,
+                disagreement point and beta), ``lottery``, ``orders``.
+            ProblemTooLargeError: the number of orders, or orders times outcomes (the backward
+                inductions' work), over ``limits.max_candidates`` (checked before any order is
+                built)."""
+
+    def welfare_optimum(
+        self,
+        game: NormalFormGame | Any,
+        *,
+        welfare: str | Welfare | WelfareKind = ...,
+        lottery: bool = ...,
+        time_limit: float | None = ...,
+    ) -> WelfareOptimum:
+        """The outcome (or, with ``lottery``, the distribution over outcomes) maximizing
+        ``welfare`` of the players' (expected) utilities (module docstring)."""
+
+    def normalized_score(
+        self,
+        game: NormalFormGame | Any,
+        utilities: Any,
+        disagreement_utilities: Any,
+        *,
+        welfare_functions: Sequence[str | Welfare | WelfareKind] = ...,
+        lottery: bool = ...,
+        time_limit: float | None = ...,
+    ) -> ScoreResult:
+        """Seed 003's NormalizedScore of the profile with ``utilities`` against the disagreement
+        profile's ``disagreement_utilities`` (module docstring)."""
 
     def mediate(
         self,

@@ -15,7 +15,15 @@ from collections.abc import Sequence
 
 from mechsolve import __version__
 
-SUBCOMMAND_MODULES: tuple[str, ...] = ("demo", "simulate", "serve", "solve", "batch", "auction")
+SUBCOMMAND_MODULES: tuple[str, ...] = (
+    "demo",
+    "simulate",
+    "serve",
+    "solve",
+    "batch",
+    "equilibrium",
+    "auction",
+)
 """Modules of this package that register subcommands, in help order."""
 
 

@@ -253,6 +253,8 @@ def array_in(dtype: Any, value: Any, path: str, ctx: Context) -> np.ndarray:
 
 
 def _repeated_scalars(fd: FieldDescriptor, items: Any, annotation: Any) -> Any:
+    if fd.type == FieldDescriptor.TYPE_STRING:
+        return tuple(str(x) for x in items)
     _, is_sequence = _element(annotation)
     if is_sequence and not _array(annotation):
         cast = {np.bool_: bool, np.int64: int, np.float64: float}[_dtype(fd)]
@@ -281,6 +283,14 @@ def encode_field(
                 f"{path}[{i}]",
                 ctx,
             )
+    elif fd.is_repeated and fd.type == FieldDescriptor.TYPE_STRING:
+        items = [value] if isinstance(value, str) else list(value)
+        for i, item in enumerate(items):
+            if not isinstance(item, str):
+                raise MechsolveInputError(
+                    ctx.function, f"{path}[{i}]", f"must be a string; got {item!r}"
+                )
+        target.extend(items)
     elif fd.is_repeated:
         arr = array_in(_dtype(fd), value, path, ctx)
         if arr.ndim > 1:

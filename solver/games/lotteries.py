@@ -41,6 +41,8 @@ from .welfare import Welfare, WelfareKind, tie_tolerance
 
 SUPPORT_TOL = 1e-9
 """Probabilities at or below this are dropped from the support (the rest renormalized)."""
+EXACT_RTOL = 1e-12
+"""How far below the optimal welfare the tie-break stage may go, relative (first try)."""
 
 
 def best_lottery(
@@ -79,7 +81,9 @@ def _lp_lottery(
     tl: float | None,
     watch: Stopwatch,
 ) -> tuple[NDArray[np.float64], Termination, str]:
-    """Stage 1: max W(y) as an LP; stage 2: max sum_D E[u] s.t. W(y) >= W* - tol."""
+    """Stage 1: max W(y) as an LP; stage 2: max sum_D E[u] s.t. W(y) >= W* - 1e-12 (relative;
+    the tie tolerance when HiGHS finds that row infeasible within its tolerances), kept only
+    when its total beats stage 1's by more than the tie tolerance."""
     c = u.shape[1]
     model = _welfare_lp(u, dele, w, before, ideal)
     sol = hb.solve(
@@ -97,21 +101,28 @@ def _lp_lottery(
         return sol.x[:c], sol.termination, "highs"
     best = sol.objective
     a2 = sp.vstack([model.a, sp.csr_array(model.cost[None])])
-    lo2 = np.append(model.lo, best - float(tie_tolerance(best)))
     hi2 = np.append(model.hi, hb.INF)
     cost2 = np.zeros_like(model.cost)
     cost2[:c] = u[dele].sum(axis=0)
-    sol2 = hb.solve(
-        cost2,
-        a2,
-        lo2,
-        hi2,
-        model.col_lo,
-        model.col_hi,
-        maximize=True,
-        time_limit=watch.remaining(tl),
-    )
+    for slack in (EXACT_RTOL * max(1.0, abs(best)), float(tie_tolerance(best))):
+        sol2 = hb.solve(
+            cost2,
+            a2,
+            np.append(model.lo, best - slack),
+            hi2,
+            model.col_lo,
+            model.col_hi,
+            maximize=True,
+            time_limit=watch.remaining(tl),
+        )
+        if sol2.termination.has_solution:
+            break
     if sol2.termination.has_solution:
+        # the tie-break may trade welfare within the tolerance for a total that is no better
+        # beyond it: keep the stage-1 lottery then (its welfare is the proven optimum)
+        total1, total2 = float(cost2 @ sol.x), float(cost2 @ sol2.x)
+        if total2 <= total1 + float(tie_tolerance(total1)):
+            return sol.x[:c], sol.termination, "highs"
         return sol2.x[:c], sol2.termination, "highs"
     detail = f"tie-break LP ended {sol2.termination.reason.value}: welfare-optimal lottery kept"
     return sol.x[:c], Termination.feasible(sol2.termination.limit or Limit.OTHER, detail), "highs"

@@ -15,9 +15,9 @@ from scipy.optimize import linprog
 from mechsolve.solver.core.cvxpy_backend import cvxpy
 from mechsolve.solver.core.errors import MechsolveInputError
 from mechsolve.solver.core.results import Limit, TerminationReason
+from mechsolve.solver.games import lotteries
 from mechsolve.solver.games.normal_form import NormalFormGame, seed000_prisoners_dilemma
 from mechsolve.solver.games.welfare import WELFARE_NAMES, make_welfare
-from mechsolve.solver.games import lotteries
 from mechsolve.solver.mediators.deterministic import pareto_mediator
 from mechsolve.solver.mediators.lottery import lottery_pareto_mediator
 
