@@ -7,10 +7,13 @@ in flight, so memory stays bounded however large the input.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import ctypes
 import multiprocessing
 import os
+import signal
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,19 +56,22 @@ class ChunkDone:
     errors: list[Row]
 
 
-_GAME_FILES: dict[Path, GameFiles] = {}
+_GAME_FILES: dict[tuple[Path, Limits], GameFiles] = {}
 """Per process: game files read once."""
 
 
 def solve_chunk(chunk: Chunk, settings: Settings, solver: Solver | None = None) -> ChunkDone:
     """Parse a chunk's records and solve them (or, for a dry run, only check them)."""
     defaults = settings.defaults
-    games = _GAME_FILES.setdefault(defaults.folder, GameFiles(defaults.folder, defaults.games))
+    limits = codec.UNLIMITED if isinstance(solver, Remote) else settings.limits
+    key = (defaults.folder, limits)
+    games = _GAME_FILES.get(key)
+    if games is None:
+        games = _GAME_FILES[key] = GameFiles(defaults.folder, defaults.games, limits)
     records = [parse(chunk.start + i, raw, defaults, games) for i, raw in enumerate(chunk.raw())]
     if settings.dry_run:
         rows = [check(rec, settings.limits) for rec in records]
     else:
-        limits = codec.UNLIMITED if isinstance(solver, Remote) else settings.limits
         rows = solve_records(
             records, solver or InProcess(settings.limits, settings.time_limit), limits
         )
@@ -120,11 +126,41 @@ class LocalEngine:
             for chunk in chunks:
                 yield solve_chunk(chunk, settings)
             return
-        context = multiprocessing.get_context("forkserver")
-        with cf.ProcessPoolExecutor(self.processes, mp_context=context) as pool:
-            yield from _windowed(
-                lambda c: pool.submit(solve_chunk, c, settings), chunks, 2 * self.processes
-            )
+        context = multiprocessing.get_context("spawn")  # children of this process (see below)
+        with cf.ProcessPoolExecutor(
+            self.processes, mp_context=context, initializer=_start_worker, initargs=(settings,)
+        ) as pool:
+            try:
+                yield from _windowed(
+                    lambda c: pool.submit(_solve_chunk_here, c), chunks, 2 * self.processes
+                )
+            except BrokenProcessPool as exc:
+                raise MechsolveError(
+                    "a worker process died (killed, or out of memory) while solving; the "
+                    "chunks committed so far are kept: rerun the same command to resume"
+                ) from exc
+
+
+_SETTINGS: list[Settings] = []
+"""A pool worker's settings, sent once when it starts (not with every chunk: ``--game`` may
+be large)."""
+
+
+def _start_worker(settings: Settings) -> None:  # pragma: no cover - in pool workers
+    """A pool worker dies with the process that started it (``PR_SET_PDEATHSIG``), so a
+    killed run leaves no workers behind."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: workers end when their pipe closes
+        pass
+    if os.getppid() == 1:  # the driver died before the line above ran
+        os._exit(1)
+    _SETTINGS[:] = [settings]
+
+
+def _solve_chunk_here(chunk: Chunk) -> ChunkDone:  # pragma: no cover - in pool workers
+    return solve_chunk(chunk, _SETTINGS[0])
 
 
 class ServerEngine:

@@ -14,7 +14,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +66,8 @@ class BatchJob:
             file_format(self.output, "output")
             if self.output.resolve() == self.input.resolve():
                 raise MechsolveInputError(fn, "output", "must not be the input file")
+            if self.output.is_dir():
+                raise MechsolveInputError(fn, "output", f"is a folder: {str(self.output)!r}")
         if self.chunk_size < 1:
             raise MechsolveInputError(fn, "chunk_size", f"must be >= 1; got {self.chunk_size}")
         if self.engine not in ENGINES:
@@ -74,6 +76,10 @@ class BatchJob:
             )
         if self.engine == "server" and not self.address:
             raise MechsolveInputError(fn, "address", "is required with --engine server")
+        if self.engine == "server" and self.limits != Limits():
+            raise MechsolveInputError(
+                fn, "limit", "applies to solving here; with a server, the server's limits apply"
+            )
         if self.time_limit is not None and not (
             self.time_limit > 0 and math.isfinite(self.time_limit)
         ):
@@ -86,8 +92,8 @@ class BatchJob:
     def settings(self) -> Settings:
         folder = self.input.resolve().parent
         games = {}
-        if self.game is not None:
-            spec = self.game if self.game.startswith("fixture:") else str(folder / self.game)
+        if self.game is not None:  # relative to the current folder, like any CLI path
+            spec = self.game if self.game.startswith("fixture:") else str(Path(self.game).resolve())
             games[self.game] = read_game(spec, function="batch")  # a bad --game fails now
         defaults = Defaults(self.rpc, self.game, folder, games)
         fmt = file_format(self.output, "output") if self.output is not None else "jsonl"
@@ -105,8 +111,18 @@ class BatchJob:
             "chunk_size": self.chunk_size,
             "rpc": self.rpc,
             "game": self.game,
+            "game_file": _stat(self.game),
             "time_limit": self.time_limit,
+            "limits": {k: v for k, v in asdict(self.limits).items() if k.startswith("max_")},
         }
+
+
+def _stat(spec: str | None) -> list[int] | None:
+    """Size and modification time of a game file (a changed file is another run)."""
+    if spec is None or spec.startswith("fixture:"):
+        return None
+    stat = Path(spec).resolve().stat()
+    return [stat.st_size, stat.st_mtime_ns]
 
 
 @dataclass
@@ -171,16 +187,23 @@ def run(job: BatchJob) -> Summary:
     """Solve (or, with ``dry_run``, check) every record; resume committed chunks."""
     job.validate()
     settings = job.settings()
-    summary = Summary(output=job.output)
-    parts = None
-    committed: set[int] = set()
-    if not job.dry_run:
-        assert job.output is not None
-        parts = Parts(job.output, settings.fmt, job.identity())
+    if job.dry_run:
+        return _solve_all(job, settings, None, set())
+    assert job.output is not None
+    parts = Parts(job.output, settings.fmt, job.identity())
+    with parts.lock():
         if job.output.exists() and not parts.folder.exists() and not job.restart:
-            summary.already_complete = True
+            parts.check_complete()
+            summary = Summary(output=job.output, already_complete=True)
             return _verified(job, settings, summary)
         committed = parts.open(job.restart)
+        return _solve_all(job, settings, parts, committed)
+
+
+def _solve_all(
+    job: BatchJob, settings: Settings, parts: Parts | None, committed: set[int]
+) -> Summary:
+    summary = Summary(output=job.output)
     total = count_records(job.input)
     bar = _bar(job, total)
     chunks_seen = [0]
@@ -209,7 +232,7 @@ def run(job: BatchJob) -> Summary:
             close()
     summary.seconds = time.perf_counter() - start
     if parts is not None:
-        parts.assemble(chunks_seen[0])
+        parts.assemble(chunks_seen[0], total)
     return _verified(job, settings, summary)
 
 
@@ -257,7 +280,7 @@ def verify(job: BatchJob, settings: Settings, n: int) -> tuple[int, list[Any]]:
     total = count_records(job.input)
     rng = np.random.default_rng(job.seed)
     picks = set(rng.choice(total, size=min(n, total), replace=False).tolist()) if total else set()
-    games = GameFiles(settings.defaults.folder, settings.defaults.games)
+    games = GameFiles(settings.defaults.folder, settings.defaults.games, settings.limits)
     solver = InProcess(settings.limits, settings.time_limit)
     expected: dict[int, Row] = {}
     for chunk in read_chunks(job.input, job.chunk_size):

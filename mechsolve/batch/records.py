@@ -32,9 +32,11 @@ from google.protobuf import json_format
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
+from mechsolve import codec
 from mechsolve.api import RPCS, Rpc
-from mechsolve.codec.values import expand_enum_names
+from mechsolve.codec.values import Context, decode_field, expand_enum_names
 from mechsolve.solver.core.errors import MechsolveError
+from mechsolve.solver.core.limits import Limits
 from mechsolve.solver.games.files import read_game
 
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
@@ -152,9 +154,34 @@ class Defaults:
 class GameFiles:
     """Game files read once per process (at most :data:`MAX_CACHED_GAMES` kept)."""
 
-    def __init__(self, folder: Path, games: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, folder: Path, games: dict[str, Any] | None = None, limits: Limits | None = None
+    ) -> None:
         self.folder = folder
+        self.limits = limits or Limits()
         self._games: dict[str, Any] = dict(games or {})
+        self._refusals: dict[tuple[str, str], tuple[str, str] | None] = {}
+
+    def refusal(self, name: str, rpc: Rpc) -> tuple[str, str] | None:
+        """The status and message the service answers a request carrying this game with when
+        the game is over the limits (the game decoded as the service decodes it, once per
+        file and RPC), or ``None``."""
+        key = (name, rpc.name)
+        if key not in self._refusals:
+            from mechsolve.server.servicer import failure
+            from mechsolve.server.status import describe
+
+            request = codec.encode_request(rpc, {"game": self.get(name)})
+            try:
+                decode_field(
+                    request, rpc.arguments["game"], Any, "game",
+                    Context(rpc.function.__name__, self.limits, request=True),
+                )  # fmt: skip
+                self._refusals[key] = None
+            except MechsolveError as exc:
+                answer = failure(rpc, exc)
+                self._refusals[key] = (answer.code, describe(answer.message, answer.field))
+        return self._refusals[key]
 
     def get(self, name: str) -> Any:
         game = self._games.get(name)
@@ -168,7 +195,17 @@ class GameFiles:
 
 
 def parse(position: int, raw: Any, defaults: Defaults, games: GameFiles) -> Record:
-    """A raw record (JSON bytes or a dict) -> its request (see the module docstring)."""
+    """A raw record (JSON bytes or a dict) -> its request (see the module docstring); never
+    raises."""
+    try:
+        return _parse(position, raw, defaults, games)
+    except RecursionError:
+        return Record(position, position).fail(
+            "INVALID_ARGUMENT", "the record is nested too deeply to be a request"
+        )
+
+
+def _parse(position: int, raw: Any, defaults: Defaults, games: GameFiles) -> Record:
     rec = Record(position, position)
     finite = False  # known to hold no NaN or infinity
     if isinstance(raw, bytes | str):
@@ -189,10 +226,16 @@ def parse(position: int, raw: Any, defaults: Defaults, games: GameFiles) -> Reco
                 f"must be an integer or a string; got {ident!r} [field: id]",
             )
         rec.id = ident
-    name = raw.get("rpc") or defaults.rpc
+    name = raw.get("rpc")
+    if name is None:
+        name = defaults.rpc
     if name is None:
         return rec.fail("INVALID_ARGUMENT", "names no RPC: give it an `rpc` or run with --rpc")
-    rec.name = str(name)
+    if not isinstance(name, str):
+        return rec.fail(
+            "INVALID_ARGUMENT", f"must be an RPC's name (a string); got {name!r} [field: rpc]"
+        )
+    rec.name = name
     rpc = RPCS_BY_NAME.get(rec.name)
     if rpc is None:
         return rec.fail(
@@ -202,8 +245,8 @@ def parse(position: int, raw: Any, defaults: Defaults, games: GameFiles) -> Reco
         )
     rec.rpc, rec.name = rpc, rpc.name
     request = raw.get("request")
-    if request is None:
-        request = {k: v for k, v in raw.items() if k not in RESERVED}
+    if request is None:  # a null (a Parquet column of another RPC's records) is no field
+        request = {k: v for k, v in raw.items() if k not in RESERVED and v is not None}
     elif isinstance(request, str):
         try:
             request = json.loads(request)
@@ -220,9 +263,13 @@ def parse(position: int, raw: Any, defaults: Defaults, games: GameFiles) -> Reco
                 "INVALID_ARGUMENT", "give the game inline or as game_file, not both [field: game]"
             )
         try:
-            rec.supplied["game"] = games.get(str(game_file))
+            game = games.get(str(game_file))
         except MechsolveError as exc:
             return rec.fail("INVALID_ARGUMENT", f"{exc} [field: game_file]")
+        refusal = games.refusal(str(game_file), rpc)
+        if refusal is not None:
+            return rec.fail(*refusal)
+        rec.supplied["game"] = game
         rec.game_file = str(game_file)
     try:
         if not finite:

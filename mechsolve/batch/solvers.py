@@ -25,6 +25,7 @@ from mechsolve.api import RPCS, Rpc, Stream
 from mechsolve.codec.plain import plain
 from mechsolve.server.servicer import failure, solve
 from mechsolve.server.status import describe
+from mechsolve.solver.core.errors import MechsolveError
 from mechsolve.solver.core.limits import Limits
 
 from .records import Record
@@ -127,6 +128,19 @@ def _stack(rpc: Rpc, name: str, first: dict[str, Any], group: list[Record], limi
     )
 
 
+class ServerUnavailable(MechsolveError):
+    """The server could not be reached, or stayed busy, through every retry: the record has
+    no answer yet (and its chunk must not be committed)."""
+
+
+def _transient(code: str, details: str) -> bool:
+    """A status about the transport or the server's load, not about the record: retried, and
+    never written as the record's answer."""
+    return code in ("UNAVAILABLE", "CANCELLED") or (
+        code == "RESOURCE_EXHAUSTED" and "retry later" in details
+    )
+
+
 class InProcess:
     """The solver functions in this process, with ``limits`` and a per-record time limit."""
 
@@ -173,15 +187,29 @@ class Remote:
             request = type(rec.request)()
             request.CopyFrom(rec.request)
             request.MergeFrom(self._supplied(rec))
-        start = time.perf_counter()
-        try:
-            response = self.client._multicallable(rec.rpc)(
-                request, timeout=self.time_limit, metadata=self.client.settings.metadata
-            )
-        except grpc.RpcError as err:
-            code = err.code()
-            name = code.name if code is not None else "UNKNOWN"
-            return row(rec, name, err.details() or "", time.perf_counter() - start, None)
+        call = self.client._multicallable(rec.rpc)
+        delays = self.client.retry.delays()
+        while True:
+            start = time.perf_counter()
+            try:
+                response = call(
+                    request, timeout=self.time_limit, metadata=self.client.settings.metadata
+                )
+                break
+            except grpc.RpcError as err:
+                code = err.code()
+                name = code.name if code is not None else "UNKNOWN"
+                details = err.details() or ""
+                if not _transient(name, details):
+                    return row(rec, name, details, time.perf_counter() - start, None)
+                delay = next(delays, None)
+                if delay is None:
+                    raise ServerUnavailable(
+                        f"the server at {self.client.settings.address} did not answer record "
+                        f"{rec.id!r} ({name}: {details}); this chunk is not committed: rerun "
+                        "the same command to resume"
+                    ) from None
+                time.sleep(delay)
         result = codec.decode_result(rec.rpc, response)
         return row(rec, "OK", None, time.perf_counter() - start, result)
 

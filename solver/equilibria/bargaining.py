@@ -41,6 +41,7 @@ from ..core.errors import MechsolveInputError
 from ..core.limits import Limits, resolve
 from ..core.results import (
     HasSolveInfo,
+    Limit,
     SolveInfo,
     Stopwatch,
     Termination,
@@ -104,6 +105,8 @@ def welfare_optimum(
     x, term, backend = best_lottery(u, players, w, None, ideal, tl, watch)
     if not term.has_solution:  # the pure optimum is a feasible lottery
         value = float(w.evaluate(u[:, pure], players, ideal=ideal))
+        detail = f"lottery solve ended {term.reason.value}: the pure optimum"
+        term = Termination.feasible(term.limit or Limit.OTHER, term.with_detail(detail).detail)
         info = SolveInfo(term, value, "lp", backend, watch.elapsed)
         return _result(g, w, True, np.array([pure]), np.ones(1), u, value, info)
     x = np.where(x > SUPPORT_TOL, x, 0.0)
@@ -207,19 +210,21 @@ def normalized_score(
     n = g.n_players
     u = v.float_array(fn, "utilities", utilities, shape=(n,))
     ud = v.float_array(fn, "disagreement_utilities", disagreement_utilities, shape=(n,))
-    if isinstance(welfare_functions, str | Welfare | WelfareKind) or not len(welfare_functions):
+    if not isinstance(welfare_functions, list | tuple) or not welfare_functions:
         raise MechsolveInputError(
             fn, "welfare_functions", f"must be a non-empty list; got {welfare_functions!r}"
         )
     lim.check(fn, "welfare_functions", len(welfare_functions), "max_players")
-    specs = [make_welfare(fn, f, n) for f in welfare_functions]
+    specs = [_welfare_at(fn, i, f, n) for i, f in enumerate(welfare_functions)]
     tl = v.time_limit(fn, time_limit)
     players = np.arange(n)
     scores, optima, terms, backends = [], [], [], []
     for w in specs:
+        left = watch.remaining(tl)  # an exhausted budget still gets a (limited) solve
         best = welfare_optimum(
-            g, welfare=w, lottery=lottery, time_limit=watch.remaining(tl), limits=lim
-        )
+            g, welfare=w, lottery=lottery, time_limit=None if left is None else max(left, 1e-3),
+            limits=lim,
+        )  # fmt: skip
         ideal = g.payoffs.reshape(n, -1).max(axis=1) if w.needs_ideal else None
         at = _score_welfare(w, np.stack([u, ud, best.utilities]), players, ideal)
         span = at[2] - at[1]
@@ -237,6 +242,16 @@ def normalized_score(
         score, specs[k].name, tuple(w.name for w in specs), readonly(s),
         readonly(np.asarray(optima)), info,
     )  # fmt: skip
+
+
+def _welfare_at(fn: str, i: int, spec: Any, n: int) -> Welfare:
+    """The ``i``-th welfare function, its errors naming ``welfare_functions[i]``."""
+    try:
+        return make_welfare(fn, spec, n)
+    except MechsolveInputError as exc:
+        at = exc.argument.removeprefix("welfare").lstrip(".")
+        path = f"welfare_functions[{i}]" + (f".{at}" if at else "")
+        raise MechsolveInputError(fn, path, exc.detail) from exc
 
 
 def _score_welfare(

@@ -82,7 +82,7 @@ from ..core.results import (
     TerminationReason,
     readonly,
 )
-from ..games.lotteries import EXACT_RTOL
+from ..games.lotteries import EXACT_RTOL, scaled_welfare, unit_scale
 from ..games.normal_form import NormalFormGame, as_game
 from ..games.welfare import WELFARE_NAMES, Welfare, WelfareKind, make_welfare, tie_tolerance
 
@@ -208,19 +208,27 @@ def correlated_equilibrium(
     eps = v.real(fn, "epsilon", epsilon, min_value=0.0)
     tl = v.time_limit(fn, time_limit)
     _check_size(fn, g, lim, objective_rows=True)
-    poly = _Polytope(_incentive_matrix(g.payoffs, k), eps)
+    # the LPs see payoffs scaled into [-1, 1] (unit_scale): HiGHS' tolerances are absolute;
+    # the result is measured on the game itself (_result)
+    scale = unit_scale(g.payoffs)
+    poly = _scaled_polytope(g.payoffs, k, eps)
     u = g.payoffs.reshape(g.n_players, -1)
     if obj.welfare is not None and obj.welfare.kind is WelfareKind.NASH:
         d = obj.welfare.d(np.arange(g.n_players))
         x, term, backend, bound = _nash(poly, u, d, k, tl, watch)
         method = "convex"
     else:
+        us = u * scale
+        scaled = obj if obj.welfare is None else replace(
+            obj, welfare=scaled_welfare(obj.welfare, scale)
+        )  # fmt: skip
         if obj.welfare is not None and obj.welfare.kind is WelfareKind.KALAI_SMORODINSKY:
-            ideal, failed = _ideal(poly, u, tl, watch)
+            ideal, failed = _ideal(poly, us, tl, watch)
             if failed is not None:
                 return _result(g, k, obj, eps, np.empty(0), failed, "lp", "highs", math.nan, watch)
-            obj = replace(obj, ideal=ideal)
-        x, term, backend = _linear(poly, u, obj, tl, watch)
+            obj = replace(obj, ideal=ideal / scale)
+            scaled = replace(scaled, ideal=ideal)
+        x, term, backend = _linear(poly, us, scaled, tl, watch)
         method, bound = "lp", math.nan
     return _result(g, k, obj, eps, x, term, method, backend, bound, watch)
 
@@ -367,12 +375,23 @@ def _incentive_matrix(payoffs: NDArray[np.float64], kind: str) -> sp.csr_array:
     )
 
 
+def _scaled_polytope(payoffs: NDArray[np.float64], kind: str, eps: float) -> _Polytope:
+    """The incentive rows with each player's rows (and epsilon) multiplied by that player's
+    :func:`unit_scale`: the same polytope, with HiGHS' absolute tolerances relative to each
+    player's own payoff magnitude (players may be paid in different units)."""
+    scales = np.array([unit_scale(payoffs[i]) for i in range(payoffs.shape[0])])
+    ks = np.asarray(payoffs.shape[1:], dtype=np.int64)
+    counts = ks * (ks - 1) if kind == "ce" else ks
+    scaled = payoffs * scales.reshape((-1,) + (1,) * (payoffs.ndim - 1))
+    return _Polytope(_incentive_matrix(scaled, kind), np.repeat(eps * scales, counts))
+
+
 @dataclass(frozen=True, eq=False)
 class _Polytope:
-    """``incentive @ p <= epsilon`` (plus ``p >= 0``, ``sum p = 1``)."""
+    """``incentive @ p <= epsilon`` (plus ``p >= 0``, ``sum p = 1``); ``epsilon`` per row."""
 
     incentive: sp.csr_array
-    epsilon: float
+    epsilon: float | NDArray[np.float64]
 
     def rows(
         self, extra_cols: int = 0

@@ -71,7 +71,7 @@ from ..core.results import (
     TerminationReason,
     readonly,
 )
-from ..games.lotteries import SUPPORT_TOL, best_lottery
+from ..games.lotteries import SUPPORT_TOL, best_lottery, unit_scale
 from ..games.normal_form import NormalFormGame, as_game
 from ..games.welfare import TIE_RTOL, Welfare, WelfareKind, make_welfare, tie_tolerance
 
@@ -201,11 +201,12 @@ def strong_stackelberg(
         )
     lead = _player(fn, "leader", leader, 2)
     tl = v.time_limit(fn, time_limit)
-    ul, uf = _roles(g.payoffs, lead)
+    ul, uf = _roles(g.payoffs * unit_scale(g.payoffs), lead)  # tolerances relative to the game
     lim.check(fn, "game follower actions", uf.shape[1] ** 2, "max_lp_rows")
     x, b, term = _multiple_lps(ul, uf, tl, watch)
     if not term.is_optimal:
         x, b = _better_of(ul, (x, b), _pure_commitment(g.payoffs, lead))
+    ul, uf = _roles(g.payoffs, lead)  # measured on the game itself
     utilities = np.empty(2)
     utilities[lead], utilities[1 - lead] = x @ ul[:, b], x @ uf[:, b]
     info = SolveInfo(term, float(utilities[lead]), "multiple_lps", "highs", watch.elapsed)

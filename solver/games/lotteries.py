@@ -45,6 +45,21 @@ EXACT_RTOL = 1e-12
 """How far below the optimal welfare the tie-break stage may go, relative (first try)."""
 
 
+def unit_scale(u: NDArray[np.float64]) -> float:
+    """``1 / max |u|`` (1 when that is 0 or not finite): payoffs multiplied by it lie in
+    ``[-1, 1]``, so the solvers' absolute tolerances (1e-9) are relative to the game's
+    magnitude. A positive scale changes no equilibrium, commitment or welfare optimum."""
+    top = float(np.max(np.abs(u))) if u.size else 0.0
+    return 1.0 / top if 0.0 < top < math.inf else 1.0
+
+
+def scaled_welfare(w: Welfare, scale: float) -> Welfare:
+    """``w`` for payoffs multiplied by ``scale`` (its disagreement point scaled with them)."""
+    if w.disagreement is None or scale == 1.0:
+        return w
+    return Welfare(w.kind, w.weights, tuple(d * scale for d in w.disagreement), w.beta)
+
+
 def best_lottery(
     u: NDArray[np.float64],
     players: NDArray[np.int64],
@@ -63,7 +78,14 @@ def best_lottery(
         w: the welfare function (its disagreement point per player of the game).
         floor: ``(n,)`` each counted player's least expected utility, or ``None``.
         ideal: ``(n,)`` per player (Kalai-Smorodinsky only): the best utility reachable.
+
+    The problem is solved on utilities scaled by :func:`unit_scale` (the lottery is the same).
     """
+    scale = unit_scale(u)
+    if scale != 1.0:
+        u, w = u * scale, scaled_welfare(w, scale)
+        floor = None if floor is None else floor * scale
+        ideal = None if ideal is None else ideal * scale
     if w.kind is WelfareKind.NASH:
         if _max_min_gain(u, players, w, floor, time_limit, watch) > 0:
             return _nash_lottery(u, players, w, floor, time_limit, watch)

@@ -391,3 +391,69 @@ def test_ray_engine_on_a_local_ray_instance_gives_identical_output(tmp_path: Pat
     finally:
         subprocess.run([ray_cli, "stop", "--force"], capture_output=True, env=env, timeout=120)
         time.sleep(0.5)
+
+
+def test_an_unreachable_server_commits_nothing_and_a_rerun_resumes(
+    tmp_path: Path, server: RunningServer
+) -> None:
+    """Transport failures are not answers: with no server the run stops, names the cause and
+    commits nothing; the same command against a live server then solves every record."""
+    games = _games(tmp_path)
+    source = _write_jsonl(tmp_path / "in.jsonl", _records(games, 40))
+    out = tmp_path / "out.jsonl"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"127.0.0.1:{s.getsockname()[1]}"
+    down = _cli(str(source), str(out), "--rpc", "Mediate", "--address", dead, check=False)
+    assert down.returncode == 1 and "rerun the same command" in down.stderr
+    assert not out.exists()
+    assert not list((tmp_path / "out.jsonl.parts").glob("part-*"))
+    # the parts folder belongs to this command: the rerun (another address) resumes it
+    _cli(str(source), str(out), "--rpc", "Mediate", "--address", server.address)
+    rows = _rows(out)
+    assert len(rows) == 40 and all(r["status"] == "OK" for r in rows)
+
+
+def test_records_that_break_parsers_and_columns_do_not_break_the_run(tmp_path: Path) -> None:
+    """A record nested 100,000 deep, integer and text ids, an id beyond int64 and results of
+    two RPCs of different shapes in one Parquet output: each record gets its row."""
+    games = _games(tmp_path)
+    good = _records(games, 30)
+    lines = [
+        *good[:10],
+        "[" * 100_000 + "]" * 100_000,
+        {"id": 2**70, "rpc": "ExportNfg", "game_file": "a.npz"},
+        *good[10:],
+    ]
+    source = _write_jsonl(tmp_path / "in.jsonl", lines)
+    for name in ("out.parquet", "out.jsonl"):
+        _cli(str(source), str(tmp_path / name), "--rpc", "Mediate", "--chunk-size", "7")
+    parquet, jsonl = _rows(tmp_path / "out.parquet"), _rows(tmp_path / "out.jsonl")
+    assert len(parquet) == len(jsonl) == len(lines)
+    assert "nested too deeply" in jsonl[10]["error"]
+    assert jsonl[11]["status"] == "OK" and jsonl[11]["result"].startswith("NFG 1 R")
+    assert [str(r["id"]) for r in parquet] == [str(r["id"]) for r in jsonl]
+    assert (
+        json.loads(parquet[0]["result"])["welfare_function"]
+        == jsonl[0]["result"]["welfare_function"]
+    )
+
+
+def test_a_second_run_on_the_same_output_and_a_foreign_output_are_refused(
+    tmp_path: Path,
+) -> None:
+    from mechsolve.batch.parts import Parts
+
+    games = _games(tmp_path)
+    source = _write_jsonl(tmp_path / "in.jsonl", _records(games, 20))
+    out = tmp_path / "out.jsonl"
+    with Parts(out, "jsonl", {}).lock():  # another run holds the output
+        busy = _cli(str(source), str(out), "--rpc", "Mediate", check=False)
+    assert busy.returncode == 1 and "another mechsolve batch" in busy.stderr
+    out.write_text("not ours\n")
+    foreign = _cli(str(source), str(out), "--rpc", "Mediate", check=False)
+    assert foreign.returncode == 1 and "was not written by this command" in foreign.stderr
+    _cli(str(source), str(out), "--rpc", "Mediate", "--restart")
+    assert len(_rows(out)) == 20
+    again = _cli(str(source), str(out), "--rpc", "Mediate")
+    assert "nothing to do" in again.stdout
