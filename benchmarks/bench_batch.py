@@ -98,7 +98,7 @@ def run_engine(source: Path, out: Path, extra: list[str]) -> tuple[float, PeakMe
         "--rpc",
         "Mediate",
         "--game",
-        "game.npz",
+        str(source.parent / "game.npz"),
         "--no-progress",
         "--restart",
         *extra,
