@@ -392,7 +392,7 @@ def _is_zero_sum(p: NDArray[np.float64]) -> bool:
     """``u_0 + u_1`` constant within ``ZERO_SUM_TOL * max(1, max |payoff|)``."""
     with np.errstate(over="ignore", invalid="ignore"):
         total = p[0] + p[1]
-        return bool(total.max() - total.min() <= ZERO_SUM_TOL * max(1.0, float(np.abs(p).max())))
+        return bool(total.max() - total.min() <= ZERO_SUM_TOL * float(np.abs(p).max()))
 
 
 # -- the Nash MILP ------------------------------------------------------------------------------
@@ -479,8 +479,14 @@ def _nash_milp(
         integrality[cols.block(i, "s")] = 1
     if floor is not None:
         who, at_least = floor
-        col_lo[cols.v(who)] = max(0.0, (at_least - scaled.lo[who]) / scaled.span[who])
-    gains = weights * scaled.span  # v_i = span_i * v'_i + lo_i
+        floor_scaled = (at_least - scaled.lo[who]) / scaled.span[who]
+        if np.ptp(scaled.payoffs[who]) == 0 and at_least > scaled.lo[who]:
+            floor_scaled = 2.0  # a constant player never reaches more: infeasible (below)
+        col_lo[cols.v(who)] = max(0.0, floor_scaled)
+    # v_i = span_i * v'_i + lo_i; a constant player's v_i is lo_i whatever happens (its span
+    # is a placeholder 1 that must not weigh in the objective)
+    constant = np.array([np.ptp(scaled.payoffs[i]) == 0 for i in range(2)])
+    gains = np.where(constant, 0.0, weights * scaled.span)
     scale = float(gains.max()) if gains.max() > 0 else 1.0
     c = np.zeros(cols.n)
     c[[cols.v(0), cols.v(1)]] = gains / scale

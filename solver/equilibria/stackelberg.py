@@ -502,7 +502,7 @@ def _choose(
     point = np.zeros(m)
     point[best] = 1.0
     best_w = float(_welfare_of(w, values[best], values))
-    if best_w == -np.inf and not lottery:
+    if best_w == -np.inf and (not lottery or m == 1):  # one order: its only lottery
         return point, _nash_infeasible("no order"), "enumeration", "numpy"
     if not lottery or w.kind is WelfareKind.UTILITARIAN or m == 1:
         # utilitarian welfare is linear: the best order is an optimal lottery

@@ -697,5 +697,9 @@ def test_request_bytes_held_for_calls_in_flight_are_limited(serve: Callable) -> 
     codes = [r.code for r in replies]
     assert codes.count(EXHAUSTED) >= 5, codes  # at most two 45 MB requests fit in 100 MB
     assert any("max_pending_mb" in r.message for r in replies), replies
-    time.sleep(1.0)
-    assert process_rss(srv.proc.pid) < before + 150 * MB  # no request bytes are kept
+    # the eight requests' 360 MB are not kept: the server process returns below before + 200
+    # MB (what gRPC itself keeps after a burst varies with the machine's load: polled)
+    deadline = time.monotonic() + 15.0
+    while process_rss(srv.proc.pid) >= before + 200 * MB and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert process_rss(srv.proc.pid) < before + 200 * MB

@@ -75,3 +75,25 @@ def test_normalized_score_with_an_exhausted_budget_and_bad_functions() -> None:
             welfare_functions=["utilitarian", Welfare(WelfareKind.INEQUITY_AVERSE, beta=-1.0)],
         )  # fmt: skip
     assert err.value.argument == "welfare_functions[1].beta"
+
+
+def test_nash_milp_with_a_constant_player_at_small_magnitudes() -> None:
+    """Player 0 gets 2e-9 whatever happens: the best welfare is 4e-9 (player 1's best row),
+    and no equilibrium gives player 0 2.5e-9 (checked by hand; pygambit agrees)."""
+    from mechsolve.solver.equilibria import nash_equilibrium_with_value, optimal_nash_equilibrium
+
+    p2 = 1e-9 * np.array([[[2.0], [2.0], [2.0]], [[1.0], [2.0], [2.0]]])
+    assert optimal_nash_equilibrium(p2).welfare == pytest.approx(4e-9, rel=1e-9)
+    none = nash_equilibrium_with_value(p2, 0, 2.5e-9)
+    assert not none.exists and none.termination.reason is TerminationReason.INFEASIBLE
+    assert nash_equilibrium_with_value(p2, 0, 2e-9).exists
+
+
+def test_zero_sum_is_relative_and_one_player_nash_leaders_are_infeasible() -> None:
+    from mechsolve.solver.equilibria import minimax, select_leader
+
+    coordination = np.array([[[1.0, 0.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, 1.0]]])
+    assert not minimax(coordination * 1e-10).zero_sum
+    assert minimax(np.zeros((2, 2, 2))).zero_sum
+    lone = select_leader(np.array([[-1.0, -2.0]]), welfare="nash")
+    assert lone.termination.reason is TerminationReason.INFEASIBLE
