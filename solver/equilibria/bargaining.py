@@ -47,7 +47,7 @@ from ..core.results import (
     Termination,
     readonly,
 )
-from ..games.lotteries import SUPPORT_TOL, best_lottery
+from ..games.lotteries import SUPPORT_TOL, best_lottery, scaled_welfare, unit_scale
 from ..games.normal_form import NormalFormGame, as_game
 from ..games.welfare import Welfare, WelfareKind, make_welfare, tie_tolerance
 
@@ -97,7 +97,10 @@ def welfare_optimum(
     u = g.payoffs.reshape(g.n_players, -1)
     players = np.arange(g.n_players)
     ideal = u.max(axis=1) if w.needs_ideal else None
-    pure = _best_pure(u, w, players, ideal)
+    scale = unit_scale(u)  # ties decided on utilities scaled into [-1, 1]
+    pure = _best_pure(
+        u * scale, scaled_welfare(w, scale), players, None if ideal is None else ideal * scale
+    )
     if not lottery:
         value = float(w.evaluate(u[:, pure], players, ideal=ideal))
         info = SolveInfo(Termination.optimal(), value, "enumeration", "numpy", watch.elapsed)

@@ -71,7 +71,7 @@ from ..core.results import (
     TerminationReason,
     readonly,
 )
-from ..games.lotteries import SUPPORT_TOL, best_lottery, unit_scale
+from ..games.lotteries import SUPPORT_TOL, best_lottery, scaled_welfare, unit_scale
 from ..games.normal_form import NormalFormGame, as_game
 from ..games.welfare import TIE_RTOL, Welfare, WelfareKind, make_welfare, tie_tolerance
 
@@ -342,7 +342,8 @@ def sequential_stackelberg(
     watch = Stopwatch()
     g = as_game(fn, game, resolve(limits))
     o = _order(fn, order, g.n_players)
-    actions, utilities = _backward_induction(g.payoffs, o)
+    actions = _outcome(g.payoffs, o)
+    utilities = g.payoffs[(slice(None), *actions)]
     info = SolveInfo(
         Termination.optimal(), float(utilities[o[0]]), "backward_induction", "numpy", watch.elapsed
     )
@@ -452,8 +453,12 @@ def select_leader(
     lim.check(fn, "game leader orders", m, "max_candidates")
     lim.check(fn, "game order outcomes", m * g.n_outcomes, "max_candidates")
     perms = _leader_orders(n, which)
-    values = np.stack([_backward_induction(g.payoffs, o)[1] for o in perms])
-    probs, term, method, backend = _choose(values, w, bool(lottery), tl, watch)
+    outcomes = [_outcome(g.payoffs, o) for o in perms]
+    values = np.stack([g.payoffs[(slice(None), *a)] for a in outcomes])
+    scale = unit_scale(values)  # ties among orders decided on values scaled into [-1, 1]
+    probs, term, method, backend = _choose(
+        values * scale, scaled_welfare(w, scale), bool(lottery), tl, watch
+    )
     utilities = probs @ values
     value = float(_welfare_of(w, utilities, values))
     objective = value if term.has_solution else math.nan
@@ -461,6 +466,12 @@ def select_leader(
     return LeaderSelectionResult(
         readonly(perms), readonly(values), readonly(probs), readonly(utilities), w.name, value, info
     )
+
+
+def _outcome(payoffs: NDArray[np.float64], order: NDArray[np.int64]) -> NDArray[np.int64]:
+    """The backward-induction outcome, its ties decided on payoffs scaled into [-1, 1] (the
+    tie tolerance is relative to the game's magnitude, whatever its units)."""
+    return _backward_induction(payoffs * unit_scale(payoffs), order)[0]
 
 
 def _leader_orders(n: int, which: str) -> NDArray[np.int64]:

@@ -97,3 +97,17 @@ def test_zero_sum_is_relative_and_one_player_nash_leaders_are_infeasible() -> No
     assert minimax(np.zeros((2, 2, 2))).zero_sum
     lone = select_leader(np.array([[-1.0, -2.0]]), welfare="nash")
     assert lone.termination.reason is TerminationReason.INFEASIBLE
+
+
+def test_pure_choices_at_small_magnitudes() -> None:
+    """Payoff differences of 1e-10 are not ties when the whole game is that small."""
+    from mechsolve.solver.equilibria import select_leader, sequential_stackelberg
+
+    assert sequential_stackelberg(np.array([[1.0, 2.0]]) * 1e-10).actions.tolist() == [1]
+    g = np.array([[[1.0, 0.0]], [[1.0, 5.0]]]) * 1e-10
+    best = welfare_optimum(g, welfare="egalitarian")
+    assert best.support.tolist() == [[0, 0]] and best.welfare == pytest.approx(1e-10)
+    leaders = select_leader(g, welfare="egalitarian", lottery=False)
+    np.testing.assert_allclose(leaders.values, [[0.0, 5e-10], [0.0, 5e-10]])
+    s = strong_stackelberg(np.array([[[1.0, 0.0], [0.0, 2.0]], [[1.0, 0.0], [0.0, 1.0]]]) * 1e-10)
+    assert s.utilities.tolist() == pytest.approx([2e-10, 1e-10])
