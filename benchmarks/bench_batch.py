@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from bench_faults import Server, rss
+from bench_faults import Server, rss, rss_one
 
 from mechsolve.batch import iter_rows, same_answer
 from mechsolve.client import LocalMechsolve
@@ -75,16 +75,6 @@ class PeakMemory:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join()
-
-
-def rss_one(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
 
 
 def run_engine(source: Path, out: Path, extra: list[str]) -> tuple[float, PeakMemory, str]:

@@ -89,8 +89,14 @@ def _field(pid: int, key: str) -> int:
     return 0
 
 
+def rss_one(pid: int) -> int:
+    """Resident bytes of one process (0 once it has gone)."""
+    return _field(pid, "VmRSS:")
+
+
 def rss(pid: int) -> int:
-    return sum(_field(p, "VmRSS:") for p in tree(pid))
+    """Resident bytes of a process and every process below it."""
+    return sum(rss_one(p) for p in tree(pid))
 
 
 def cpu(pid: int) -> float:

@@ -188,6 +188,13 @@ def choice(function: str, argument: str, value: Any, choices: Sequence[E]) -> E:
     raise MechsolveInputError(function, argument, f"must be one of {listed}; got {value!r}")
 
 
+def flag(function: str, argument: str, value: Any) -> bool:
+    """A boolean (``True``/``False`` or a numpy bool; not 0, 1 or a string)."""
+    if not isinstance(value, bool | np.bool_):
+        raise MechsolveInputError(function, argument, f"must be True or False; got {value!r}")
+    return bool(value)
+
+
 def positive_int(function: str, argument: str, value: Any, *, minimum: int = 1) -> int:
     """``value`` as an int >= ``minimum`` (bools rejected)."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer):

@@ -93,7 +93,7 @@ def welfare_optimum(
     g = as_game(fn, game, lim)
     w = make_welfare(fn, welfare, g.n_players)
     tl = v.time_limit(fn, time_limit)
-    lottery = _flag(fn, "lottery", lottery)
+    lottery = v.flag(fn, "lottery", lottery)
     u = g.payoffs.reshape(g.n_players, -1)
     players = np.arange(g.n_players)
     ideal = u.max(axis=1) if w.needs_ideal else None
@@ -160,12 +160,6 @@ def _result(
         w.name, lottery, readonly(support), readonly(np.array(probs, dtype=np.float64)),
         readonly(expected), value, info,
     )  # fmt: skip
-
-
-def _flag(fn: str, argument: str, value: Any) -> bool:
-    if not isinstance(value, bool | np.bool_):
-        raise MechsolveInputError(fn, argument, f"must be True or False; got {value!r}")
-    return bool(value)
 
 
 # -- normalized score ---------------------------------------------------------------------------

@@ -445,8 +445,7 @@ def select_leader(
     g = as_game(fn, game, lim)
     n = g.n_players
     w = make_welfare(fn, welfare, n)
-    if not isinstance(lottery, bool | np.bool_):
-        raise MechsolveInputError(fn, "lottery", f"must be a boolean; got {lottery!r}")
+    lottery = v.flag(fn, "lottery", lottery)
     which = v.choice(fn, "orders", orders, ORDER_SETS)
     tl = v.time_limit(fn, time_limit)
     m = math.factorial(n) if which == "all" else n
