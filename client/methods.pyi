@@ -27,6 +27,9 @@ from mechsolve.solver.equilibria.stackelberg import (
 from mechsolve.solver.games.nfg import ArrayLike
 from mechsolve.solver.games.normal_form import NormalFormGame
 from mechsolve.solver.games.welfare import Welfare, WelfareKind
+from mechsolve.solver.incentives.implementation import IncentiveResult
+from mechsolve.solver.incentives.mediated import AnonymousMediatedResult, MediatedEquilibriumResult
+from mechsolve.solver.incentives.symmetric import SymmetricGame
 from mechsolve.solver.mediators.deterministic import BatchResult, MediatorKind, MediatorResult
 from mechsolve.solver.mediators.lottery import LotteryResult
 from mechsolve.solver.mediators.mediated_games import (
@@ -152,16 +155,18 @@ class SyncMethods:
         self,
         menu: Menu,
         *,
-        lo: float | None = ...,
-        hi: float | None = ...,
+        lo: float | Sequence[float] | None = ...,
+        hi: float | Sequence[float] | None = ...,
         tol: float = ...,
         max_cells: int | None = ...,
     ) -> ContinuousRevenue:
-        """Expected price paid when a buyer with values ``U[lo, hi]^m`` picks from ``menu``.
+        """Expected price paid when a buyer with values ``prod_j U[lo_j, hi_j]`` picks from
+        ``menu`` (ties favour the seller): any menu (from a uniform grid, discrete marginals or
+        samples) on any box (``lo``/``hi``: one number for every item or one per item).
 
-        Adaptive cells: within a cube of half-width ``h`` around ``c`` an entry ``l`` can beat the
-        best entry ``b`` at ``c`` only if ``U_b(c) - U_l(c) < h ||q_b - q_l||_1`` (with equality it
-        ties ``b`` at a corner at most, a null set). A cell whose
+        Adaptive cells: within a box of half-widths ``h_j`` around ``c`` an entry ``l`` can beat
+        the best entry ``b`` at ``c`` only if ``U_b(c) - U_l(c) < sum_j h_j |q_bj - q_lj|`` (with
+        equality it ties ``b`` at a corner at most, a null set). A cell whose
         candidates' prices lie within ``tol`` of each other is settled at the middle of that range;
         the others are split in ``2^m`` (keeping only their candidates) until their uncertainty
         ``sum vol (p_max - p_min) / 2`` is at most ``tol`` or a level would exceed ``max_cells``
@@ -185,7 +190,8 @@ class SyncMethods:
     ) -> RoundedEvaluation:
         """Run a grid mechanism, tables ``allocation (T_1, ..., T_n, n, m)`` and ``payment
         (T_1, ..., T_n, n)`` on uniform-grid ``priors`` (one shared or one per bidder), on
-        continuous values ``U[lo, hi]^m`` with every bid rounded to its grid cell: the revenue is
+        continuous values ``prod_j U[lo_j, hi_j]`` (each prior's box) with every bid rounded to
+        its grid cell: the revenue is
         exact (``sum_t f(t) sum_i payment[t, i]``), the ex-post regret Monte Carlo with an exact
         inner maximum over every possible bid. ``seed`` (``None``: fresh entropy, recorded)."""
 
@@ -196,12 +202,13 @@ class SyncMethods:
         grids: tuple[int, int] = ...,
         *,
         points: str = ...,
-        lo: float = ...,
-        hi: float = ...,
+        lo: float | Sequence[float] = ...,
+        hi: float | Sequence[float] = ...,
         unit_demand: bool = ...,
         time_limit: float | None = ...,
     ) -> Extrapolation:
-        """Estimate the continuous optimum on ``U[lo, hi]^m`` (i.i.d. bidders; DSIC for
+        """Estimate the continuous optimum on ``prod_j U[lo_j, hi_j]`` (``lo``/``hi``: one number
+        for every item or one per item; i.i.d. bidders; DSIC for
         ``n_bidders > 1``) by Richardson extrapolation of the grid optima at ``K1, K2``."""
 
     def correlated_equilibrium(
@@ -403,6 +410,88 @@ class SyncMethods:
         """Seed 003's NormalizedScore of the profile with ``utilities`` against the disagreement
         profile's ``disagreement_utilities`` (module docstring)."""
 
+    def cheapest_incentives(
+        self,
+        game: NormalFormGame | Any,
+        target: Any,
+        *,
+        kind: str = ...,
+        bound: float = ...,
+        payments: str = ...,
+        revenue_neutral: bool = ...,
+        margin: float = ...,
+        objective: str = ...,
+        time_limit: float | None = ...,
+    ) -> IncentiveResult:
+        """The cheapest payments ``x`` making ``target`` a Nash equilibrium (every deviation losing
+        at least ``margin``) or a dominant-strategy profile of ``u + x`` (module docstring).
+
+        Args:
+            game: a :class:`NormalFormGame` or its payoff array ``(n, k_1, ..., k_n)``.
+            target: ``(n,)`` the target pure profile, ``0 <= target[i] < k_i``.
+            kind: ``"nash"`` or ``"dominant"``.
+            bound: ``B >= 0``, every ``|x_i(s)| <= B`` (default 3, seed 001's ``c``); ``math.inf``
+                (or ``None``): unbounded.
+            payments: ``"any"`` (either sign) or ``"nonnegative"`` (``x >= 0``: rewards only).
+            revenue_neutral: impose ``sum_i x_i(s) = 0`` at every outcome.
+            margin: ``m >= 0`` in payoff units; ``m > 0`` makes the equilibrium (or the dominance)
+                strict. ``m = 0`` gives the weak version, whose optimum is the infimum of the
+                strict versions' (the optimum is continuous in ``m``).
+            objective: ``"target"`` (min ``T``, then ``W``) or ``"worst_case"`` (min ``W``, then
+                ``T``); both then minimize the total promised payment.
+            time_limit: seconds for the whole call (``None``: no limit).
+            limits: size limits: the LP's columns ``2 n prod k_i + 1`` within ``max_candidates``."""
+
+    def mediated_equilibrium(
+        self,
+        game: NormalFormGame | Any,
+        *,
+        observes_outsiders: bool = ...,
+        ic: bool = ...,
+        e: bool = ...,
+        welfare: str | Welfare | WelfareKind = ...,
+        time_limit: float | None = ...,
+    ) -> MediatedEquilibriumResult:
+        """A welfare-optimal mediated equilibrium of ``game`` with policies for every coalition
+        (module docstring, explicit formulation).
+
+        Args:
+            game: a :class:`NormalFormGame` or its payoff array.
+            observes_outsiders: whether a coalition's policy sees the outsiders' actions (default
+                ``False``: seed 004's mediator; ``True``: seed 000's).
+            ic: impose Incentive Compatibility for every coalition.
+            e: impose Encouragement (the authors' code's range, ``1 < |C| < N``).
+            welfare: ``"utilitarian"`` (weights, disagreement point) or ``"egalitarian"``, of the
+                payoffs at full commitment.
+            time_limit: seconds for the whole call (``None``: no limit).
+            limits: the columns (``(2^n - 1) prod_i k_i`` observing, ``prod_i (k_i + 1) - 1``
+                otherwise) and the member rows' nonzeros (at most ``2^(n-1) prod_i k_i sum_i (k_i +
+                1)``) within ``max_candidates``; the players within ``max_players``."""
+
+    def anonymous_mediated_equilibrium(
+        self,
+        game: SymmetricGame | NormalFormGame | Any,
+        *,
+        observes_outsiders: bool = ...,
+        ic: bool = ...,
+        e: bool = ...,
+        welfare: str | Welfare | WelfareKind = ...,
+        time_limit: float | None = ...,
+    ) -> AnonymousMediatedResult:
+        """A welfare-optimal mediated equilibrium of a symmetric game over exchangeable policies
+        (module docstring, anonymous formulation).
+
+        Args:
+            game: a :class:`SymmetricGame` (compact: any number of players), or a symmetric
+                :class:`NormalFormGame` or payoff array (a non-symmetric one is an error naming
+                ``game``).
+            observes_outsiders, ic, e: as for :func:`mediated_equilibrium`.
+            welfare: ``"utilitarian"`` or ``"egalitarian"``, permutation-invariant (equal weights,
+                equal disagreement values): every player's payoff is the same, so the LP maximizes
+                it.
+            time_limit: seconds for the whole call.
+            limits: the columns and the incentive rows' nonzeros within ``max_candidates``."""
+
     def mediate(
         self,
         game: NormalFormGame | Any,
@@ -502,7 +591,15 @@ class SyncMethods:
         *,
         welfare: str | Welfare | WelfareKind = ...,
     ) -> MediatedGame:
-        """Build the full mediated game of ``game`` under ``mediator`` (vectorized enumeration)."""
+        """Build the full mediated game of ``game`` under ``mediator``.
+
+        Every mediated profile ``(a, d)`` is mediated exactly as :func:`mediate_batch` would
+        (same candidates, feasibility, lexicographic scores and tie-breaking), but per delegate
+        mask at once: the profiles of a mask that agree on the fixed players share one candidate
+        set, so the payoff tensor is only transposed (fixed players first, free players last),
+        never gathered per profile, and the scores are computed once per candidate set
+        (:func:`_mask_outcomes`). Kalai-Smorodinsky welfare (its ideal point depends on each
+        profile's feasible set) goes through :func:`mediate_batch`."""
 
     def summarize_mediation(
         self,
@@ -814,16 +911,18 @@ class AsyncMethods:
         self,
         menu: Menu,
         *,
-        lo: float | None = ...,
-        hi: float | None = ...,
+        lo: float | Sequence[float] | None = ...,
+        hi: float | Sequence[float] | None = ...,
         tol: float = ...,
         max_cells: int | None = ...,
     ) -> ContinuousRevenue:
-        """Expected price paid when a buyer with values ``U[lo, hi]^m`` picks from ``menu``.
+        """Expected price paid when a buyer with values ``prod_j U[lo_j, hi_j]`` picks from
+        ``menu`` (ties favour the seller): any menu (from a uniform grid, discrete marginals or
+        samples) on any box (``lo``/``hi``: one number for every item or one per item).
 
-        Adaptive cells: within a cube of half-width ``h`` around ``c`` an entry ``l`` can beat the
-        best entry ``b`` at ``c`` only if ``U_b(c) - U_l(c) < h ||q_b - q_l||_1`` (with equality it
-        ties ``b`` at a corner at most, a null set). A cell whose
+        Adaptive cells: within a box of half-widths ``h_j`` around ``c`` an entry ``l`` can beat
+        the best entry ``b`` at ``c`` only if ``U_b(c) - U_l(c) < sum_j h_j |q_bj - q_lj|`` (with
+        equality it ties ``b`` at a corner at most, a null set). A cell whose
         candidates' prices lie within ``tol`` of each other is settled at the middle of that range;
         the others are split in ``2^m`` (keeping only their candidates) until their uncertainty
         ``sum vol (p_max - p_min) / 2`` is at most ``tol`` or a level would exceed ``max_cells``
@@ -847,7 +946,8 @@ class AsyncMethods:
     ) -> RoundedEvaluation:
         """Run a grid mechanism, tables ``allocation (T_1, ..., T_n, n, m)`` and ``payment
         (T_1, ..., T_n, n)`` on uniform-grid ``priors`` (one shared or one per bidder), on
-        continuous values ``U[lo, hi]^m`` with every bid rounded to its grid cell: the revenue is
+        continuous values ``prod_j U[lo_j, hi_j]`` (each prior's box) with every bid rounded to
+        its grid cell: the revenue is
         exact (``sum_t f(t) sum_i payment[t, i]``), the ex-post regret Monte Carlo with an exact
         inner maximum over every possible bid. ``seed`` (``None``: fresh entropy, recorded)."""
 
@@ -858,12 +958,13 @@ class AsyncMethods:
         grids: tuple[int, int] = ...,
         *,
         points: str = ...,
-        lo: float = ...,
-        hi: float = ...,
+        lo: float | Sequence[float] = ...,
+        hi: float | Sequence[float] = ...,
         unit_demand: bool = ...,
         time_limit: float | None = ...,
     ) -> Extrapolation:
-        """Estimate the continuous optimum on ``U[lo, hi]^m`` (i.i.d. bidders; DSIC for
+        """Estimate the continuous optimum on ``prod_j U[lo_j, hi_j]`` (``lo``/``hi``: one number
+        for every item or one per item; i.i.d. bidders; DSIC for
         ``n_bidders > 1``) by Richardson extrapolation of the grid optima at ``K1, K2``."""
 
     async def correlated_equilibrium(
@@ -1065,6 +1166,88 @@ class AsyncMethods:
         """Seed 003's NormalizedScore of the profile with ``utilities`` against the disagreement
         profile's ``disagreement_utilities`` (module docstring)."""
 
+    async def cheapest_incentives(
+        self,
+        game: NormalFormGame | Any,
+        target: Any,
+        *,
+        kind: str = ...,
+        bound: float = ...,
+        payments: str = ...,
+        revenue_neutral: bool = ...,
+        margin: float = ...,
+        objective: str = ...,
+        time_limit: float | None = ...,
+    ) -> IncentiveResult:
+        """The cheapest payments ``x`` making ``target`` a Nash equilibrium (every deviation losing
+        at least ``margin``) or a dominant-strategy profile of ``u + x`` (module docstring).
+
+        Args:
+            game: a :class:`NormalFormGame` or its payoff array ``(n, k_1, ..., k_n)``.
+            target: ``(n,)`` the target pure profile, ``0 <= target[i] < k_i``.
+            kind: ``"nash"`` or ``"dominant"``.
+            bound: ``B >= 0``, every ``|x_i(s)| <= B`` (default 3, seed 001's ``c``); ``math.inf``
+                (or ``None``): unbounded.
+            payments: ``"any"`` (either sign) or ``"nonnegative"`` (``x >= 0``: rewards only).
+            revenue_neutral: impose ``sum_i x_i(s) = 0`` at every outcome.
+            margin: ``m >= 0`` in payoff units; ``m > 0`` makes the equilibrium (or the dominance)
+                strict. ``m = 0`` gives the weak version, whose optimum is the infimum of the
+                strict versions' (the optimum is continuous in ``m``).
+            objective: ``"target"`` (min ``T``, then ``W``) or ``"worst_case"`` (min ``W``, then
+                ``T``); both then minimize the total promised payment.
+            time_limit: seconds for the whole call (``None``: no limit).
+            limits: size limits: the LP's columns ``2 n prod k_i + 1`` within ``max_candidates``."""
+
+    async def mediated_equilibrium(
+        self,
+        game: NormalFormGame | Any,
+        *,
+        observes_outsiders: bool = ...,
+        ic: bool = ...,
+        e: bool = ...,
+        welfare: str | Welfare | WelfareKind = ...,
+        time_limit: float | None = ...,
+    ) -> MediatedEquilibriumResult:
+        """A welfare-optimal mediated equilibrium of ``game`` with policies for every coalition
+        (module docstring, explicit formulation).
+
+        Args:
+            game: a :class:`NormalFormGame` or its payoff array.
+            observes_outsiders: whether a coalition's policy sees the outsiders' actions (default
+                ``False``: seed 004's mediator; ``True``: seed 000's).
+            ic: impose Incentive Compatibility for every coalition.
+            e: impose Encouragement (the authors' code's range, ``1 < |C| < N``).
+            welfare: ``"utilitarian"`` (weights, disagreement point) or ``"egalitarian"``, of the
+                payoffs at full commitment.
+            time_limit: seconds for the whole call (``None``: no limit).
+            limits: the columns (``(2^n - 1) prod_i k_i`` observing, ``prod_i (k_i + 1) - 1``
+                otherwise) and the member rows' nonzeros (at most ``2^(n-1) prod_i k_i sum_i (k_i +
+                1)``) within ``max_candidates``; the players within ``max_players``."""
+
+    async def anonymous_mediated_equilibrium(
+        self,
+        game: SymmetricGame | NormalFormGame | Any,
+        *,
+        observes_outsiders: bool = ...,
+        ic: bool = ...,
+        e: bool = ...,
+        welfare: str | Welfare | WelfareKind = ...,
+        time_limit: float | None = ...,
+    ) -> AnonymousMediatedResult:
+        """A welfare-optimal mediated equilibrium of a symmetric game over exchangeable policies
+        (module docstring, anonymous formulation).
+
+        Args:
+            game: a :class:`SymmetricGame` (compact: any number of players), or a symmetric
+                :class:`NormalFormGame` or payoff array (a non-symmetric one is an error naming
+                ``game``).
+            observes_outsiders, ic, e: as for :func:`mediated_equilibrium`.
+            welfare: ``"utilitarian"`` or ``"egalitarian"``, permutation-invariant (equal weights,
+                equal disagreement values): every player's payoff is the same, so the LP maximizes
+                it.
+            time_limit: seconds for the whole call.
+            limits: the columns and the incentive rows' nonzeros within ``max_candidates``."""
+
     async def mediate(
         self,
         game: NormalFormGame | Any,
@@ -1164,7 +1347,15 @@ class AsyncMethods:
         *,
         welfare: str | Welfare | WelfareKind = ...,
     ) -> MediatedGame:
-        """Build the full mediated game of ``game`` under ``mediator`` (vectorized enumeration)."""
+        """Build the full mediated game of ``game`` under ``mediator``.
+
+        Every mediated profile ``(a, d)`` is mediated exactly as :func:`mediate_batch` would
+        (same candidates, feasibility, lexicographic scores and tie-breaking), but per delegate
+        mask at once: the profiles of a mask that agree on the fixed players share one candidate
+        set, so the payoff tensor is only transposed (fixed players first, free players last),
+        never gathered per profile, and the scores are computed once per candidate set
+        (:func:`_mask_outcomes`). Kalai-Smorodinsky welfare (its ideal point depends on each
+        profile's feasible set) goes through :func:`mediate_batch`."""
 
     async def summarize_mediation(
         self,
@@ -1478,16 +1669,18 @@ class LocalMethods:
         self,
         menu: Menu,
         *,
-        lo: float | None = ...,
-        hi: float | None = ...,
+        lo: float | Sequence[float] | None = ...,
+        hi: float | Sequence[float] | None = ...,
         tol: float = ...,
         max_cells: int | None = ...,
     ) -> ContinuousRevenue:
-        """Expected price paid when a buyer with values ``U[lo, hi]^m`` picks from ``menu``.
+        """Expected price paid when a buyer with values ``prod_j U[lo_j, hi_j]`` picks from
+        ``menu`` (ties favour the seller): any menu (from a uniform grid, discrete marginals or
+        samples) on any box (``lo``/``hi``: one number for every item or one per item).
 
-        Adaptive cells: within a cube of half-width ``h`` around ``c`` an entry ``l`` can beat the
-        best entry ``b`` at ``c`` only if ``U_b(c) - U_l(c) < h ||q_b - q_l||_1`` (with equality it
-        ties ``b`` at a corner at most, a null set). A cell whose
+        Adaptive cells: within a box of half-widths ``h_j`` around ``c`` an entry ``l`` can beat
+        the best entry ``b`` at ``c`` only if ``U_b(c) - U_l(c) < sum_j h_j |q_bj - q_lj|`` (with
+        equality it ties ``b`` at a corner at most, a null set). A cell whose
         candidates' prices lie within ``tol`` of each other is settled at the middle of that range;
         the others are split in ``2^m`` (keeping only their candidates) until their uncertainty
         ``sum vol (p_max - p_min) / 2`` is at most ``tol`` or a level would exceed ``max_cells``
@@ -1511,7 +1704,8 @@ class LocalMethods:
     ) -> RoundedEvaluation:
         """Run a grid mechanism, tables ``allocation (T_1, ..., T_n, n, m)`` and ``payment
         (T_1, ..., T_n, n)`` on uniform-grid ``priors`` (one shared or one per bidder), on
-        continuous values ``U[lo, hi]^m`` with every bid rounded to its grid cell: the revenue is
+        continuous values ``prod_j U[lo_j, hi_j]`` (each prior's box) with every bid rounded to
+        its grid cell: the revenue is
         exact (``sum_t f(t) sum_i payment[t, i]``), the ex-post regret Monte Carlo with an exact
         inner maximum over every possible bid. ``seed`` (``None``: fresh entropy, recorded)."""
 
@@ -1522,12 +1716,13 @@ class LocalMethods:
         grids: tuple[int, int] = ...,
         *,
         points: str = ...,
-        lo: float = ...,
-        hi: float = ...,
+        lo: float | Sequence[float] = ...,
+        hi: float | Sequence[float] = ...,
         unit_demand: bool = ...,
         time_limit: float | None = ...,
     ) -> Extrapolation:
-        """Estimate the continuous optimum on ``U[lo, hi]^m`` (i.i.d. bidders; DSIC for
+        """Estimate the continuous optimum on ``prod_j U[lo_j, hi_j]`` (``lo``/``hi``: one number
+        for every item or one per item; i.i.d. bidders; DSIC for
         ``n_bidders > 1``) by Richardson extrapolation of the grid optima at ``K1, K2``."""
 
     def correlated_equilibrium(
@@ -1729,6 +1924,88 @@ class LocalMethods:
         """Seed 003's NormalizedScore of the profile with ``utilities`` against the disagreement
         profile's ``disagreement_utilities`` (module docstring)."""
 
+    def cheapest_incentives(
+        self,
+        game: NormalFormGame | Any,
+        target: Any,
+        *,
+        kind: str = ...,
+        bound: float = ...,
+        payments: str = ...,
+        revenue_neutral: bool = ...,
+        margin: float = ...,
+        objective: str = ...,
+        time_limit: float | None = ...,
+    ) -> IncentiveResult:
+        """The cheapest payments ``x`` making ``target`` a Nash equilibrium (every deviation losing
+        at least ``margin``) or a dominant-strategy profile of ``u + x`` (module docstring).
+
+        Args:
+            game: a :class:`NormalFormGame` or its payoff array ``(n, k_1, ..., k_n)``.
+            target: ``(n,)`` the target pure profile, ``0 <= target[i] < k_i``.
+            kind: ``"nash"`` or ``"dominant"``.
+            bound: ``B >= 0``, every ``|x_i(s)| <= B`` (default 3, seed 001's ``c``); ``math.inf``
+                (or ``None``): unbounded.
+            payments: ``"any"`` (either sign) or ``"nonnegative"`` (``x >= 0``: rewards only).
+            revenue_neutral: impose ``sum_i x_i(s) = 0`` at every outcome.
+            margin: ``m >= 0`` in payoff units; ``m > 0`` makes the equilibrium (or the dominance)
+                strict. ``m = 0`` gives the weak version, whose optimum is the infimum of the
+                strict versions' (the optimum is continuous in ``m``).
+            objective: ``"target"`` (min ``T``, then ``W``) or ``"worst_case"`` (min ``W``, then
+                ``T``); both then minimize the total promised payment.
+            time_limit: seconds for the whole call (``None``: no limit).
+            limits: size limits: the LP's columns ``2 n prod k_i + 1`` within ``max_candidates``."""
+
+    def mediated_equilibrium(
+        self,
+        game: NormalFormGame | Any,
+        *,
+        observes_outsiders: bool = ...,
+        ic: bool = ...,
+        e: bool = ...,
+        welfare: str | Welfare | WelfareKind = ...,
+        time_limit: float | None = ...,
+    ) -> MediatedEquilibriumResult:
+        """A welfare-optimal mediated equilibrium of ``game`` with policies for every coalition
+        (module docstring, explicit formulation).
+
+        Args:
+            game: a :class:`NormalFormGame` or its payoff array.
+            observes_outsiders: whether a coalition's policy sees the outsiders' actions (default
+                ``False``: seed 004's mediator; ``True``: seed 000's).
+            ic: impose Incentive Compatibility for every coalition.
+            e: impose Encouragement (the authors' code's range, ``1 < |C| < N``).
+            welfare: ``"utilitarian"`` (weights, disagreement point) or ``"egalitarian"``, of the
+                payoffs at full commitment.
+            time_limit: seconds for the whole call (``None``: no limit).
+            limits: the columns (``(2^n - 1) prod_i k_i`` observing, ``prod_i (k_i + 1) - 1``
+                otherwise) and the member rows' nonzeros (at most ``2^(n-1) prod_i k_i sum_i (k_i +
+                1)``) within ``max_candidates``; the players within ``max_players``."""
+
+    def anonymous_mediated_equilibrium(
+        self,
+        game: SymmetricGame | NormalFormGame | Any,
+        *,
+        observes_outsiders: bool = ...,
+        ic: bool = ...,
+        e: bool = ...,
+        welfare: str | Welfare | WelfareKind = ...,
+        time_limit: float | None = ...,
+    ) -> AnonymousMediatedResult:
+        """A welfare-optimal mediated equilibrium of a symmetric game over exchangeable policies
+        (module docstring, anonymous formulation).
+
+        Args:
+            game: a :class:`SymmetricGame` (compact: any number of players), or a symmetric
+                :class:`NormalFormGame` or payoff array (a non-symmetric one is an error naming
+                ``game``).
+            observes_outsiders, ic, e: as for :func:`mediated_equilibrium`.
+            welfare: ``"utilitarian"`` or ``"egalitarian"``, permutation-invariant (equal weights,
+                equal disagreement values): every player's payoff is the same, so the LP maximizes
+                it.
+            time_limit: seconds for the whole call.
+            limits: the columns and the incentive rows' nonzeros within ``max_candidates``."""
+
     def mediate(
         self,
         game: NormalFormGame | Any,
@@ -1828,7 +2105,15 @@ class LocalMethods:
         *,
         welfare: str | Welfare | WelfareKind = ...,
     ) -> MediatedGame:
-        """Build the full mediated game of ``game`` under ``mediator`` (vectorized enumeration)."""
+        """Build the full mediated game of ``game`` under ``mediator``.
+
+        Every mediated profile ``(a, d)`` is mediated exactly as :func:`mediate_batch` would
+        (same candidates, feasibility, lexicographic scores and tie-breaking), but per delegate
+        mask at once: the profiles of a mask that agree on the fixed players share one candidate
+        set, so the payoff tensor is only transposed (fixed players first, free players last),
+        never gathered per profile, and the scores are computed once per candidate set
+        (:func:`_mask_outcomes`). Kalai-Smorodinsky welfare (its ideal point depends on each
+        profile's feasible set) goes through :func:`mediate_batch`."""
 
     def summarize_mediation(
         self,
