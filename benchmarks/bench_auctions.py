@@ -12,16 +12,28 @@ Cases:
 - menu_1x3_k16:    1x3, K=16 (4,096 types).
 
 No timing is asserted: the numbers are printed for the reader (and the closing note).
+
+In the suite (``python -m benchmarks auctions``): constraint generation against the full LP
+(every IC row up front) solved by the better of HiGHS simplex and HiGHS interior point, with
+and without the item symmetry, revenues checked equal; and the scaling curve in the grid size K.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from functools import partial
+from pathlib import Path
 from typing import Any
 
+if __package__ in (None, ""):  # run as a script: make the `benchmarks` package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import mechsolve.solver.auctions.rochet_lp as rochet_lp
+from benchmarks.harness import Case, CaseOutput, Context, Side
 from mechsolve.solver.auctions import (
     optimal_bic_auction,
     optimal_dsic_auction,
@@ -96,6 +108,106 @@ def bic_2x2_k20(quick: bool) -> None:
 def menu_1x3_k16(quick: bool) -> None:
     prior = uniform_grid(3, 16)
     _with_and_without_symmetry("1x3 K=16", lambda **kw: optimal_menu(prior, **kw), quick)
+
+
+# --------------------------------------------------------------------------------------------
+# The suite: the full LP by the better of HiGHS simplex and interior point (issue 16)
+# --------------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def highs_solver(solver: str) -> Iterator[None]:
+    """Make the Rochet LP's HiGHS model use ``solver`` ("simplex", "ipm") for this block."""
+    make = rochet_lp.new_highs
+
+    def forced(*args: Any, **kw: Any) -> Any:
+        h = make(*args, **kw)
+        h.setOptionValue("solver", solver)
+        return h
+
+    rochet_lp.new_highs = forced
+    try:
+        yield
+    finally:
+        rochet_lp.new_highs = make
+
+
+def full_lp(prior: Any, solver: str, symmetry: bool) -> Any:
+    with highs_solver(solver):
+        return optimal_menu(prior, constraints="full", symmetry=symmetry)
+
+
+def _revenue(res: Any) -> float:
+    if not res.termination.is_optimal:
+        raise RuntimeError(f"not solved to optimality: {res.termination}")
+    return float(res.revenue)
+
+
+def _revenue_close(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-7 * max(1.0, abs(a))
+
+
+def menu_sides(k: int, full: bool, secondary: bool = True) -> list[Side]:
+    """Ours (constraint generation + symmetry) and the full LPs on the 1x2 grid of size K."""
+    prior = uniform_grid(2, k)
+    sides = [Side("constraint generation (ours)", lambda: optimal_menu(prior), "ours", _revenue)]
+    if full:
+        for solver, name in (("simplex", "simplex"), ("ipm", "interior point")):
+            sides.append(
+                Side(
+                    f"full LP, HiGHS {name}",
+                    partial(full_lp, prior, solver, True),
+                    "strong",
+                    _revenue,
+                )
+            )
+    if full and secondary:  # (simplex without symmetry, the slowest, is left out: ~30 s at K=20)
+        sides.append(
+            Side(
+                "full LP, HiGHS interior point, no symmetry",
+                lambda: full_lp(prior, "ipm", False),
+                "secondary",
+                _revenue,
+            )
+        )
+    return sides
+
+
+def _cg_case(ctx: Context) -> CaseOutput:
+    k = 6 if ctx.quick else 20
+    optimal_menu(uniform_grid(2, 3))  # HiGHS loaded outside the timing
+    return [
+        ctx.measure(
+            f"1 bidder x 2 items, K={k} ({k * k} types)",
+            menu_sides(k, True),
+            agree=_revenue_close,
+            size={"K": k},
+        )
+    ]
+
+
+def _scaling(ctx: Context) -> CaseOutput:
+    ks = [3, 6, 12] if ctx.quick else [5, 10, 20, 40, 80]
+    limit = 6 if ctx.quick else 20
+    optimal_menu(uniform_grid(2, 3))
+    curve, rows = ctx.scaling(
+        "auction menu 1x2",
+        "K",
+        [(k, partial(menu_sides, k, k <= limit, secondary=False)) for k in ks],
+        agree=_revenue_close,
+    )
+    return [curve, *rows]
+
+
+SUITE_CASES = [
+    Case(
+        "auctions.cg_vs_full",
+        "1x2 menu, K=20: constraint generation vs the full LP by the "
+        "better of HiGHS simplex and interior point (and interior point without symmetry)",
+        _cg_case,
+    ),
+    Case(
+        "auctions.scaling", "1x2 menu time against the grid size K (full LP up to K=20)", _scaling
+    ),
+]
 
 
 CASES: dict[str, Callable[[bool], None]] = {

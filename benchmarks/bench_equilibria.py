@@ -23,17 +23,26 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import math
 import statistics
+import sys
 import time
 from collections.abc import Callable
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
+if __package__ in (None, ""):  # run as a script: make the `benchmarks` package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.harness import Case, CaseOutput, Context, Side, Skip, measure
 from mechsolve.solver.equilibria import correlated_equilibrium, optimal_nash_equilibrium
 from mechsolve.solver.games import random_game
+from mechsolve.solver.mediators.mediated_games import mediated_game, pure_nash_equilibria
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -45,13 +54,9 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 def side_by_side(
     a: Callable[[], Any], b: Callable[[], Any], repeat: int
 ) -> tuple[float, float, Any, Any]:
-    ta, tb = [], []
-    for _ in range(repeat):
-        t, ra = timed(a)
-        ta.append(t)
-        t, rb = timed(b)
-        tb.append(t)
-    return statistics.median(ta), statistics.median(tb), ra, rb
+    """Medians of ``a`` and ``b`` run interleaved (the harness), and their last results."""
+    row = measure("", [Side("a", a, "ours"), Side("b", b)], repeat=repeat, agree=lambda x, y: True)
+    return row.ours.median, row.others[0].median, row.answers["a"], row.answers["b"]
 
 
 def ce_linprog(payoffs: np.ndarray) -> float:
@@ -119,11 +124,11 @@ def correlated(sizes: list[list[int]], repeat: int) -> None:
         g = random_game(size, seed=1)
         rows = sum(k * (k - 1) for k in size)
         ours, plain, res, value = side_by_side(
-            lambda g=g: correlated_equilibrium(g), lambda g=g: ce_linprog(g.payoffs), repeat
+            partial(correlated_equilibrium, g), partial(ce_linprog, g.payoffs), repeat
         )
         ours2, vec, res2, value2 = side_by_side(
-            lambda g=g: correlated_equilibrium(g),
-            lambda g=g: ce_linprog_vectorized(g.payoffs),
+            partial(correlated_equilibrium, g),
+            partial(ce_linprog_vectorized, g.payoffs),
             repeat,
         )
         ours = statistics.median([ours, ours2])
@@ -187,15 +192,183 @@ def nash(sizes: list[int], repeat: int) -> None:
                 cells.append(f"(skipped above {PEER_MAX[name]}x{PEER_MAX[name]}) | -")
                 continue
             ours, theirs, res, value = side_by_side(
-                lambda g=g: optimal_nash_equilibrium(g), lambda g=g, f=f: f(g.payoffs), repeat
+                partial(optimal_nash_equilibrium, g), partial(f, g.payoffs), repeat
             )
             ours_t = ours if ours_t is None else min(ours_t, ours)
             equal &= abs(res.welfare - value) <= 1e-6 * max(1.0, abs(value))
             cells.append(f"{theirs * 1000:.1f} ms | {theirs / ours:.1f}x")
         if ours_t is None:
-            ours_t, _ = timed(lambda g=g: optimal_nash_equilibrium(g))
+            ours_t, _ = timed(partial(optimal_nash_equilibrium, g))
         print(f"| {k}x{k} | {ours_t * 1000:.1f} ms | {' | '.join(cells)} | "
               f"{'yes' if equal else 'NO'} |")  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------
+# The suite
+# --------------------------------------------------------------------------------------------
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-6 * max(1.0, abs(b))
+
+
+def ce_sides(size: list[int], plain: bool) -> list[Side]:
+    g = random_game(size, seed=1)
+    sides = [
+        Side(
+            "mechsolve CE LP (ours)",
+            lambda: correlated_equilibrium(g),
+            "ours",
+            lambda r: float(r.welfare),
+        ),
+        Side("linprog on mechsolve's sparse rows", lambda: ce_linprog_vectorized(g.payoffs)),
+    ]
+    if plain:
+        sides.append(
+            Side("linprog, rows built in a loop", lambda: ce_linprog(g.payoffs), "secondary")
+        )
+    return sides
+
+
+def _ce_case(ctx: Context) -> CaseOutput:
+    sizes = [[5, 5]] if ctx.quick else [[10, 10], [20, 20], [10, 10, 10], [5, 5, 5, 5]]
+    return [
+        ctx.measure(
+            f"welfare-maximizing CE, {'x'.join(map(str, s))}",
+            ce_sides(s, True),
+            agree=_close,
+            size={"outcomes": math.prod(s)},
+        )
+        for s in sizes
+    ]
+
+
+def _ce_scaling(ctx: Context) -> CaseOutput:
+    shapes = [[3, 3], [6, 6]] if ctx.quick else [[5, 5], [10, 10], [20, 20], [40, 40], [70, 70]]
+    curve, rows = ctx.scaling(
+        "correlated equilibrium LP",
+        "outcomes",
+        [(math.prod(s), partial(ce_sides, s, False)) for s in shapes],
+        agree=_close,
+    )
+    return [curve, *rows]
+
+
+def gambit_pure(payoffs: np.ndarray) -> list[tuple[int, ...]]:
+    """Every pure Nash equilibrium by pygambit (``enumpure_solve``), the game built from
+    the payoff arrays (part of the peer's time), as sorted action tuples."""
+    import pygambit as gbt
+
+    g = gbt.Game.from_arrays(*payoffs)
+    out = []
+    for eq in gbt.nash.enumpure_solve(g).equilibria:
+        out.append(tuple(int(np.argmax([float(eq[s]) for s in p.strategies])) for p in g.players))
+    return sorted(out)
+
+
+def _pure_answer(ne: np.ndarray) -> list[tuple[int, ...]]:
+    return sorted(map(tuple, ne.tolist()))
+
+
+def pure_sides(payoffs: np.ndarray) -> list[Side]:
+    return [
+        Side(
+            "pure_nash_equilibria (ours)",
+            lambda: pure_nash_equilibria(payoffs),
+            "ours",
+            _pure_answer,
+        ),
+        Side("pygambit enumpure (peer)", lambda: gambit_pure(payoffs)),
+    ]
+
+
+def _need_gambit(ctx: Context) -> None:
+    if ctx.optional("pygambit", "pure-equilibrium peer") is None:
+        raise Skip("pygambit not installed (pip install pygambit): no peer to compare with")
+
+
+def _pure_case(ctx: Context) -> CaseOutput:
+    _need_gambit(ctx)
+    ks = [3, 3, 3] if ctx.quick else [6, 6, 6, 6]
+    mg = mediated_game(random_game(ks, seed=0))
+    label = "x".join(map(str, ks))
+    return [
+        ctx.measure(
+            f"pure equilibria of the Pareto-mediated {label} game",
+            pure_sides(mg.game.payoffs),
+            size={"outcomes": int(np.prod(mg.game.payoffs.shape[1:]))},
+        )
+    ]
+
+
+def _pure_scaling(ctx: Context) -> CaseOutput:
+    _need_gambit(ctx)
+    shapes = (
+        [[3, 3], [3, 3, 3], [4, 4, 4]]
+        if ctx.quick
+        else [[4, 4], [4, 4, 4], [6, 6, 6], [5, 5, 5, 5], [8, 8, 8, 8]]
+    )
+    points = [
+        (math.prod(s), lambda s=s: pure_sides(random_game(s, seed=2).payoffs)) for s in shapes
+    ]
+    curve, rows = ctx.scaling("pure Nash enumeration", "outcomes", points)
+    return [curve, *rows]
+
+
+def nash_sides(k: int, peers: dict[str, Callable[[np.ndarray], float | None]]) -> list[Side]:
+    g = random_game([k, k], seed=3)
+    sides = [
+        Side(
+            "MIP Nash (ours)",
+            lambda: optimal_nash_equilibrium(g),
+            "ours",
+            lambda r: float(r.welfare),
+        )
+    ]
+    for name, f in peers.items():
+        if k <= PEER_MAX.get(name, k):
+            sides.append(Side(f"{name} (peer)", partial(f, g.payoffs)))
+    return sides
+
+
+def _nash_case(ctx: Context) -> CaseOutput:
+    peers: dict[str, Callable[[np.ndarray], float | None]] = {}
+    if ctx.optional("pygambit", "Nash peer") is not None:
+        peers["pygambit enummixed"] = _gambit_best
+    if ctx.optional("nashpy", "Nash peer") is not None:
+        peers["nashpy vertex enumeration"] = _nashpy_best
+    if not peers:
+        raise Skip("neither pygambit nor nashpy installed")
+    sizes = [4] if ctx.quick else [4, 8, 12]
+    return [
+        ctx.measure(
+            f"welfare-maximizing Nash, {k}x{k}",
+            nash_sides(k, peers),
+            agree=_close,
+            size={"actions": k},
+        )
+        for k in sizes
+    ]
+
+
+SUITE_CASES = [
+    Case(
+        "equilibria.ce",
+        "welfare-maximizing CE: mechsolve LP vs scipy linprog (rows built "
+        "by mechsolve, and in a loop)",
+        _ce_case,
+    ),
+    Case("equilibria.ce_scaling", "CE LP time against outcomes", _ce_scaling),
+    Case(
+        "equilibria.pure_nash",
+        "pure equilibria of the Pareto-mediated 4x6 game: numpy vs pygambit enumpure",
+        _pure_case,
+    ),
+    Case("equilibria.pure_scaling", "pure-equilibrium enumeration against outcomes", _pure_scaling),
+    Case(
+        "equilibria.nash",
+        "welfare-maximizing Nash (MILP) vs enumerating every equilibrium with pygambit / nashpy",
+        _nash_case,
+    ),
+]
 
 
 def main() -> None:

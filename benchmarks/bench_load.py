@@ -33,6 +33,10 @@ from typing import Any
 import grpc
 import numpy as np
 
+if __package__ in (None, ""):  # run as a script: make the `benchmarks` package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.harness import AnswersDiffer, Case, CaseOutput, Context, Curve, Skip, plot_curve
 from mechsolve.api.declare import Rpc
 from mechsolve.api.mediators import RPCS
 from mechsolve.codec import encode_request
@@ -215,6 +219,52 @@ def in_process_cost(n: int = 3000) -> float:
     for _ in range(n):
         answer_bytes(MEDIATE.path, REQUEST, limits, 10.0)
     return (time.perf_counter() - t0) / n
+
+
+# --------------------------------------------------------------------------------------------
+# The suite: median latency against the number of clients (closed loop)
+# --------------------------------------------------------------------------------------------
+def _clients_curve(ctx: Context) -> CaseOutput:
+    """Median call latency against clients (1 to 64, one call in flight each) for
+    ``mechsolve serve --workers 1`` and the bare grpc.aio echo server (the floor), measured
+    point by point alternating the two servers; every sampled answer checked."""
+    if ctx.quick:
+        raise Skip("a load test (server processes, seconds per point): full run only")
+    counts = [1, 4, 16, 64]
+    expected = expected_answer()
+    names = ["mechsolve serve --workers 1 (ours)", "bare grpc.aio echo (floor)"]
+    servers = [start_server(1, 1), start_server(0, 1, echo=True)]
+    series: dict[str, list[float]] = {n: [] for n in names}
+    try:
+        for c in counts:
+            for name, (_, address) in zip(names, servers, strict=True):
+                lat, errors, sample = run_load(address, c, min(2, c), 2.0, 0.5)
+                if not sample or not all(_same(x, expected) for x in sample):
+                    raise AnswersDiffer(f"{name} at {c} clients: answers differ")
+                series[name].append(float(np.median(lat)))
+                ctx.note(
+                    f"{name}, {c} clients: {len(lat) / 2.0:,.0f} calls/s, p50 "
+                    f"{np.median(lat) * 1e3:.2f} ms, p99 {np.percentile(lat, 99) * 1e3:.2f} ms"
+                    f"{', errors ' + str(errors) if errors else ''}"
+                )
+    finally:
+        for proc, _ in servers:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=60)
+    curve = Curve("gRPC load (median latency)", "clients", [float(c) for c in counts], series)
+    plot_curve(curve, ctx.out_dir / "grpc_load.png")
+    curve.plot = "grpc_load.png"
+    return [curve]
+
+
+SUITE_CASES = [
+    Case(
+        "load.clients",
+        "median latency against clients (1-64), mechsolve serve vs the bare gRPC floor",
+        _clients_curve,
+    ),
+]
+SUITE_SCRIPT = True  # the full suite also runs this module as a script
 
 
 def main() -> None:

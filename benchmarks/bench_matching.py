@@ -10,18 +10,29 @@
    ``--networkx-agents 2000`` to measure it there), same weight required.
 
 Run: ``python benchmarks/bench_matching.py`` (``--help`` for sizes). Prints ratios.
+
+In the suite (``python -m benchmarks matching``): the matching solver against networkx and
+rustworkx ``max_weight_matching`` (peers, skipped with a message when absent) on the pool of
+unmatched delegators, same weight required; and the scaling curve in the number of agents.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections.abc import Callable
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import networkx as nx
 import numpy as np
 
+if __package__ in (None, ""):  # run as a script: make the `benchmarks` package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.harness import Case, CaseOutput, Context, Side
 from mechsolve.solver.structured.matching import (
     matching_central_planner,
     matching_pareto,
@@ -88,6 +99,104 @@ def versus_networkx(n: int, seed: int) -> None:
     print(
         f"  same weight: {abs(ours.objective - nx_weight) <= 1e-7}   ratio networkx / ours: {t_nx / t_ours:6.1f}x"
     )
+
+
+# --------------------------------------------------------------------------------------------
+# The suite: peers networkx and rustworkx
+# --------------------------------------------------------------------------------------------
+RUSTWORKX_SCALE = 2**30
+"""rustworkx wants integer weights: ``round(w * 2^30)`` (the matching found is optimal for
+the rounded weights, within ``n / 2^30`` of the exact optimum)."""
+
+
+def _pool_weights(n: int, seed: int) -> np.ndarray:
+    r = random_matching_instance(n, seed=seed)
+    partners, delegate = random_matching_profile(n, seed=seed + 1)
+    pool = np.flatnonzero(delegate & (mutual_mates(partners) < 0))
+    return (r + r.T)[np.ix_(pool, pool)]
+
+
+def _networkx_weight(w: np.ndarray) -> float:
+    g = nx.Graph()
+    iu = np.triu_indices(len(w), 1)
+    g.add_weighted_edges_from(zip(iu[0].tolist(), iu[1].tolist(), w[iu].tolist(), strict=True))
+    return float(sum(w[a, b] for a, b in nx.max_weight_matching(g)))
+
+
+def _rustworkx_weight(w: np.ndarray) -> float:
+    import rustworkx as rx
+
+    g = rx.PyGraph()
+    g.add_nodes_from(range(len(w)))
+    iu = np.triu_indices(len(w), 1)
+    ints = np.rint(w[iu] * RUSTWORKX_SCALE).astype(np.int64).tolist()
+    g.add_edges_from(list(zip(iu[0].tolist(), iu[1].tolist(), ints, strict=True)))
+    m = rx.max_weight_matching(g, weight_fn=lambda x: x)
+    return float(sum(w[a, b] for a, b in m))
+
+
+def _weight_close(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-6 * max(1.0, abs(a))
+
+
+def matching_sides(n: int, ctx: Context, networkx_max: int) -> list[Side]:
+    w = _pool_weights(n, 0)
+    sides = [
+        Side(
+            "HiGHS LP + columns + cuts (ours)",
+            lambda: max_weight_matching(w),
+            "ours",
+            lambda r: float(r.objective),
+        )
+    ]
+    if n <= networkx_max:
+        sides.append(Side("networkx max_weight_matching (peer)", lambda: _networkx_weight(w)))
+    if _has(ctx, "rustworkx"):
+        sides.append(Side("rustworkx max_weight_matching (peer)", lambda: _rustworkx_weight(w)))
+    return sides
+
+
+def _has(ctx: Context, module: str) -> bool:
+    key = f"_has_{module}"
+    if not hasattr(ctx, key):
+        setattr(ctx, key, ctx.optional(module, "matching peer") is not None)
+    return bool(getattr(ctx, key))
+
+
+def _pool_case(ctx: Context) -> CaseOutput:
+    n = 60 if ctx.quick else 400
+    max_weight_matching(np.ones((3, 3)))
+    return [
+        ctx.measure(
+            f"max-weight matching, pool of {n:,} agents' unmatched delegators",
+            matching_sides(n, ctx, n),
+            agree=_weight_close,
+            size={"agents": n},
+        )
+    ]
+
+
+def _scaling(ctx: Context) -> CaseOutput:
+    sizes = [30, 60] if ctx.quick else [100, 200, 400, 800]
+    max_weight_matching(np.ones((3, 3)))
+    curve, rows = ctx.scaling(
+        "max-weight matching",
+        "agents",
+        [(n, partial(matching_sides, n, ctx, 200)) for n in sizes],
+        agree=_weight_close,
+    )
+    return [curve, *rows]
+
+
+SUITE_CASES = [
+    Case(
+        "matching.pool",
+        "max-weight matching of the unmatched delegators (400 agents): "
+        "mechsolve vs networkx and rustworkx",
+        _pool_case,
+    ),
+    Case("matching.scaling", "matching time against agents (networkx up to 200)", _scaling),
+]
 
 
 def main() -> None:

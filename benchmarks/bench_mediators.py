@@ -1,137 +1,265 @@
-"""Mediator benchmarks (issue: solver core), measured side by side in one run.
+"""Mediator benchmarks (issue: solver core; baselines per issue 16), side by side in one run.
 
 1. Pareto Mediator batch, 10,000 profiles of a 3-player 8-action U[0,1) game (delegate bits
-   Bernoulli(1/2)): ``mediate_batch`` vs a bare numpy pass over the same payoff entries
-   (gather each profile's candidates, sum, argmax: no feasibility, no ties), and vs one Pyomo
-   MILP per profile (timed on a sample, scaled to all profiles).
+   Bernoulli(1/2)): ``mediate_batch`` against the strongest baseline, a numpy pass over the
+   same profiles (those with at least two delegators) with the same Pareto feasibility check
+   (:func:`numpy_pareto_pass`), welfare checked equal per profile; and the per-profile MILPs
+   (HiGHS, Pyomo) timed on a sample and scaled.
 2. Full Pareto-mediated game, 4 players x 6 actions (12^4 = 20,736 mediated profiles):
-   ``mediated_game`` vs a per-profile plain-Python loop over the candidates (timed on a sample,
-   scaled), and vs calling the single-profile API per profile (also sampled).
+   ``mediated_game`` against a per-profile loop over Python lists
+   (:func:`list_loop_mediated_game`) and the single-profile API called per profile, outcomes
+   checked equal profile by profile.
 
-Run: ``python benchmarks/bench_mediators.py`` (``--help`` for sizes). Prints ratios.
+Both through :mod:`benchmarks.harness` (interleaved, the same repetitions, medians). In the
+suite (``python -m benchmarks mediators``) also the scaling curves in profiles per batch and
+in mediated-game size.
+
+Run: ``python benchmarks/bench_mediators.py [--quick] [--repeat 3]``. Prints ratios.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
-import time
+import math
+import sys
 from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+if __package__ in (None, ""):  # run as a script: make the `benchmarks` package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.harness import Case, CaseOutput, Context, Row, Side, format_row, measure
 from mechsolve.solver.games.normal_form import NormalFormGame, random_game
-from mechsolve.solver.mediators.candidates import candidate_utilities
+from mechsolve.solver.mediators.candidates import candidate_utilities, chunks
 from mechsolve.solver.mediators.deterministic import mediate_batch, pareto_mediator
 from mechsolve.solver.mediators.mediated_games import mediated_game
 
 
-def best_of(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
-
-
-def bare_numpy_pass(g: NormalFormGame, acts: np.ndarray, dele: np.ndarray) -> np.ndarray:
-    """Read each profile's candidate payoffs once (grouped by delegate mask), sum over the
-    delegators, argmax. The floor any exact enumeration has to pay."""
-    out = np.empty(len(acts), dtype=np.int64)
+# --------------------------------------------------------------------------------------------
+# The suite: strongest baselines (issue 16)
+# --------------------------------------------------------------------------------------------
+def numpy_pareto_pass(g: NormalFormGame, acts: np.ndarray, dele: np.ndarray) -> np.ndarray:
+    """The Pareto Mediator's utilitarian welfare after, per profile, by a plain numpy pass:
+    profiles with fewer than two delegators are skipped (``nan``), as ``mediate_batch`` skips
+    them; the others are grouped by delegate mask, their candidates gathered (in chunks), the
+    candidates that leave a delegator worse off masked out, and the delegators' sum maxed."""
+    out = np.full(len(acts), np.nan)
     masks, inv = np.unique(dele, axis=0, return_inverse=True)
     for gi, mask in enumerate(masks):
-        rows = np.flatnonzero(inv.reshape(-1) == gi)
         free = np.flatnonzero(mask)
-        u = candidate_utilities(g.payoffs, acts[rows], free)
-        out[rows] = np.broadcast_to(u[free].sum(axis=0), (len(rows), u.shape[2])).argmax(axis=1)
+        if len(free) < 2:
+            continue
+        rows = np.flatnonzero(inv.reshape(-1) == gi)
+        per_row = g.n_players * math.prod(g.num_actions[i] for i in free)
+        for sl in chunks(len(rows), per_row):
+            r = rows[sl]
+            u = candidate_utilities(g.payoffs, acts[r], free)[free]  # (|D|, m, C)
+            before = g.payoffs[(free[:, None], *acts[r].T)]  # (|D|, m)
+            ok = (u >= before[:, :, None]).all(axis=0)
+            out[r] = np.where(ok, u.sum(axis=0), -np.inf).max(axis=1)
     return out
 
 
-def python_loop_pareto(
-    g: NormalFormGame, a: tuple[int, ...], d: tuple[bool, ...]
-) -> tuple[int, ...]:
-    """The paper's method: search all outcomes in plain Python (utilitarian, eq. 3)."""
-    n = g.n_players
-    dele = [i for i in range(n) if d[i]]
-    if len(dele) < 2:
-        return a
-    p = g.payoffs
-    before = [p[(i, *a)] for i in range(n)]
-    best, best_w = a, sum(before[i] for i in dele)
-    for choice in itertools.product(*[range(g.num_actions[i]) for i in dele]):
-        prof = list(a)
-        for i, x in zip(dele, choice, strict=True):
-            prof[i] = x
-        u = [p[(i, *prof)] for i in dele]
-        if all(u[j] >= before[i] for j, i in enumerate(dele)):
-            w = sum(u)
-            if w > best_w:
-                best, best_w = tuple(prof), w
-    return best
+def _batch_answer(dele: np.ndarray) -> Callable[[Any], np.ndarray]:
+    two = dele.sum(axis=1) >= 2
+    return lambda res: np.where(two, np.asarray(res.welfare_after), np.nan)
 
 
-def bench_batch(profiles: int, pyomo_sample: int) -> None:
+def _close_or_both_nan(a: np.ndarray, b: np.ndarray) -> bool:
+    return bool(np.allclose(a, b, rtol=1e-12, atol=1e-12, equal_nan=True))
+
+
+def batch_sides(profiles: int, seed: int = 0) -> list[Side]:
+    """Ours (``mediate_batch``) and the numpy pass on a 3-player 8-action U[0,1) game."""
+    g = random_game([8, 8, 8], seed=seed)
+    rng = np.random.default_rng(seed + 1)
+    acts = rng.integers(0, 8, (profiles, 3))
+    dele = rng.random((profiles, 3)) < 0.5
+    return [
+        Side(
+            "mediate_batch (ours)",
+            lambda: mediate_batch(g, acts, dele),
+            "ours",
+            _batch_answer(dele),
+        ),
+        Side("numpy pass, same profiles + Pareto check", lambda: numpy_pareto_pass(g, acts, dele)),
+    ]
+
+
+def list_loop_mediated_game(g: NormalFormGame) -> np.ndarray:
+    """Every mediated profile's outcome ``(2k_1, ..., 2k_n, n)`` by a plain-Python loop over
+    Python lists (utilitarian Pareto Mediator, eq. 3), written to be fast: each player's
+    payoffs as one flat list, per delegate mask the flat offsets of the delegators' joint
+    actions computed once, per profile a scan of those candidates that stops at the first
+    delegator who would lose, keeping the best sum (ties: the submitted profile, then the
+    first in C order, as ``mediated_game`` with distinct welfare values)."""
+    n, ks = g.n_players, [int(k) for k in g.num_actions]
+    flat = [g.payoffs[i].ravel().tolist() for i in range(n)]
+    strides = [math.prod(ks[j + 1 :]) for j in range(n)]
+    best_flat = np.empty([2 * k for k in ks], dtype=np.int64)
+    for d in itertools.product([False, True], repeat=n):
+        dele = [i for i in range(n) if d[i]]
+        offsets = [
+            sum(c * strides[i] for c, i in zip(choice, dele, strict=True))
+            for choice in itertools.product(*[range(ks[i]) for i in dele])
+        ]
+        cols = [flat[i] for i in dele]
+        for a in itertools.product(*[range(k) for k in ks]):
+            idx = sum(x * st for x, st in zip(a, strides, strict=True))
+            best = idx
+            if len(dele) >= 2:
+                base = idx - sum(a[i] * strides[i] for i in dele)
+                before = [col[idx] for col in cols]
+                best_w = sum(before)
+                for off in offsets:
+                    k = base + off
+                    w = 0.0
+                    for col, b in zip(cols, before, strict=True):
+                        x = col[k]
+                        if x < b:
+                            break
+                        w += x
+                    else:
+                        if w > best_w:
+                            best, best_w = k, w
+            best_flat[tuple(a[i] + ks[i] * d[i] for i in range(n))] = best
+    return np.stack(np.unravel_index(best_flat, ks), axis=-1)
+
+
+def per_profile_calls(g: NormalFormGame) -> np.ndarray:
+    """Every mediated profile through the single-profile API (``pareto_mediator``)."""
+    ks = np.asarray(g.num_actions)
+    out = np.empty([*(2 * ks), g.n_players], dtype=np.int64)
+    for idx in itertools.product(*[range(2 * k) for k in ks]):
+        i = np.asarray(idx)
+        out[idx] = pareto_mediator(g, i % ks, i >= ks).actions_after
+    return out
+
+
+def mediated_game_sides(ks: list[int], calls: bool = False, seed: int = 0) -> list[Side]:
+    g = random_game(ks, seed=seed)
+    sides = [
+        Side("mediated_game (ours)", lambda: mediated_game(g), "ours", lambda r: r.outcomes),
+        Side("list-based loop (Python lists)", lambda: list_loop_mediated_game(g)),
+    ]
+    if calls:
+        sides.append(Side("per-profile pareto_mediator", lambda: per_profile_calls(g), "secondary"))
+    return sides
+
+
+def _batch_case(ctx: Context) -> CaseOutput:
+    m = 1_000 if ctx.quick else 10_000
+    return [
+        ctx.measure(
+            f"Pareto batch, {m:,} profiles, 3 players x 8 actions",
+            batch_sides(m),
+            agree=_close_or_both_nan,
+            size={"profiles": m},
+        )
+    ]
+
+
+def _batch_scaling(ctx: Context) -> CaseOutput:
+    sizes = [100, 1_000, 10_000] if ctx.quick else [1_000, 10_000, 100_000, 1_000_000]
+    curve, rows = ctx.scaling(
+        "mediator batch",
+        "profiles",
+        [(m, partial(batch_sides, m)) for m in sizes],
+        agree=_close_or_both_nan,
+    )
+    return [curve, *rows]
+
+
+def _game_case(ctx: Context) -> CaseOutput:
+    ks = [3, 3, 3] if ctx.quick else [6, 6, 6, 6]
+    label = " x ".join(map(str, ks))
+    return [
+        ctx.measure(
+            f"Pareto-mediated game {label}",
+            mediated_game_sides(ks, calls=True),
+            size={
+                "players": len(ks),
+                "actions": ks[0],
+                "mediated profiles": math.prod(2 * k for k in ks),
+            },
+        )
+    ]
+
+
+def _game_scaling(ctx: Context) -> CaseOutput:
+    shapes = (
+        [[2, 2], [3, 3], [2, 2, 2], [3, 3, 3]]
+        if ctx.quick
+        else [
+            [2, 2],
+            [3, 3],
+            [2, 2, 2],
+            [3, 3, 3],
+            [3, 3, 3, 3],
+            [6, 6, 6],
+            [4, 4, 4, 4],
+            [5, 5, 5, 5],
+        ]
+    )
+    points = [
+        (math.prod(2 * k for k in ks), lambda ks=ks: mediated_game_sides(ks)) for ks in shapes
+    ]
+    curve, rows = ctx.scaling("mediated game", "mediated profiles", points)
+    return [curve, *rows]
+
+
+SUITE_CASES = [
+    Case(
+        "mediators.batch",
+        "Pareto batch, 10,000 profiles of a 3x8 game: mediate_batch vs "
+        "the numpy pass over the same profiles with the same Pareto check",
+        _batch_case,
+    ),
+    Case(
+        "mediators.batch_scaling", "mediator batch time against profiles per batch", _batch_scaling
+    ),
+    Case(
+        "mediators.game",
+        "Pareto-mediated game 4 players x 6 actions: mediated_game vs the "
+        "list-based loop and per-profile calls, outcomes checked",
+        _game_case,
+    ),
+    Case(
+        "mediators.game_scaling",
+        "mediated-game build against mediated profiles (players and actions)",
+        _game_scaling,
+    ),
+]
+
+
+def milp_sample(profiles: int, sample: int) -> None:
+    """The per-profile MILPs (HiGHS, Pyomo) on a sample of the batch, scaled to all profiles
+    (they take seconds per thousand profiles), beside ``mediate_batch``."""
     g = random_game([8, 8, 8], seed=0)
     rng = np.random.default_rng(1)
     acts = rng.integers(0, 8, (profiles, 3))
     dele = rng.random((profiles, 3)) < 0.5
-    mediate_batch(g, acts[:100], dele[:100])  # warm up
-    t_ours = best_of(lambda: mediate_batch(g, acts, dele), 5)
-    t_bare = best_of(lambda: bare_numpy_pass(g, acts, dele), 5)
-    sample = rng.choice(profiles, pyomo_sample, replace=False)
+    rows = rng.choice(profiles, sample, replace=False)
     mediate_batch(g, acts[:1], np.ones((1, 3), bool), method="pyomo")  # import + first solve
-    t0 = time.perf_counter()
-    mediate_batch(g, acts[sample], dele[sample], method="pyomo")
-    t_pyomo = (time.perf_counter() - t0) / pyomo_sample * profiles
-    t0 = time.perf_counter()
-    mediate_batch(g, acts[sample], dele[sample], method="milp")
-    t_milp = (time.perf_counter() - t0) / pyomo_sample * profiles
-    print(f"== Pareto batch: {profiles} profiles, 3 players x 8 actions ==")
-    print(
-        f"mediate_batch (enumeration)   {t_ours * 1e3:9.1f} ms  ({profiles / t_ours:,.0f} profiles/s)"
+    row = measure(
+        "MILPs",
+        [
+            Side("mediate_batch (ours)", lambda: mediate_batch(g, acts, dele), "ours"),
+            Side("HiGHS MILP", lambda: mediate_batch(g, acts[rows], dele[rows], method="milp")),
+            Side("Pyomo MILP", lambda: mediate_batch(g, acts[rows], dele[rows], method="pyomo")),
+        ],
+        repeat=1,
+        agree=lambda x, y: True,  # different profiles (a sample): checked by the solver tests
     )
-    print(f"bare numpy pass               {t_bare * 1e3:9.1f} ms")
-    print(f"HiGHS MILP per profile        {t_milp:9.2f} s   (sampled {pyomo_sample}, scaled)")
-    print(f"Pyomo MILP per profile        {t_pyomo:9.2f} s   (sampled {pyomo_sample}, scaled)")
-    print(f"ratio ours / bare numpy       {t_ours / t_bare:9.2f}x   (goal <= 3)")
-    print(f"ratio Pyomo / ours            {t_pyomo / t_ours:9.0f}x   (goal >= 100)")
-    print(f"ratio HiGHS MILP / ours       {t_milp / t_ours:9.0f}x")
-
-
-def bench_mediated_game(loop_sample: int) -> None:
-    g = random_game([6, 6, 6, 6], seed=0)
-    mediated_game(g)  # warm up
-    t_ours = best_of(lambda: mediated_game(g), 3)
-    ks = np.array(g.num_actions)
-    total = int(np.prod(2 * ks))
-    rng = np.random.default_rng(2)
-    # The per-profile cost depends on the delegate mask (how many candidates), so sample each
-    # of the 2^n masks equally and scale by its count (prod k_i profiles per mask).
-    per_mask = max(1, loop_sample // 2**g.n_players)
-    t_loop = t_calls = 0.0
-    for mask in itertools.product([False, True], repeat=g.n_players):
-        d = np.array(mask)
-        acts = np.stack([rng.integers(0, k, per_mask) for k in ks], axis=1)
-        t0 = time.perf_counter()
-        for a in acts:
-            python_loop_pareto(g, tuple(int(x) for x in a), mask)
-        t_loop += (time.perf_counter() - t0) / per_mask * int(np.prod(ks))
-        t0 = time.perf_counter()
-        for a in acts:
-            pareto_mediator(g, a, d)
-        t_calls += (time.perf_counter() - t0) / per_mask * int(np.prod(ks))
-    sampled = per_mask * 2**g.n_players
-    print(f"== Pareto-mediated game: 4 players x 6 actions ({total:,} mediated profiles) ==")
-    print(f"mediated_game                 {t_ours:9.3f} s   (goal < 1 s)")
-    print(
-        f"per-profile Python loop       {t_loop:9.2f} s   (sampled {sampled}, every mask, scaled)"
-    )
-    print(
-        f"per-profile pareto_mediator   {t_calls:9.2f} s   (sampled {sampled}, every mask, scaled)"
-    )
-    print(f"ratio Python loop / ours      {t_loop / t_ours:9.0f}x   (goal >= 100)")
-    print(f"ratio single calls / ours     {t_calls / t_ours:9.0f}x")
+    print(f"== per-profile MILPs, sampled {sample} of {profiles:,} profiles, scaled ==")
+    for t in row.others:
+        scaled = t.median / sample * profiles
+        print(f"{t.name:28s} {scaled:9.2f} s   ratio / ours {scaled / row.ours.median:9.0f}x")
 
 
 def main() -> None:
@@ -140,11 +268,15 @@ def main() -> None:
     )
     ap.add_argument("--profiles", type=int, default=10_000)
     ap.add_argument("--pyomo-sample", type=int, default=40)
-    ap.add_argument("--loop-sample", type=int, default=600)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="small sizes")
     args = ap.parse_args()
-    bench_batch(args.profiles, args.pyomo_sample)
-    print()
-    bench_mediated_game(args.loop_sample)
+    ctx = Context(args.quick, args.repeat, Path("out/benchmarks"), verbose=False)
+    for case in (_batch_case, _game_case):
+        for row in case(ctx):
+            if isinstance(row, Row):
+                print(format_row(row))
+    milp_sample(args.profiles, args.pyomo_sample)
 
 
 if __name__ == "__main__":

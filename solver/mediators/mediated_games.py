@@ -20,9 +20,9 @@ from ..core import validation as v
 from ..core.limits import Limits, resolve
 from ..core.results import Stopwatch
 from ..games.normal_form import NormalFormGame, as_game
-from ..games.welfare import Welfare, WelfareKind
-from .candidates import candidate_utilities
-from .deterministic import MediatorKind, mediate_batch
+from ..games.welfare import Welfare, WelfareKind, tie_tolerance
+from .candidates import candidate_utilities, chunks, lex_argmax
+from .deterministic import MediatorKind, MediatorSpec, _Call, mediator_spec
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,7 +54,16 @@ def mediated_game(
     welfare: str | Welfare | WelfareKind = "utilitarian",
     limits: Limits | None = None,
 ) -> MediatedGame:
-    """Build the full mediated game of ``game`` under ``mediator`` (vectorized enumeration)."""
+    """Build the full mediated game of ``game`` under ``mediator``.
+
+    Every mediated profile ``(a, d)`` is mediated exactly as :func:`mediate_batch` would
+    (same candidates, feasibility, lexicographic scores and tie-breaking), but per delegate
+    mask at once: the profiles of a mask that agree on the fixed players share one candidate
+    set, so the payoff tensor is only transposed (fixed players first, free players last),
+    never gathered per profile, and the scores are computed once per candidate set
+    (:func:`_mask_outcomes`). Kalai-Smorodinsky welfare (its ideal point depends on each
+    profile's feasible set) goes through :func:`mediate_batch`.
+    """
     fn = "mediated_game"
     watch = Stopwatch()
     lim = resolve(limits)
@@ -64,17 +73,128 @@ def mediated_game(
     size = math.prod(shape)  # every mediated profile is mediated: a batch of that many
     lim.check(fn, "game mediated outcomes", size, "max_outcomes")
     lim.check(fn, "game mediated outcomes", size, "max_batch_profiles")
-    idx = np.indices(shape, dtype=np.int64).reshape(g.n_players, -1).T
-    res = mediate_batch(
-        g, idx % ks, idx >= ks, mediator=mediator, welfare=welfare, limits=lim, _function=fn
-    )
-    payoffs = np.ascontiguousarray(res.utilities_after.T).reshape(g.n_players, *shape)
+    call = _Call.validate(fn, g, mediator, welfare, "enumeration", None, None, lim)
+    kind, w = call.kind, call.welfare
+    n = g.n_players
+    if w.needs_ideal:
+        idx = np.indices(shape, dtype=np.int64).reshape(n, -1).T
+        res = call.solve(idx % ks, idx >= ks, watch)
+        flat = np.ravel_multi_index(tuple(np.asarray(res.actions_after).T), tuple(ks))
+        flat = flat.reshape(shape)
+    else:
+        masks = list(itertools.product([False, True], repeat=n))
+        specs = [mediator_spec(kind, np.asarray(mk)) for mk in masks]
+        for spec in specs:  # every candidate set within the limit before solving any
+            n_cand = math.prod(int(ks[i]) for i in spec.free)
+            lim.check(fn, "game candidates", n_cand, "max_candidates")
+        flat = np.empty(shape, dtype=np.int64)
+        for mk, spec in zip(masks, specs, strict=True):
+            region = tuple(slice(int(k) * d, int(k) * (d + 1)) for k, d in zip(ks, mk, strict=True))
+            flat[region] = _mask_outcomes(g.payoffs, spec, w)
+    payoffs = g.payoffs.reshape(n, -1)[:, flat]
     labels = tuple(tuple(acts) + tuple(f"{x}+" for x in acts) for acts in g.actions)
-    kind = res.mediator
     title = f"{g.title or 'game'} ({kind.value}-mediated)"
     mg = NormalFormGame(payoffs, players=g.players, actions=labels, title=title)
-    outcomes = np.asarray(res.actions_after).reshape(*shape, g.n_players)
-    return MediatedGame(mg, g, outcomes, kind, res.welfare_function, watch.elapsed)
+    outcomes = np.stack(np.unravel_index(flat, tuple(ks)), axis=-1).astype(np.int64)
+    return MediatedGame(mg, g, outcomes, kind, w.name, watch.elapsed)
+
+
+def _mask_outcomes(
+    payoffs: NDArray[np.float64], spec: MediatorSpec, welfare: Welfare
+) -> NDArray[np.int64]:
+    """The C-order flat outcome index of every joint action ``a`` under one delegate mask,
+    shape ``(k_1, ..., k_n)``: :func:`~.candidates.lex_argmax` over the candidates of ``a``
+    (the free players' actions, the fixed players keeping ``a``).
+
+    Rows are pairs ``(f, c0)``: the fixed players' profile and the submitted candidate. With
+    one score (e.g. utilitarian Pareto), :func:`_first_feasible` finds each row's best
+    feasible candidate by scanning the candidates of ``f`` in decreasing score; rows where
+    another candidate's score is within the tie tolerance of that best, and every row when
+    there are several scores, go through :func:`_exact_rows` (the batch mediator's own
+    selection)."""
+    n, ks = payoffs.shape[0], payoffs.shape[1:]
+    grid = np.arange(math.prod(ks), dtype=np.int64).reshape(ks)
+    if spec.unchanged:
+        return grid
+    free = [int(i) for i in spec.free]
+    fixed = [i for i in range(n) if i not in free]
+    perm = fixed + free
+    c = math.prod(ks[i] for i in free)
+    f_count = math.prod(ks[i] for i in fixed)
+    u = payoffs.transpose(0, *[1 + i for i in perm]).reshape(n, f_count, c)
+    flat_t = grid.transpose(perm).reshape(f_count, c)  # original flat index of (f, c)
+    ben = u[spec.beneficiaries]
+    scores = []
+    if len(spec.punish):
+        scores.append(-u[spec.punish].sum(axis=0))
+    scores.append(welfare.evaluate(ben, spec.beneficiaries, axis=0))
+    if not (welfare.kind is WelfareKind.UTILITARIAN and welfare.weights is None):
+        scores.append(ben.sum(axis=0))
+    rows = np.arange(f_count * c, dtype=np.int64)
+    if len(scores) == 1:
+        chosen, unsure = _first_feasible(u[spec.pareto], scores[0])
+        rows = np.flatnonzero(unsure)
+    else:
+        chosen = np.empty(f_count * c, dtype=np.int64)
+    for sl in chunks(len(rows), c * (len(spec.pareto) + len(scores) + 2)):
+        r = rows[sl]
+        chosen[r] = _exact_rows(u[spec.pareto], scores, r // c, r % c)
+    out = flat_t[:, 0][:, None] + (flat_t[0] - flat_t[0, 0])[chosen.reshape(f_count, c)]
+    return out.reshape([ks[i] for i in perm]).transpose(np.argsort(perm))
+
+
+_SCAN_BLOCK = 64
+"""Candidates examined per step of :func:`_first_feasible`."""
+
+
+def _first_feasible(
+    u: NDArray[np.float64], score: NDArray[np.float64]
+) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """For every row ``(f, c0)`` (flat, ``f * C + c0``): the candidate of highest ``score[f]``
+    with ``u[i, f, c] >= u[i, f, c0]`` for every constrained player i (``u``: ``(p, F, C)``),
+    scanning the candidates in decreasing score, ``_SCAN_BLOCK`` at a time, only for the rows
+    not yet answered (``c0`` itself is feasible, so every row is answered by its own rank).
+
+    Also returns, per row, whether the answer may be tied (the next candidate in that order
+    scores within :func:`~mechsolve.solver.games.welfare.tie_tolerance` of the best): those
+    rows need the full lexicographic tie-breaking."""
+    p, f_count, c = u.shape
+    order = np.argsort(-score, axis=1, kind="stable")
+    s_sorted = np.take_along_axis(score, order, axis=1)
+    u_sorted = np.take_along_axis(u, order[None], axis=2)
+    before = u.reshape(p, f_count * c)
+    chosen_pos = np.zeros(f_count * c, dtype=np.int64)
+    active = np.arange(f_count * c, dtype=np.int64)
+    for start in range(0, c, _SCAN_BLOCK):
+        if len(active) == 0:
+            break
+        stop = min(c, start + _SCAN_BLOCK)
+        f = active // c
+        ok = np.ones((len(active), stop - start), dtype=bool)
+        for i in range(p):
+            ok &= u_sorted[i, f, start:stop] >= before[i, active][:, None]
+        hit = ok.any(axis=1)
+        chosen_pos[active[hit]] = start + ok[hit].argmax(axis=1)
+        active = active[~hit]
+    f_all = np.repeat(np.arange(f_count), c)
+    best = s_sorted[f_all, chosen_pos]
+    nxt = s_sorted[f_all, np.minimum(chosen_pos + 1, c - 1)]
+    unsure = (chosen_pos + 1 < c) & (nxt >= best - tie_tolerance(best))
+    return order[f_all, chosen_pos], unsure
+
+
+def _exact_rows(
+    u: NDArray[np.float64],
+    scores: list[NDArray[np.float64]],
+    f: NDArray[np.int64],
+    c0: NDArray[np.int64],
+) -> NDArray[np.int64]:
+    """:func:`~.candidates.lex_argmax` for rows ``(f, c0)``: feasible candidates keep every
+    constrained player's utility (``u``: ``(p, F, C)``) at least its value at ``c0``."""
+    feasible = np.ones((len(f), u.shape[2]), dtype=bool)
+    for i in range(u.shape[0]):
+        feasible &= u[i, f] >= u[i, f, c0][:, None]
+    return lex_argmax([s[f] for s in scores], feasible, c0)
 
 
 def pure_nash_equilibria(

@@ -343,20 +343,31 @@ def _keep_best_optional(
 ) -> NDArray[np.bool_]:
     """Drop the arcs (i, r) of optional agents outside restaurant r's ``seats`` best eligible
     optional agents (by ``u[:, r]``); some optimal transportation solution never uses them.
+    ``seats`` must bound the number of optional agents a feasible solution seats (the free
+    seats minus the agents that must be seated).
 
     Exchange argument: if an optimal solution seats optional agent i at r although i is not
-    among those best, not all of them are seated (at most ``seats`` agents are), so an unseated
-    one, j, can take i's seat and i can go unseated: the objective changes by
+    among those best, not all of them are seated (at most ``seats`` optional agents are), so an
+    unseated one, j, can take i's seat and i can go unseated: the objective changes by
     ``u[j, r] - u[i, r] >= 0``. Repeating this ends with only kept arcs in use.
     """
     if seats >= int(optional.sum()) or int(eligible.sum()) <= seats * eligible.shape[1]:
         return eligible  # nothing to gain
     if seats == 0:
         return eligible & ~optional[:, None]
-    score = np.where(eligible & optional[:, None], u, -np.inf)
-    best = np.zeros_like(eligible)
-    np.put_along_axis(best, np.argpartition(-score, seats - 1, axis=0)[:seats], True, axis=0)
-    return eligible & (~optional[:, None] | best)
+    opt = np.flatnonzero(optional)
+    el_opt = eligible[opt]
+    crowded = np.flatnonzero(el_opt.sum(axis=0) > seats)  # the restaurants worth pruning
+    if len(crowded) == 0:
+        return eligible
+    # one contiguous row per crowded restaurant; its ``seats``-th best value is the threshold
+    # (arcs tied with it are kept too: a superset of the kept arcs keeps an optimum)
+    u_opt = u[np.ix_(opt, crowded)].T
+    score = np.where(el_opt[:, crowded].T, u_opt, -np.inf)
+    kth = -np.partition(-score, seats - 1, axis=1)[:, seats - 1]
+    out = eligible.copy()
+    out[np.ix_(opt, crowded)] &= (u_opt >= kth[:, None]).T
+    return out
 
 
 def _solve_transport(
@@ -632,12 +643,24 @@ def restaurant_pareto(
     return _pareto(fn, game, method, tl, lim, sw)
 
 
-def _pareto(
-    fn: str, game: _Game, method: str, tl: float | None, lim: Limits, sw: Stopwatch
-) -> RestaurantResult:
+@dataclass(frozen=True, eq=False)
+class _ParetoProblem:
+    """The transportation problem of the paper's method: arc e lets delegator ``dels[tails[e]]``
+    take one of the ``seats[heads[e]]`` free seats at ``heads[e]``, worth ``values[e]``;
+    ``optional`` delegators (their restaurant was over capacity) may stay unseated."""
+
+    dels: NDArray[np.int64]
+    tails: NDArray[np.int64]
+    heads: NDArray[np.int64]
+    values: NDArray[np.float64]
+    seats: NDArray[np.int64]
+    optional: NDArray[np.bool_]
+
+
+def _pareto_problem(game: _Game, prune: bool) -> _ParetoProblem:
+    """Eq. 4's arcs (module docstring); ``prune`` drops the arcs :func:`_keep_best_optional`
+    shows no optimal solution needs. At least two delegators."""
     dels = np.flatnonzero(game.delegate)
-    if len(dels) < 2:
-        return _unchanged(game, method, sw, "fewer than two delegators: profile unchanged")
     n_rest = game.n_restaurants
     caps, ch = game.capacities, game.choices
     had_room = np.bincount(ch, minlength=n_rest) <= caps
@@ -648,22 +671,27 @@ def _pareto(
     eligible = (u_d >= own_u[:, None]) & (seats > 0)[None, :]
     eligible &= had_room[None, :] | (np.arange(n_rest)[None, :] == own_r[:, None])
     optional = ~had_room[own_r]
-    if method != "seat_assignment":  # the paper's construction stays as the paper has it
-        eligible = _keep_best_optional(eligible, u_d, optional, int(seats.sum()))
+    if prune:
+        # required delegators are always seated: at most sum(seats) - #required optional ones
+        room = int(seats.sum()) - int((~optional).sum())
+        eligible = _keep_best_optional(eligible, u_d, optional, max(room, 0))
     tails, heads = np.nonzero(eligible)
-    t = _solve_transport(
-        tails.astype(np.int64),
-        heads.astype(np.int64),
-        u_d[tails, heads],
-        len(dels),
-        seats,
-        optional,
-        method,
-        tl,
-        lim,
-        fn,
+    return _ParetoProblem(
+        dels, tails.astype(np.int64), heads.astype(np.int64), u_d[tails, heads], seats, optional
     )
-    return _transport_result(game, dels, t, method, sw)
+
+
+def _pareto(
+    fn: str, game: _Game, method: str, tl: float | None, lim: Limits, sw: Stopwatch
+) -> RestaurantResult:
+    if int(game.delegate.sum()) < 2:
+        return _unchanged(game, method, sw, "fewer than two delegators: profile unchanged")
+    # the paper's construction (seat_assignment) stays as the paper has it: no pruning
+    pb = _pareto_problem(game, prune=method != "seat_assignment")
+    t = _solve_transport(
+        pb.tails, pb.heads, pb.values, len(pb.dels), pb.seats, pb.optional, method, tl, lim, fn
+    )
+    return _transport_result(game, pb.dels, t, method, sw)
 
 
 def _transport_result(

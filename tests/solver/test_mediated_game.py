@@ -4,6 +4,7 @@ games, equilibrium enumeration and strong Nash against brute force."""
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import numpy as np
 import pytest
@@ -147,3 +148,59 @@ def test_equilibrium_welfare_without_pure_equilibria() -> None:
     mp[1] = -mp[0]
     ew = equilibrium_welfare(mp)
     assert ew.n_equilibria == 0 and np.isnan(ew.best)
+
+
+def _pareto_brute_force(p: np.ndarray, a: tuple[int, ...], d: tuple[bool, ...]) -> tuple[int, ...]:
+    """Seed 000 eq. 3, utilitarian, from the definition: among the joint actions that change
+    only the delegators' actions and leave no delegator worse off, the highest delegators' sum;
+    ties (exact: integer payoffs) go to the submitted profile, then the first in C order."""
+    dele = [i for i in range(len(a)) if d[i]]
+    if len(dele) < 2:
+        return a
+    best, best_w = a, sum(p[(i, *a)] for i in dele)
+    for choice in itertools.product(*[range(p.shape[1 + i]) for i in dele]):
+        prof = list(a)
+        for i, x in zip(dele, choice, strict=True):
+            prof[i] = x
+        if all(p[(i, *prof)] >= p[(i, *a)] for i in dele):
+            w = sum(p[(i, *prof)] for i in dele)
+            if w > best_w:
+                best, best_w = tuple(prof), w
+    return best
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(1, 4), min_size=2, max_size=4),
+    st.integers(0, 2**32 - 1),
+    st.booleans(),
+)
+def test_mediated_game_pareto_matches_definition(ks: list[int], seed: int, ties: bool) -> None:
+    """The per-mask scan of ``mediated_game`` against eq. 3 written out, on games with many
+    exact ties (integer payoffs) and without (continuous payoffs)."""
+    rng = np.random.default_rng(seed)
+    shape = (len(ks), *ks)
+    p = rng.integers(0, 3, shape).astype(float) if ties else rng.random(shape)
+    mg = mediated_game(NormalFormGame(p))
+    k = np.array(ks)
+    for idx in itertools.product(*[range(2 * x) for x in ks]):
+        i = np.array(idx)
+        a = tuple(int(x) for x in i % k)
+        expected = _pareto_brute_force(p, a, tuple(bool(x) for x in i >= k))
+        assert tuple(mg.outcomes[idx].tolist()) == expected
+        key: tuple[Any, ...] = (slice(None), *expected)
+        np.testing.assert_array_equal(mg.game.payoffs[(slice(None), *idx)], p[key])
+
+
+@pytest.mark.parametrize("welfare", ["utilitarian", "egalitarian", "kalai_smorodinsky"])
+@pytest.mark.parametrize("mediator", ["pareto", "punishing", "central_planner"])
+def test_mediated_game_ties_match_per_profile_mediation(mediator: str, welfare: str) -> None:
+    """Integer payoffs (ties everywhere): the whole-game build breaks ties as the per-profile
+    mediator does."""
+    g = NormalFormGame(np.random.default_rng(7).integers(0, 2, (3, 2, 3, 2)).astype(float))
+    mg = mediated_game(g, mediator, welfare=welfare)
+    ks = np.array(g.num_actions)
+    for idx in itertools.product(*[range(2 * k) for k in ks]):
+        i = np.array(idx)
+        res = mediate(g, i % ks, i >= ks, mediator=mediator, welfare=welfare)
+        np.testing.assert_array_equal(mg.outcomes[idx], res.actions_after)

@@ -605,3 +605,26 @@ def test_punishing_objective_equals_brute_force_over_single_restaurant_assignmen
             new[dels] = combo
             every = min(every, payoffs_ref(u, caps, new)[nd].sum())
         assert every <= res.objective + 1e-12
+
+
+def test_pruning_counts_the_seats_required_delegators_take():
+    """Delegators whose restaurant had room must be seated, so at most ``free seats - their
+    number`` optional delegators can be: the flow and the LP prune to that depth and still
+    reach the paper's (unpruned) seat-expanded optimum, on instances mixing both kinds."""
+    pruned_somewhere = 0
+    for seed in range(150):
+        n, n_rest = 24, 6
+        inst = random_restaurant_instance(n, n_rest, max_capacity=3, seed=seed)
+        choices, delegate = random_restaurant_profile(n, n_rest, popularity=1.5, seed=seed + 1)
+        seats = np.maximum(inst.capacities - np.bincount(choices[~delegate], minlength=n_rest), 0)
+        had_room = np.bincount(choices, minlength=n_rest) <= inst.capacities
+        required = int((delegate & had_room[choices]).sum())
+        optional = int((delegate & ~had_room[choices]).sum())
+        pruned_somewhere += 0 < int(seats.sum()) - required < optional
+        args = (inst.known, inst.capacities, choices, delegate)
+        expected = restaurant_pareto(*args, method="seat_assignment").objective
+        for method in ("min_cost_flow", "highs_lp"):
+            assert restaurant_pareto(*args, method=method).objective == pytest.approx(
+                expected, abs=1e-9
+            )
+    assert pruned_somewhere >= 10
