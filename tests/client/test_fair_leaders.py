@@ -1,0 +1,232 @@
+"""Fair leaders via a mediator (seed 002, JAM-QL): stage games, fairness metrics, the
+mediator's choice against ``select_leader``, the seed's qualitative ordering on short runs,
+bad input and the CLI."""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mechsolve.cli import simulate_fair_leaders as cli
+from mechsolve.client.sim import fair_leaders as fl
+from mechsolve.client.sim import fair_leaders_report as rep
+from mechsolve.solver.core.errors import MechsolveInputError
+from mechsolve.solver.equilibria.stackelberg import select_leader, sequential_stackelberg
+from mechsolve.solver.games.normal_form import chicken, prisoners_dilemma, random_game
+from mechsolve.solver.games.welfare import Welfare, WelfareKind
+
+# -- stage games ------------------------------------------------------------------------------
+
+
+def test_two_player_dilemmas_are_the_project_games() -> None:
+    np.testing.assert_array_equal(fl.stage_game("pd", 2).payoffs, prisoners_dilemma().payoffs)
+    np.testing.assert_array_equal(fl.stage_game("chicken", 2).payoffs, chicken().payoffs)
+
+
+@pytest.mark.parametrize(
+    ("name", "r", "s", "t", "p"), [("pd", 3, 0, 4, 1), ("chicken", 3, 2, 3.5, 1)]
+)
+def test_four_player_dilemma_interpolates_in_the_cooperators(
+    name: str, r: float, s: float, t: float, p: float
+) -> None:
+    g = fl.stage_game(name, 4)
+    for profile in itertools.product((0, 1), repeat=4):
+        for i in range(4):
+            others_c = sum(1 for j in range(4) if j != i and profile[j] == 0)
+            x = others_c / 3
+            expected = s + (r - s) * x if profile[i] == 0 else p + (t - p) * x
+            assert g.payoffs[(i, *profile)] == pytest.approx(expected)
+
+
+def test_resource_game_by_hand() -> None:
+    g = fl.stage_game("resources", 2)
+    assert g.payoffs[:, 0, 0].tolist() == [3.0, 3.0]  # both on the common patch
+    assert g.payoffs[:, 0, 1].tolist() == [1.5, 4.0]  # player 1 alone on the rich resource
+    assert g.payoffs[:, 1, 1].tolist() == [0.0, 0.0]  # collision
+    g4 = fl.stage_game("resources", 4)
+    assert g4.payoffs[:, 1, 0, 0, 0].tolist() == [4.0, 2.25, 2.25, 2.25]
+    assert g4.payoffs[:, 0, 0, 0, 0].tolist() == [3.0] * 4
+    assert g4.payoffs[:, 1, 1, 0, 0].tolist() == [0.0, 0.0, 1.5, 1.5]
+
+
+def test_stage_values_are_the_leaders_advantage_in_chicken() -> None:
+    # leader D -> follower C (2 > 1); leader C -> follower D (3.5 > 3): the leader takes D
+    values = fl.stage_values(chicken(), fl.leader_orders(2))
+    np.testing.assert_array_equal(values, [[3.5, 2.0], [2.0, 3.5]])
+    g = fl.stage_game("chicken", 4)
+    for o in fl.leader_orders(4):
+        expected = sequential_stackelberg(g, o).utilities
+        np.testing.assert_array_equal(fl.stage_values(g, o[None]), [expected])
+
+
+# -- fairness metrics -------------------------------------------------------------------------
+
+
+def test_metrics_by_hand() -> None:
+    assert fl.min_max_ratio([1.0, 2.0, 4.0]) == pytest.approx(0.25)
+    # ordered pairs: 2 * (1 + 3 + 2) = 12; 2 n^2 mean = 2 * 9 * 7/3 = 42
+    assert fl.gini([1.0, 2.0, 4.0]) == pytest.approx(12 / 42)
+    assert fl.gini([0.0, 0.0, 1.0]) == pytest.approx(2 / 3)  # the maximum (n - 1) / n
+    assert fl.gini([5.0, 5.0]) == 0.0
+    assert fl.min_max_ratio([0.0, 0.0]) == 1.0 and fl.gini([0.0, 0.0]) == 0.0
+    np.testing.assert_allclose(fl.min_max_ratio([[1.0, 3.0], [2.0, 2.0]]), [1 / 3, 1.0])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(0.0, 100.0), min_size=2, max_size=6))
+def test_gini_matches_the_sorted_formula(values: list[float]) -> None:
+    x = np.array(values)
+    n = len(x)
+    g = float(fl.gini(x))
+    ratio = float(fl.min_max_ratio(x))
+    if x.sum() <= 0:
+        assert g == 0.0 and ratio == 1.0
+        return
+    ranked = np.sort(x)
+    expected = 2 * np.sum(np.arange(1, n + 1) * ranked) / (n * x.sum()) - (n + 1) / n
+    assert g == pytest.approx(expected, abs=1e-9)
+    assert -1e-12 <= g <= (n - 1) / n + 1e-12
+    assert ratio == pytest.approx(x.min() / x.max())
+
+
+# -- the mediator's choice --------------------------------------------------------------------
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000), st.lists(st.floats(0.0, 50.0), min_size=2, max_size=2))
+def test_fairest_leader_is_select_leader_with_the_returns_so_far(
+    seed: int, gained: list[float]
+) -> None:
+    g = random_game((2, 3), seed)
+    orders = fl.leader_orders(2)
+    values = fl.stage_values(g, orders)
+    got = int(fl.fairest_leader((np.array(gained) + values)[None])[0])
+    w = Welfare(WelfareKind.EGALITARIAN, disagreement=tuple(-np.array(gained)))
+    ref = select_leader(g, welfare=w, lottery=False, orders="leader")
+    assert ref.orders.tolist() == orders.tolist()
+    assert got == int(np.argmax(ref.probabilities))
+
+
+def test_fairest_leader_history_bonus_and_random_ties() -> None:
+    expected = np.array([[[3.0, 1.0], [1.0, 3.0]]])  # a tie: min 1, total 4 either way
+    assert fl.fairest_leader(expected).tolist() == [0]
+    assert fl.fairest_leader(expected, np.array([[-0.5, 0.0]])).tolist() == [1]
+    picks = {int(fl.fairest_leader(expected, rng=np.random.default_rng(s))[0]) for s in range(20)}
+    assert picks == {0, 1}
+
+
+# -- short runs: the seed's ordering ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def short_runs() -> dict[str, dict[str, rep.FairRow]]:
+    cfg = fl.FairLeadersConfig()  # the defaults: 300 episodes of 20 steps
+    out: dict[str, dict[str, rep.FairRow]] = {}
+    for game in ("pd", "chicken"):
+        runs = [fl.simulate_arm(game, 2, arm, 64, cfg) for arm in fl.ARMS]
+        out[game] = {r.arm: r for r in rep.summarize(runs)}
+    return out
+
+
+@pytest.mark.parametrize("game", ["pd", "chicken"])
+def test_full_mediator_is_fairest_at_comparable_welfare(
+    short_runs: dict[str, dict[str, rep.FairRow]], game: str
+) -> None:
+    rows = short_runs[game]
+    m = rows["mediator"]
+    for arm, r in rows.items():
+        if arm == "mediator":
+            continue
+        assert m.fairness > r.fairness or m.gini < r.gini, (arm, m, r)
+        assert m.welfare >= 0.85 * r.welfare, (arm, m.welfare, r.welfare)
+
+
+def test_baselines_behave_as_defined() -> None:
+    cfg = fl.FairLeadersConfig(episodes=3, steps=6)
+    fixed = fl.simulate_arm("chicken", 2, "fixed", 2, cfg)
+    assert (fixed.leads[..., 0] == 6).all() and (fixed.leads[..., 1] == 0).all()
+    alternating = fl.simulate_arm("chicken", 4, "alternating", 2, cfg)
+    assert alternating.leads.sum(axis=-1).tolist() == [[6, 6, 6]] * 2
+    assert set(np.unique(alternating.leads[:, 0])) == {1, 2}
+    np.testing.assert_array_equal(fixed.returns, fixed.rewards)  # no transfer
+    med = fl.simulate_arm("resources", 4, "mediator", 3, cfg)
+    np.testing.assert_allclose(med.returns.sum(-1), med.rewards.sum(-1))  # zero-sum transfer
+    dev = med.rewards - med.rewards.mean(-1, keepdims=True)
+    np.testing.assert_allclose(med.returns, med.rewards - 0.5 * dev)
+    again = fl.simulate_arm("resources", 4, "mediator", 3, cfg)
+    np.testing.assert_array_equal(med.returns, again.returns)  # a seed replays
+
+
+# -- bad input --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("call", "argument"),
+    [
+        (lambda: fl.simulate_arm("go", 2, "mediator", 2), "game"),
+        (lambda: fl.simulate_arm("pd", 1, "mediator", 2), "players"),
+        (lambda: fl.simulate_arm("pd", 2, "dictator", 2), "arm"),
+        (lambda: fl.simulate_arm("pd", 2, "mediator", 0), "seeds"),
+        (lambda: fl.stage_game("pd", 9), "n_players"),
+        (lambda: fl.FairLeadersConfig(episodes=0), "episodes"),
+        (lambda: fl.FairLeadersConfig(gamma=1.5), "gamma"),
+        (lambda: fl.MediatorConfig(transfer_rate=2.0), "transfer_rate"),
+        (lambda: fl.MediatorConfig(oracle="oracle"), "oracle"),
+        (lambda: fl.min_max_ratio([1.0, -2.0]), "returns[1]"),
+        (lambda: fl.gini([3.0]), "returns"),
+        (lambda: fl.run_experiment(games=[]), "games"),
+    ],
+)
+def test_bad_input_names_the_argument(call: object, argument: str) -> None:
+    with pytest.raises(MechsolveInputError) as err:
+        call()  # type: ignore[operator]
+    assert err.value.argument == argument
+    assert f"`{argument}`" in str(err.value)
+
+
+# -- the CLI ----------------------------------------------------------------------------------
+
+
+def _cli(args: list[str]) -> int:
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers()
+    cli.add_parser(sub)
+    ns = p.parse_args(["fair-leaders", *args])
+    return int(ns.func(ns))
+
+
+def test_cli_writes_its_files(tmp_path: Path) -> None:
+    out = tmp_path / "fl"
+    args = ["--games", "chicken", "resources", "--players", "2", "--arms", "fixed", "mediator",
+            "--episodes", "4", "--steps", "4", "--seeds", "2", "--out", str(out), "--no-progress"]  # fmt: skip
+    assert _cli(args) == 0
+    summary = (out / "summary.md").read_text()
+    assert (
+        "| chicken | 2 | mediator | 2 |" in summary and "| resources | 2 | fixed | 2 |" in summary
+    )
+    data = json.loads((out / "summary.json").read_text())
+    assert len(data["summary"]) == 4 and len(data["curves"][0]["fairness"]) == 4
+    assert (out / "fairness.png").stat().st_size > 0 and (out / "tradeoff.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    ("flags", "argument"),
+    [
+        (["--episodes", "0"], "--episodes"),
+        (["--transfer-rate", "2"], "--transfer-rate"),
+        (["--t0", "0"], "--t0"),
+        (["--players", "1"], "--players"),
+        (["--seeds", "0"], "--seeds"),
+    ],
+)
+def test_cli_bad_flags_name_the_flag(tmp_path: Path, flags: list[str], argument: str) -> None:
+    with pytest.raises(MechsolveInputError) as err:
+        _cli([*flags, "--out", str(tmp_path), "--no-progress", "--no-plot"])
+    assert err.value.argument == argument
