@@ -39,6 +39,7 @@ from mechsolve.solver.mediators.mediated_games import (
     StrongNashResult,
 )
 from mechsolve.solver.structured.matching import MatchingResult
+from mechsolve.solver.structured.policies import PolicySelection
 from mechsolve.solver.structured.restaurant import RestaurantResult
 
 class SyncMethods:
@@ -638,6 +639,37 @@ class SyncMethods:
         (``"1"``, ``"2"``, ...), in which case the counts are written. Labels and a title that
         Gambit cannot read are refused (module docstring) with a MechsolveInputError naming them
         (``game.title``, ``game.players[i]``, ``game.actions[i][j]``)."""
+
+    def select_policies(
+        self,
+        values: Any,
+        budget: Any,
+        *,
+        method: str = ...,
+        time_limit: float | None = ...,
+        seed: Any = ...,
+        restarts: int = ...,
+        max_iterations: int = ...,
+    ) -> PolicySelection:
+        """Choose at most ``budget`` of the candidate policies and assign every user to one of them,
+        maximizing ``sum_u values[u, assignment[u]]`` (seed 004, r-MDPs; the math is in the module
+        docstring).
+
+        Args:
+            values: ``V``, shape ``(n_users, n_candidates)``, finite reals: the value of each
+                candidate policy for each user (e.g. its estimated return).
+            budget: ``k >= 1``, the most policies that may be chosen.
+            method: ``"exact"`` (the MILP, proved optimal by HiGHS unless the time limit stops it)
+                or ``"alternating"`` (the seed's EM-like heuristic with random restarts).
+            time_limit: seconds for the whole call (``None``: no limit). A limit that stops the
+                exact method gives ``FEASIBLE`` with ``Limit.TIME``, the best solution found and
+                the proven bound.
+            seed: seeds the heuristic's random restarts (an integer, a Generator or ``None``).
+            restarts: random restarts of the alternating heuristic (also the exact method's warm
+                start).
+            max_iterations: alternating rounds per restart at most.
+            limits: size limits (users: ``max_agents``, ``max_exact_agents`` for the exact method;
+                candidates and cells: ``max_candidates``)."""
 
     def mediate_restaurant(
         self,
@@ -1394,6 +1426,37 @@ class AsyncMethods:
         (``"1"``, ``"2"``, ...), in which case the counts are written. Labels and a title that
         Gambit cannot read are refused (module docstring) with a MechsolveInputError naming them
         (``game.title``, ``game.players[i]``, ``game.actions[i][j]``)."""
+
+    async def select_policies(
+        self,
+        values: Any,
+        budget: Any,
+        *,
+        method: str = ...,
+        time_limit: float | None = ...,
+        seed: Any = ...,
+        restarts: int = ...,
+        max_iterations: int = ...,
+    ) -> PolicySelection:
+        """Choose at most ``budget`` of the candidate policies and assign every user to one of them,
+        maximizing ``sum_u values[u, assignment[u]]`` (seed 004, r-MDPs; the math is in the module
+        docstring).
+
+        Args:
+            values: ``V``, shape ``(n_users, n_candidates)``, finite reals: the value of each
+                candidate policy for each user (e.g. its estimated return).
+            budget: ``k >= 1``, the most policies that may be chosen.
+            method: ``"exact"`` (the MILP, proved optimal by HiGHS unless the time limit stops it)
+                or ``"alternating"`` (the seed's EM-like heuristic with random restarts).
+            time_limit: seconds for the whole call (``None``: no limit). A limit that stops the
+                exact method gives ``FEASIBLE`` with ``Limit.TIME``, the best solution found and
+                the proven bound.
+            seed: seeds the heuristic's random restarts (an integer, a Generator or ``None``).
+            restarts: random restarts of the alternating heuristic (also the exact method's warm
+                start).
+            max_iterations: alternating rounds per restart at most.
+            limits: size limits (users: ``max_agents``, ``max_exact_agents`` for the exact method;
+                candidates and cells: ``max_candidates``)."""
 
     async def mediate_restaurant(
         self,
@@ -2152,6 +2215,37 @@ class LocalMethods:
         (``"1"``, ``"2"``, ...), in which case the counts are written. Labels and a title that
         Gambit cannot read are refused (module docstring) with a MechsolveInputError naming them
         (``game.title``, ``game.players[i]``, ``game.actions[i][j]``)."""
+
+    def select_policies(
+        self,
+        values: Any,
+        budget: Any,
+        *,
+        method: str = ...,
+        time_limit: float | None = ...,
+        seed: Any = ...,
+        restarts: int = ...,
+        max_iterations: int = ...,
+    ) -> PolicySelection:
+        """Choose at most ``budget`` of the candidate policies and assign every user to one of them,
+        maximizing ``sum_u values[u, assignment[u]]`` (seed 004, r-MDPs; the math is in the module
+        docstring).
+
+        Args:
+            values: ``V``, shape ``(n_users, n_candidates)``, finite reals: the value of each
+                candidate policy for each user (e.g. its estimated return).
+            budget: ``k >= 1``, the most policies that may be chosen.
+            method: ``"exact"`` (the MILP, proved optimal by HiGHS unless the time limit stops it)
+                or ``"alternating"`` (the seed's EM-like heuristic with random restarts).
+            time_limit: seconds for the whole call (``None``: no limit). A limit that stops the
+                exact method gives ``FEASIBLE`` with ``Limit.TIME``, the best solution found and
+                the proven bound.
+            seed: seeds the heuristic's random restarts (an integer, a Generator or ``None``).
+            restarts: random restarts of the alternating heuristic (also the exact method's warm
+                start).
+            max_iterations: alternating rounds per restart at most.
+            limits: size limits (users: ``max_agents``, ``max_exact_agents`` for the exact method;
+                candidates and cells: ``max_candidates``)."""
 
     def mediate_restaurant(
         self,

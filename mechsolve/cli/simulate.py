@@ -1,9 +1,11 @@
-"""``mechsolve simulate NAME``: the learning-agent experiments of seed 000 section 4
-(see mechsolve.client.sim and docs/simulations.md)."""
+"""``mechsolve simulate NAME``: the learning-agent experiments of the seeds. This module holds
+seed 000 section 4 (docs/simulations.md); every other experiment has its own module
+``simulate_<name>.py`` whose ``add_parser`` adds its sub-command (:data:`EXPERIMENTS`)."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import time
@@ -12,6 +14,35 @@ from pathlib import Path
 from typing import Any
 
 NAMES = ("random-normal-form", "matching", "restaurant")
+EXPERIMENTS = (
+    "simulate_amd",
+    "simulate_pgg",
+    "simulate_fair_leaders",
+    "simulate_normative",
+    "simulate_policy_budget",
+)
+"""The modules of the other seeds' experiments (seeds 001-004), one sub-command each."""
+
+
+def output_options(p: argparse._ActionsContainer, name: str, plots: str = "the PNG plots") -> None:
+    """``--out``, ``--no-plot``, ``--no-progress``: where every experiment writes, and what it
+    shows while it runs."""
+    p.add_argument("--out", type=Path, help=f"output folder (default out/simulate/{name})")
+    p.add_argument("--no-plot", action="store_true", help=f"skip {plots}")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def output_folder(args: argparse.Namespace, name: str) -> Path:
+    """``--out``, or ``out/simulate/NAME``."""
+    return Path(args.out) if args.out else Path("out") / "simulate" / name
+
+
+def finish(summary: str, written: list[Path]) -> int:
+    """Print the summary and the files written; the exit status 0."""
+    print(summary)
+    for path in written:
+        print(f"wrote {path}")
+    return 0
 
 
 def _common(p: argparse.ArgumentParser, rounds: int, seeds: int, populations: int) -> None:
@@ -37,9 +68,7 @@ def _common(p: argparse.ArgumentParser, rounds: int, seeds: int, populations: in
         help="where the mediator runs (grpc/stream: --address, or a server started here)",
     )
     g.add_argument("--address", help="a running mechsolve server (implies --backend grpc)")
-    g.add_argument("--out", type=Path, help="output folder (default out/simulate/NAME)")
-    g.add_argument("--no-plot", action="store_true", help="skip the PNG plots")
-    g.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    output_options(g, "NAME")
     a = p.add_argument_group("learners (what the paper leaves open)")
     a.add_argument(
         "--regime",
@@ -69,10 +98,12 @@ def _common(p: argparse.ArgumentParser, rounds: int, seeds: int, populations: in
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "simulate",
-        help="learning agents with and without mediators (seed 000 section 4)",
-        description="Play the seed's repeated games with learning agents, one mediator call per "
-        "round: original game vs Pareto vs Punishing (and the central planner for the "
-        "restaurant). Writes per-round Parquet, PNG plots and a Markdown summary.",
+        help="learning agents with and without mediators (the seeds' experiments)",
+        description="Play the seeds' games with learning agents. Seed 000: one mediator call "
+        "per round, original game vs Pareto vs Punishing (and the central planner for the "
+        "restaurant); seeds 001-004: the planning agent (amd), mediated MARL in the public "
+        "goods game (pgg), fair leaders, normative disagreement and a budget of policies. "
+        "Each writes a Markdown summary, JSON or Parquet, and PNG plots.",
     )
     games = p.add_subparsers(dest="name", metavar="NAME", required=True)
     rnf = games.add_parser("random-normal-form", help="Figure 3: random U[0,1) normal-form games")
@@ -101,6 +132,8 @@ def register(sub: Any) -> None:
     _common(r, rounds=300, seeds=5, populations=2)
     for q in (rnf, m, r):
         q.set_defaults(func=run)
+    for module in EXPERIMENTS:
+        importlib.import_module(f"mechsolve.cli.{module}").add_parser(games)
 
 
 def _learner(args: argparse.Namespace) -> Any:
@@ -158,7 +191,7 @@ def run(args: argparse.Namespace) -> int:
         processes=args.processes,
         progress=not args.no_progress,
     )
-    out = args.out or Path("out") / "simulate" / args.name
+    out = output_folder(args, args.name)
     start = time.perf_counter()
     traces = run_experiment(experiment, config, range(args.seeds))
     wall = time.perf_counter() - start
@@ -185,7 +218,4 @@ def run(args: argparse.Namespace) -> int:
         written.append(report.plot_rounds(traces, out / "rounds.png", title, reward))
         if args.name == "matching":
             written.append(report.plot_relative(rows, out / "relative.png", title))
-    print(summary)
-    for path in written:
-        print(f"wrote {path}")
-    return 0
+    return finish(summary, written)

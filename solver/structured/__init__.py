@@ -1,5 +1,6 @@
 """Mediators on the restaurant reservation and matching games (seed 000 sections 4.2-4.3),
-the Yelp loader and the recommender that predicts the known utilities."""
+the Yelp loader and the recommender that predicts the known utilities, and a budget of
+policies for many users (seed 004's r-MDPs)."""
 
 if __name__ != "mechsolve.solver.structured":  # pragma: no cover - the guard itself
     raise ImportError(
@@ -18,6 +19,7 @@ from .matching import (
     random_matching_instance,
     random_matching_profile,
 )
+from .policies import POLICY_METHODS, PolicySelection, select_policies
 from .restaurant import (
     STRUCTURED_MEDIATORS,
     RestaurantInstance,
@@ -32,8 +34,10 @@ from .restaurant import (
 )
 
 __all__ = [
+    "POLICY_METHODS",
     "STRUCTURED_MEDIATORS",
     "MatchingResult",
+    "PolicySelection",
     "RestaurantInstance",
     "RestaurantResult",
     "matching_central_planner",
@@ -51,4 +55,5 @@ __all__ = [
     "restaurant_pareto",
     "restaurant_pareto_exact",
     "restaurant_punishing",
+    "select_policies",
 ]

@@ -1,0 +1,218 @@
+"""select_policies (seed 004, r-MDP: a budget of policies) against a plain-Python brute force
+over every set of at most k candidates."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mechsolve.solver.core.errors import MechsolveInputError, ProblemTooLargeError
+from mechsolve.solver.core.limits import Limits
+from mechsolve.solver.core.results import TerminationReason
+from mechsolve.solver.structured.policies import (
+    PolicySelection,
+    select_policies,
+    undominated_candidates,
+)
+
+
+def brute_force(values: list[list[float]], k: int) -> float:
+    """max over sets S of at most k columns of sum_u max_{p in S} V[u][p] (loops only)."""
+    m = len(values[0])
+    best = -math.inf
+    for size in range(1, min(k, m) + 1):
+        for subset in itertools.combinations(range(m), size):
+            total = 0.0
+            for row in values:
+                total += max(row[p] for p in subset)
+            best = max(best, total)
+    return best
+
+
+def tol(x: float) -> float:
+    return 1e-6 * max(1.0, abs(x))
+
+
+def check_consistent(v: np.ndarray, r: PolicySelection, k: int) -> None:
+    """Every guarantee of a result on the instance ``v``."""
+    n = v.shape[0]
+    assert 1 <= len(r.chosen) <= k
+    assert len(set(r.chosen.tolist())) == len(r.chosen)
+    assert set(r.assignment.tolist()) == set(r.chosen.tolist())  # every chosen one is used
+    for u in range(n):
+        best = max(v[u, p] for p in r.chosen)
+        assert v[u, r.assignment[u]] == best  # each user gets its best chosen policy
+        assert r.utilities[u] == v[u, r.assignment[u]]
+    assert r.welfare == pytest.approx(float(sum(r.utilities)), abs=1e-9)
+    assert r.objective == r.welfare
+    if not math.isnan(r.bound):
+        assert r.bound >= r.welfare - tol(r.welfare)
+        assert r.gap == pytest.approx(r.bound - r.welfare)
+
+
+matrices = st.integers(1, 8).flatmap(
+    lambda n: st.integers(1, 8).flatmap(
+        lambda m: st.lists(
+            st.lists(
+                st.one_of(
+                    st.integers(-5, 5).map(float),  # ties and duplicate columns
+                    st.floats(-100, 100, allow_nan=False, allow_infinity=False),
+                ),
+                min_size=m,
+                max_size=m,
+            ),
+            min_size=n,
+            max_size=n,
+        )
+    )
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(values=matrices, k=st.integers(1, 4), seed=st.integers(0, 10))
+def test_exact_equals_brute_force_and_heuristic_is_below(
+    values: list[list[float]], k: int, seed: int
+) -> None:
+    v = np.array(values)
+    want = brute_force(values, k)
+    exact = select_policies(v, k, seed=seed)
+    assert exact.termination.reason is TerminationReason.OPTIMAL
+    assert exact.welfare == pytest.approx(want, abs=tol(want))
+    assert exact.bound == pytest.approx(want, abs=tol(want))
+    assert exact.heuristic_welfare <= exact.welfare + tol(want)
+    assert exact.heuristic_gap >= -tol(want)
+    check_consistent(v, exact, k)
+    heur = select_policies(v, k, method="alternating", seed=seed, restarts=3)
+    assert heur.welfare <= want + tol(want)
+    check_consistent(v, heur, k)
+    if heur.termination.reason is TerminationReason.OPTIMAL:  # only the closed forms
+        assert heur.welfare == pytest.approx(want, abs=tol(want))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_exact_on_larger_instances_beats_every_heuristic_and_matches_brute_force(
+    seed: int,
+) -> None:
+    rng = np.random.default_rng(seed)
+    v = rng.normal(size=(12, 10))
+    for k in (2, 3, 4):
+        want = brute_force(v.tolist(), k)
+        exact = select_policies(v, k, seed=seed)
+        assert exact.method == ("pair_enumeration" if k == 2 else "benders_milp")
+        assert exact.termination.is_optimal
+        assert exact.welfare == pytest.approx(want, abs=tol(want))
+        check_consistent(v, exact, k)
+        heur = select_policies(v, k, method="alternating", seed=seed)
+        assert heur.welfare <= exact.welfare + tol(want)
+        assert not heur.termination.is_optimal
+        assert math.isnan(heur.bound)
+
+
+def test_structured_instance_exact_optimum_is_checked_by_brute_force() -> None:
+    # users' targets and policies' targets on a line: value -(target - policy)^2
+    rng = np.random.default_rng(7)
+    targets, policies = rng.uniform(size=30), rng.uniform(size=14)
+    v = -((targets[:, None] - policies[None, :]) ** 2)
+    for k in (2, 3, 5):
+        exact = select_policies(v, k)
+        want = brute_force(v.tolist(), k)
+        assert exact.termination.is_optimal
+        assert exact.welfare == pytest.approx(want, abs=1e-9)
+
+
+@pytest.mark.parametrize("method", ["exact", "alternating"])
+def test_budget_at_least_the_candidates_gives_every_user_its_best(method: str) -> None:
+    rng = np.random.default_rng(3)
+    v = rng.normal(size=(9, 5))
+    for k in (5, 6, 50):
+        r = select_policies(v, k, method=method)
+        assert r.welfare == pytest.approx(float(v.max(axis=1).sum()))
+        assert r.termination.is_optimal
+        assert r.gap == pytest.approx(0.0)
+        check_consistent(v, r, k)
+
+
+def test_budget_one_is_the_best_single_policy() -> None:
+    rng = np.random.default_rng(4)
+    v = rng.normal(size=(8, 6))
+    r = select_policies(v, 1)
+    assert r.chosen.tolist() == [int(np.argmax(v.sum(axis=0)))]
+    assert r.termination.is_optimal
+
+
+def test_dominated_candidates_are_dropped_and_never_needed() -> None:
+    v = np.array([[1.0, 2.0, 2.0, 0.0], [3.0, 3.0, 3.0, 5.0], [0.0, 1.0, 1.0, 0.0]])
+    # column 0 is dominated by 1; column 2 equals 1 (the lower index is kept)
+    assert undominated_candidates(v).tolist() == [1, 3]
+    assert select_policies(v, 1).welfare == pytest.approx(brute_force(v.tolist(), 1))
+
+
+def test_time_limited_run_reports_a_bound_and_no_unproved_optimum() -> None:
+    rng = np.random.default_rng(0)
+    v = rng.random((60, 300))
+    r = select_policies(v, 8, time_limit=0.3)
+    check_consistent(v, r, 8)
+    assert r.bound >= r.welfare - tol(r.welfare)
+    assert r.termination.reason in (TerminationReason.OPTIMAL, TerminationReason.FEASIBLE)
+    if r.termination.reason is TerminationReason.FEASIBLE:
+        assert r.termination.limit is not None
+        assert r.gap >= 0
+    else:  # proved: the bound meets the value
+        assert r.gap <= tol(r.welfare)
+    assert r.heuristic_welfare <= r.bound + tol(r.bound)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "argument"),
+    [
+        ({"values": [1.0, 2.0], "budget": 1}, "values"),
+        ({"values": [[1.0, float("nan")]], "budget": 1}, "values[0][1]"),
+        ({"values": [[1.0, float("inf")]], "budget": 1}, "values[0][1]"),
+        ({"values": np.zeros((0, 3)), "budget": 1}, "values"),
+        ({"values": [["a", "b"]], "budget": 1}, "values"),
+        ({"values": [[1.0, 2.0]], "budget": 0}, "budget"),
+        ({"values": [[1.0, 2.0]], "budget": 1.5}, "budget"),
+        ({"values": [[1.0, 2.0]], "budget": True}, "budget"),
+        ({"values": [[1.0, 2.0]], "budget": 1, "method": "em"}, "method"),
+        ({"values": [[1.0, 2.0]], "budget": 1, "time_limit": -1.0}, "time_limit"),
+        ({"values": [[1.0, 2.0]], "budget": 1, "seed": -3}, "seed"),
+        ({"values": [[1.0, 2.0]], "budget": 1, "restarts": 0}, "restarts"),
+        ({"values": [[1.0, 2.0]], "budget": 1, "max_iterations": 0}, "max_iterations"),
+    ],
+)
+def test_bad_input_names_the_argument(kwargs: dict[str, object], argument: str) -> None:
+    with pytest.raises(MechsolveInputError) as err:
+        select_policies(**kwargs)
+    assert err.value.argument == argument
+    assert f"`{argument}`" in str(err.value)
+
+
+def test_sizes_are_checked_against_the_limits() -> None:
+    v = np.zeros((5, 4))
+    with pytest.raises(ProblemTooLargeError) as err:
+        select_policies(v, 2, limits=Limits(max_exact_agents=4))
+    assert err.value.argument == "values users"
+    with pytest.raises(ProblemTooLargeError) as err:
+        select_policies(v, 2, method="alternating", limits=Limits(max_candidates=3))
+    assert err.value.argument == "values candidates"
+    with pytest.raises(ProblemTooLargeError) as err:
+        select_policies(v.tolist(), 2, limits=Limits(max_candidates=19))
+    assert err.value.argument == "values cells"
+    # the alternating heuristic takes up to max_agents users
+    r = select_policies(v, 2, method="alternating", limits=Limits(max_exact_agents=4))
+    assert r.welfare == 0.0
+
+
+def test_result_arrays_are_read_only_and_seeded_runs_repeat() -> None:
+    rng = np.random.default_rng(5)
+    v = rng.normal(size=(20, 15))
+    a = select_policies(v, 3, method="alternating", seed=11)
+    b = select_policies(v, 3, method="alternating", seed=11)
+    assert a.chosen.tolist() == b.chosen.tolist()
+    for arr in (a.chosen, a.assignment, a.utilities):
+        assert not arr.flags.writeable
