@@ -12,6 +12,10 @@ Audit::
 
     mechsolve auction --audit mechanism.npz [--json]
 
+The learned-auction comparison (seed 004, Table 1; in-process)::
+
+    mechsolve auction --compare-table --bidders 2 --items 2 --grid 10 [--eval-samples N]
+
 With ``--address HOST:PORT`` the same commands solve, evaluate and audit on a running
 ``mechsolve serve`` (``mechsolve.v1.AuctionService``) through the Python client; priors and
 files are read here and the output is the same.
@@ -56,8 +60,20 @@ def register(subparsers: Any) -> None:
     p.add_argument("--items", type=int, default=None, help="number of items (default 2)")
     p.add_argument("--grid", type=int, default=10, help="grid points per item K (default 10)")
     p.add_argument("--points", default="midpoint", help="grid points: midpoint | corner")
-    p.add_argument("--lo", type=float, default=0.0, help="lowest value (default 0)")
-    p.add_argument("--hi", type=float, default=1.0, help="highest value (default 1)")
+    p.add_argument(
+        "--lo",
+        type=float,
+        nargs="+",
+        default=[0.0],
+        help="lowest value (default 0), or one per item (a box prior)",
+    )
+    p.add_argument(
+        "--hi",
+        type=float,
+        nargs="+",
+        default=[1.0],
+        help="highest value (default 1), or one per item (a box prior)",
+    )
     p.add_argument("--bic", action="store_true", help="Bayesian IC with interim IR (reduced form)")
     p.add_argument("--unit-demand", action="store_true", help="each bidder wants at most one item")
     p.add_argument(
@@ -86,6 +102,13 @@ def register(subparsers: Any) -> None:
     p.add_argument("--show", type=int, default=12, help="menu entries / rows to print")
     p.add_argument("--output", metavar="FILE", help="write the mechanism (.npz or .json)")
     p.add_argument("--audit", metavar="FILE", help="audit the mechanism in FILE instead of solving")
+    p.add_argument(
+        "--compare-table",
+        action="store_true",
+        help="the grid LP exactly DSIC and at regret budgets 1e-4, 1e-3, measured like the "
+        "learned auctions (revenue and regret on --eval-samples U[0,1] profiles, bids rounded "
+        "to the grid), beside seed 004 Table 1 (in-process)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument(
         "--address",
@@ -110,6 +133,9 @@ def _api(args: argparse.Namespace) -> Any:
 def run(args: argparse.Namespace) -> int:
     from mechsolve.client import MechsolveRpcError
 
+    args.lo, args.hi = (x[0] if len(x) == 1 else x for x in (args.lo, args.hi))
+    if args.compare_table:
+        return _compare_table(args)
     try:
         with _api(args) as api:
             out = _audit(args, api) if args.audit else _solve(args, api)
@@ -125,6 +151,60 @@ def run(args: argparse.Namespace) -> int:
         _print_text(out, args.show)
     status = out.get("status", "OPTIMAL")
     return 0 if status in ("OPTIMAL", "FEASIBLE", "IMPRECISE") else 1
+
+
+COMPARE_EPSILONS = (0.0, 1e-4, 1e-3)
+"""Budgets of ``--compare-table``: exactly DSIC on the grid, then the seed's R_max values."""
+
+
+def _compare_table(args: argparse.Namespace) -> int:
+    """``--compare-table``: one setting at every budget, beside seed 004 Table 1."""
+    from mechsolve.solver.auctions.comparison import (
+        MODELS,
+        SEED_TABLE1,
+        learned_auction_comparison,
+    )
+
+    if args.address:
+        print("mechsolve auction: error: --compare-table runs in-process only", file=sys.stderr)
+        return 2
+    m = 2 if args.items is None else args.items
+    seed = 0 if args.seed is None else args.seed
+    rows = [
+        learned_auction_comparison(
+            args.bidders, m, args.grid, epsilon=eps, points=args.points,
+            n_samples=args.eval_samples, seed=seed, time_limit=args.time_limit,
+        )
+        for eps in COMPARE_EPSILONS
+    ]  # fmt: skip
+    if args.json:
+        json.dump([r.__dict__ for r in rows], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    print(
+        f"{args.bidders}x{m}, grid K={args.grid} ({args.points}), {args.eval_samples:,} profiles "
+        f"from U[0,1], seed {seed}; bids rounded to the grid, best misreport exact"
+    )
+    print(
+        f"{'budget':>7s}  {'revenue':>17s}  {'regret':>19s}  {'solve':>7s}  "
+        + "  ".join(f"{mdl:>16s}" for mdl in MODELS)
+    )
+    for r in rows:
+        key = {1e-4: "1e-4", 1e-3: "1e-3"}.get(r.epsilon)
+        paper = SEED_TABLE1.get((key, r.setting)) if key else None
+        cells = "  ".join(
+            f"{paper[mdl][0]:.3f} / {paper[mdl][1]:.5f}" if paper else f"{'-':>16s}"
+            for mdl in MODELS
+        )
+        budget = "DSIC" if r.epsilon == 0.0 else f"{r.epsilon:g}"
+        if r.status != "optimal":
+            print(f"{budget:>7s}  {r.status}")
+            continue
+        print(
+            f"{budget:>7s}  {r.revenue:.4f} ± {r.revenue_se:.4f}  {r.regret:.5f} ± {r.regret_se:.1e}"
+            f"  {r.solve_time_s:6.1f}s  {cells}"
+        )
+    return 0 if all(r.status == "optimal" for r in rows) else 1
 
 
 def _jsonable(x: Any) -> Any:

@@ -159,6 +159,14 @@ class GameCodec(MessageCodec):
             ) from exc
 
 
+def _box(values: Any, default: float) -> Any:
+    """A repeated ``lo``/``hi``: empty -> ``default``, one value -> that number (every item),
+    more -> one per item."""
+    if len(values) == 0:
+        return default
+    return float(values[0]) if len(values) == 1 else tuple(float(x) for x in values)
+
+
 class PriorCodec(MessageCodec):
     """``TypePrior`` <-> ``Prior``: a uniform grid as its recipe, any other prior as its
     explicit type set (float64 bit for bit). One ``Prior`` in a repeated field is the prior
@@ -180,8 +188,8 @@ class PriorCodec(MessageCodec):
                     apb.UniformGrid(
                         n_items=p.n_items,
                         points_per_item=p.grid_shape[0],
-                        lo=p.lo,
-                        hi=p.hi,
+                        lo=np.atleast_1d(p.lo).tolist(),
+                        hi=np.atleast_1d(p.hi).tolist(),
                         points=points,
                     )
                 )
@@ -218,9 +226,9 @@ class PriorCodec(MessageCodec):
         points = enum_value(apb.GridPoints.DESCRIPTOR, g.points, str, f"{field}.points", ctx)
         size = power_size(k, m) if k >= 2 and m >= 1 else 0  # (invalid: uniform_grid says why)
         ctx.limits.check(ctx.function, f"{field}.points_per_item", size, "max_types")
-        hi = g.hi if g.HasField("hi") else 1.0
         pts = "midpoint" if points is MISSING else points
-        return uniform_grid(m, k, lo=g.lo, hi=hi, points=pts, limits=ctx.limits)
+        lo, hi = (_box(getattr(g, name), default) for name, default in (("lo", 0.0), ("hi", 1.0)))
+        return uniform_grid(m, k, lo=lo, hi=hi, points=pts, limits=ctx.limits)
 
     def _discrete_marginals(self, d: Any, field: str, ctx: Context) -> TypePrior:
         values = [np.asarray(item.values, dtype=np.float64) for item in d.items]

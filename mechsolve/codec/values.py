@@ -256,6 +256,8 @@ def _repeated_scalars(fd: FieldDescriptor, items: Any, annotation: Any) -> Any:
     if fd.type == FieldDescriptor.TYPE_STRING:
         return tuple(str(x) for x in items)
     _, is_sequence = _element(annotation)
+    if len(items) == 1 and float in members(annotation):  # "a number, or one per item"
+        return float(items[0])
     if is_sequence and not _array(annotation):
         cast = {np.bool_: bool, np.int64: int, np.float64: float}[_dtype(fd)]
         return tuple(cast(x) for x in items)
@@ -293,6 +295,8 @@ def encode_field(
         target.extend(items)
     elif fd.is_repeated:
         arr = array_in(_dtype(fd), value, path, ctx)
+        if arr.ndim == 0 and float in members(annotation):  # one number: a one-value field
+            arr = arr.reshape(1)
         if arr.ndim > 1:
             raise MechsolveInputError(
                 ctx.function, path, f"must be one-dimensional; got shape {arr.shape}"

@@ -140,7 +140,7 @@ Global___Incentive: _TypeAlias = Incentive  # noqa: Y015
 
 @_typing.final
 class UniformGrid(_message.Message):
-    """The grid prior of U[lo, hi]^n_items with points_per_item cells per item; every grid type
+    """The grid prior of prod_j U[lo_j, hi_j] (n_items items) with points_per_item cells per item; every grid type
     carries its cell's mass 1 / points_per_item^n_items.
     """
 
@@ -155,28 +155,30 @@ class UniformGrid(_message.Message):
     """Number of items m (>= 1)."""
     points_per_item: _builtins.int
     """Grid points per item K (>= 2)."""
-    lo: _builtins.float
-    """Lowest value (>= 0)."""
-    hi: _builtins.float
-    """Highest value (> lo; unset: 1)."""
     points: Global___GridPoints.ValueType
     """Cell centres or lower corners (default midpoint)."""
+    @_builtins.property
+    def lo(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
+        """Lowest value (>= 0): one for every item, or one per item (empty: 0)."""
+
+    @_builtins.property
+    def hi(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
+        """Highest value (> lo): one for every item, or one per item (empty: 1)."""
+
     def __init__(
         self,
         *,
         n_items: _builtins.int = ...,
         points_per_item: _builtins.int = ...,
-        lo: _builtins.float = ...,
-        hi: _builtins.float | None = ...,
+        lo: _abc.Iterable[_builtins.float] | None = ...,
+        hi: _abc.Iterable[_builtins.float] | None = ...,
         points: Global___GridPoints.ValueType = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_hi", b"_hi", "hi", b"hi"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_hi", b"_hi", "hi", b"hi", "lo", b"lo", "n_items", b"n_items", "points", b"points", "points_per_item", b"points_per_item"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["hi", b"hi", "lo", b"lo", "n_items", b"n_items", "points", b"points", "points_per_item", b"points_per_item"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType__hi: _TypeAlias = _typing.Literal["hi"]  # noqa: Y015
-    _WhichOneofArgType__hi: _TypeAlias = _typing.Literal["_hi", b"_hi"]  # noqa: Y015
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__hi) -> _WhichOneofReturnType__hi | None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___UniformGrid: _TypeAlias = UniformGrid  # noqa: Y015
 
@@ -734,10 +736,6 @@ class Menu(_message.Message):
     MASS_FIELD_NUMBER: _builtins.int
     LO_FIELD_NUMBER: _builtins.int
     HI_FIELD_NUMBER: _builtins.int
-    lo: _builtins.float
-    """The continuous prior's lowest value (unset: none known)."""
-    hi: _builtins.float
-    """The continuous prior's highest value (unset: none known)."""
     @_builtins.property
     def allocation(self) -> _common_pb2.Tensor:
         """Item probabilities of each entry, shape (E, m)."""
@@ -750,27 +748,30 @@ class Menu(_message.Message):
     def mass(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
         """Prior probability of the types that pick each entry (E; may be empty)."""
 
+    @_builtins.property
+    def lo(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
+        """The continuous prior's lowest value: one for every item, or one per item (empty: none
+        known).
+        """
+
+    @_builtins.property
+    def hi(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
+        """The continuous prior's highest value, likewise (empty: none known)."""
+
     def __init__(
         self,
         *,
         allocation: _common_pb2.Tensor | None = ...,
         price: _common_pb2.Tensor | None = ...,
         mass: _abc.Iterable[_builtins.float] | None = ...,
-        lo: _builtins.float | None = ...,
-        hi: _builtins.float | None = ...,
+        lo: _abc.Iterable[_builtins.float] | None = ...,
+        hi: _abc.Iterable[_builtins.float] | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_hi", b"_hi", "_lo", b"_lo", "allocation", b"allocation", "hi", b"hi", "lo", b"lo", "price", b"price"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["allocation", b"allocation", "price", b"price"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_hi", b"_hi", "_lo", b"_lo", "allocation", b"allocation", "hi", b"hi", "lo", b"lo", "mass", b"mass", "price", b"price"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allocation", b"allocation", "hi", b"hi", "lo", b"lo", "mass", b"mass", "price", b"price"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType__hi: _TypeAlias = _typing.Literal["hi"]  # noqa: Y015
-    _WhichOneofArgType__hi: _TypeAlias = _typing.Literal["_hi", b"_hi"]  # noqa: Y015
-    _WhichOneofReturnType__lo: _TypeAlias = _typing.Literal["lo"]  # noqa: Y015
-    _WhichOneofArgType__lo: _TypeAlias = _typing.Literal["_lo", b"_lo"]  # noqa: Y015
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__hi) -> _WhichOneofReturnType__hi | None: ...
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__lo) -> _WhichOneofReturnType__lo | None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Menu: _TypeAlias = Menu  # noqa: Y015
 
@@ -1339,10 +1340,6 @@ class ContinuousMenuRevenueRequest(_message.Message):
     HI_FIELD_NUMBER: _builtins.int
     TOL_FIELD_NUMBER: _builtins.int
     MAX_CELLS_FIELD_NUMBER: _builtins.int
-    lo: _builtins.float
-    """Lowest value of U[lo, hi]^m (unset: the menu's own)."""
-    hi: _builtins.float
-    """Highest value (unset: the menu's own)."""
     tol: _builtins.float
     """Target error bound (> 0; unset: 1e-5)."""
     max_cells: _builtins.int
@@ -1351,31 +1348,33 @@ class ContinuousMenuRevenueRequest(_message.Message):
     def menu(self) -> Global___Menu:
         """The menu (required)."""
 
+    @_builtins.property
+    def lo(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
+        """Lowest values of prod_j U[lo_j, hi_j]: one for every item, or one per item (empty: the
+        menu's own).
+        """
+
+    @_builtins.property
+    def hi(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
+        """Highest values, likewise (empty: the menu's own)."""
+
     def __init__(
         self,
         *,
         menu: Global___Menu | None = ...,
-        lo: _builtins.float | None = ...,
-        hi: _builtins.float | None = ...,
+        lo: _abc.Iterable[_builtins.float] | None = ...,
+        hi: _abc.Iterable[_builtins.float] | None = ...,
         tol: _builtins.float | None = ...,
         max_cells: _builtins.int | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_hi", b"_hi", "_lo", b"_lo", "_max_cells", b"_max_cells", "_tol", b"_tol", "hi", b"hi", "lo", b"lo", "max_cells", b"max_cells", "menu", b"menu", "tol", b"tol"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_max_cells", b"_max_cells", "_tol", b"_tol", "max_cells", b"max_cells", "menu", b"menu", "tol", b"tol"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_hi", b"_hi", "_lo", b"_lo", "_max_cells", b"_max_cells", "_tol", b"_tol", "hi", b"hi", "lo", b"lo", "max_cells", b"max_cells", "menu", b"menu", "tol", b"tol"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_max_cells", b"_max_cells", "_tol", b"_tol", "hi", b"hi", "lo", b"lo", "max_cells", b"max_cells", "menu", b"menu", "tol", b"tol"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType__hi: _TypeAlias = _typing.Literal["hi"]  # noqa: Y015
-    _WhichOneofArgType__hi: _TypeAlias = _typing.Literal["_hi", b"_hi"]  # noqa: Y015
-    _WhichOneofReturnType__lo: _TypeAlias = _typing.Literal["lo"]  # noqa: Y015
-    _WhichOneofArgType__lo: _TypeAlias = _typing.Literal["_lo", b"_lo"]  # noqa: Y015
     _WhichOneofReturnType__max_cells: _TypeAlias = _typing.Literal["max_cells"]  # noqa: Y015
     _WhichOneofArgType__max_cells: _TypeAlias = _typing.Literal["_max_cells", b"_max_cells"]  # noqa: Y015
     _WhichOneofReturnType__tol: _TypeAlias = _typing.Literal["tol"]  # noqa: Y015
     _WhichOneofArgType__tol: _TypeAlias = _typing.Literal["_tol", b"_tol"]  # noqa: Y015
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__hi) -> _WhichOneofReturnType__hi | None: ...
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__lo) -> _WhichOneofReturnType__lo | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__max_cells) -> _WhichOneofReturnType__max_cells | None: ...
     @_typing.overload
@@ -1555,15 +1554,19 @@ class ExtrapolateOptimumRequest(_message.Message):
     """Number of i.i.d. bidders (unset: 1; DSIC for more than one)."""
     points: Global___GridPoints.ValueType
     """Grid kind (default midpoint)."""
-    lo: _builtins.float
-    """Lowest value."""
-    hi: _builtins.float
-    """Highest value (unset: 1)."""
     unit_demand: _builtins.bool
     """Each bidder wants at most one item."""
     @_builtins.property
     def grids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
         """The two grid sizes K1, K2 (empty: 20, 40)."""
+
+    @_builtins.property
+    def lo(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
+        """Lowest value: one for every item, or one per item (empty: 0)."""
+
+    @_builtins.property
+    def hi(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
+        """Highest value, likewise (empty: 1)."""
 
     def __init__(
         self,
@@ -1572,21 +1575,16 @@ class ExtrapolateOptimumRequest(_message.Message):
         n_bidders: _builtins.int | None = ...,
         grids: _abc.Iterable[_builtins.int] | None = ...,
         points: Global___GridPoints.ValueType = ...,
-        lo: _builtins.float = ...,
-        hi: _builtins.float | None = ...,
+        lo: _abc.Iterable[_builtins.float] | None = ...,
+        hi: _abc.Iterable[_builtins.float] | None = ...,
         unit_demand: _builtins.bool = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_hi", b"_hi", "_n_bidders", b"_n_bidders", "hi", b"hi", "n_bidders", b"n_bidders"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_n_bidders", b"_n_bidders", "n_bidders", b"n_bidders"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_hi", b"_hi", "_n_bidders", b"_n_bidders", "grids", b"grids", "hi", b"hi", "lo", b"lo", "n_bidders", b"n_bidders", "n_items", b"n_items", "points", b"points", "unit_demand", b"unit_demand"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_n_bidders", b"_n_bidders", "grids", b"grids", "hi", b"hi", "lo", b"lo", "n_bidders", b"n_bidders", "n_items", b"n_items", "points", b"points", "unit_demand", b"unit_demand"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType__hi: _TypeAlias = _typing.Literal["hi"]  # noqa: Y015
-    _WhichOneofArgType__hi: _TypeAlias = _typing.Literal["_hi", b"_hi"]  # noqa: Y015
     _WhichOneofReturnType__n_bidders: _TypeAlias = _typing.Literal["n_bidders"]  # noqa: Y015
     _WhichOneofArgType__n_bidders: _TypeAlias = _typing.Literal["_n_bidders", b"_n_bidders"]  # noqa: Y015
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__hi) -> _WhichOneofReturnType__hi | None: ...
-    @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__n_bidders) -> _WhichOneofReturnType__n_bidders | None: ...
 
 Global___ExtrapolateOptimumRequest: _TypeAlias = ExtrapolateOptimumRequest  # noqa: Y015

@@ -7,7 +7,8 @@ Solvers (HiGHS, utility variables, constraint generation, verified results):
 Priors: :func:`uniform_grid`, :func:`discrete_marginals`, :func:`empirical_prior`,
 :func:`type_set`.
 Evaluation: :func:`continuous_menu_revenue`, :func:`sampled_menu_revenue`,
-:func:`rounded_evaluation`, :func:`richardson`, :func:`extrapolate_optimum`.
+:func:`rounded_evaluation`, :func:`richardson`, :func:`extrapolate_optimum`; the comparison
+with the learned auctions (seed 004, Table 1): :func:`learned_auction_comparison`.
 Audit: :func:`audit_mechanism`, :func:`audit_callable`, :func:`audit_result`; reference
 auctions :func:`first_price_tables`, :func:`second_price_tables`.
 """
@@ -17,6 +18,7 @@ if __name__ != "mechsolve.solver.auctions":  # pragma: no cover - the guard itse
 
 
 from .audit import REGRET_CONVENTION, audit_callable, audit_mechanism, audit_result
+from .comparison import ComparisonRow, learned_auction_comparison
 from .evaluation import (
     continuous_menu_revenue,
     extrapolate_optimum,
@@ -56,6 +58,7 @@ __all__ = [
     "REGRET_CONVENTION",
     "AuctionResult",
     "AuditReport",
+    "ComparisonRow",
     "ContinuousRevenue",
     "Extrapolation",
     "GenerationStats",
@@ -75,6 +78,7 @@ __all__ = [
     "empirical_prior",
     "extrapolate_optimum",
     "first_price_tables",
+    "learned_auction_comparison",
     "optimal_bic_auction",
     "optimal_dsic_auction",
     "optimal_menu",

@@ -57,16 +57,21 @@ class CutPool:
         self._track(new, 0.0, INF)
         self.ic_rows += len(new)
 
-    def add_border(self, mat: sp.csr_array, rhs: float, key: bytes) -> None:
-        add_rows(self.h, mat, -INF, rhs)
-        self.border_keys.add(key)
-        self._track([key], -INF, rhs)
-        self.border_rows += 1
+    def add_borders(self, rows: list[tuple[sp.csr_array, float, bytes]]) -> None:
+        """Append Border rows ``mat . x <= rhs`` (one ``addRows`` call for all of them)."""
+        if not rows:
+            return
+        rhs = np.array([r for _, r, _ in rows])
+        add_rows(self.h, sp.vstack([mat for mat, _, _ in rows], format="csr"), -INF, rhs)
+        keys = [key for _, _, key in rows]
+        self.border_keys.update(keys)
+        self._track(keys, -INF, rhs.tolist())
+        self.border_rows += len(keys)
 
-    def _track(self, keys: list[int] | list[bytes], lo: float, hi: float) -> None:
+    def _track(self, keys: list[int] | list[bytes], lo: float, hi: float | list[float]) -> None:
         self.keys.extend(keys)
         self.lo.extend([lo] * len(keys))
-        self.hi.extend([hi] * len(keys))
+        self.hi.extend(hi if isinstance(hi, list) else [hi] * len(keys))
         self.slack = np.concatenate([self.slack, np.zeros(len(keys), dtype=np.int64)])
 
     def age(self, row_value: NDArray[np.float64], tol: float, rounds: int) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,14 @@ from ..core.limits import Limits, power_size, resolve
 from ..core.results import Stopwatch
 from .arguments import MAX_BIDDERS, bidder_priors, check_profiles
 from .audit import bidder_menus
-from .priors import GRID_POINTS, MAX_VALUE, TypePrior, profile_probs, uniform_grid
+from .priors import (
+    GRID_POINTS,
+    MAX_VALUE,
+    TypePrior,
+    box_bounds,
+    profile_probs,
+    uniform_grid,
+)
 from .results import (
     ContinuousRevenue,
     Extrapolation,
@@ -43,25 +51,22 @@ START_CELLS = 8
 
 def _menu_arrays(
     function: str, menu: Any, lo: Any, hi: Any, limits: Limits
-) -> tuple[NDArray[np.float64], NDArray[np.float64], float, float]:
-    """Menu entries (with the null entry appended) and the box ``[lo, hi]`` (the menu's own by
-    default)."""
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Menu entries (with the null entry appended) and the box ``prod_j [lo_j, hi_j]`` as
+    ``(m,)`` arrays (the menu's own by default)."""
     if not isinstance(menu, Menu):
         raise MechsolveInputError(
             function, "menu", f"must be a Menu (MenuResult.menu()); got {type(menu).__name__}"
         )
+    alloc, price = _entries(function, menu, limits)
     lo = menu.lo if lo is None else lo
     hi = menu.hi if hi is None else hi
     if lo is None or hi is None:
         raise MechsolveInputError(
             function, "lo", "and `hi` are required unless the menu comes from a uniform grid"
         )
-    lo_f = v.real(function, "lo", lo, min_value=-MAX_VALUE, max_value=MAX_VALUE)
-    hi_f = v.real(function, "hi", hi, min_value=-MAX_VALUE, max_value=MAX_VALUE)
-    if not hi_f > lo_f:
-        raise MechsolveInputError(function, "hi", f"must be > lo={lo_f}; got {hi_f}")
-    alloc, price = _entries(function, menu, limits)
-    return alloc, price, lo_f, hi_f
+    lo_a, hi_a = box_bounds(function, lo, hi, alloc.shape[1], min_lo=-MAX_VALUE)
+    return alloc, price, lo_a, hi_a
 
 
 def _entries(
@@ -85,17 +90,19 @@ def _entries(
 def continuous_menu_revenue(
     menu: Menu,
     *,
-    lo: float | None = None,
-    hi: float | None = None,
+    lo: float | Sequence[float] | None = None,
+    hi: float | Sequence[float] | None = None,
     tol: float = 1e-5,
     max_cells: int | None = None,
     limits: Limits | None = None,
 ) -> ContinuousRevenue:
-    """Expected price paid when a buyer with values ``U[lo, hi]^m`` picks from ``menu``.
+    """Expected price paid when a buyer with values ``prod_j U[lo_j, hi_j]`` picks from
+    ``menu`` (ties favour the seller): any menu (from a uniform grid, discrete marginals or
+    samples) on any box (``lo``/``hi``: one number for every item or one per item).
 
-    Adaptive cells: within a cube of half-width ``h`` around ``c`` an entry ``l`` can beat the
-    best entry ``b`` at ``c`` only if ``U_b(c) - U_l(c) < h ||q_b - q_l||_1`` (with equality it
-    ties ``b`` at a corner at most, a null set). A cell whose
+    Adaptive cells: within a box of half-widths ``h_j`` around ``c`` an entry ``l`` can beat
+    the best entry ``b`` at ``c`` only if ``U_b(c) - U_l(c) < sum_j h_j |q_bj - q_lj|`` (with
+    equality it ties ``b`` at a corner at most, a null set). A cell whose
     candidates' prices lie within ``tol`` of each other is settled at the middle of that range;
     the others are split in ``2^m`` (keeping only their candidates) until their uncertainty
     ``sum vol (p_max - p_min) / 2`` is at most ``tol`` or a level would exceed ``max_cells``
@@ -106,7 +113,7 @@ def continuous_menu_revenue(
     """
     fn = "continuous_menu_revenue"
     lim = resolve(limits)
-    alloc, price, lo_f, hi_f = _menu_arrays(fn, menu, lo, hi, lim)
+    alloc, price, lo_a, hi_a = _menu_arrays(fn, menu, lo, hi, lim)
     tol_f = v.real(fn, "tol", tol, min_value=0.0, min_exclusive=True)
     cap = lim.max_candidates if max_cells is None else v.positive_int(fn, "max_cells", max_cells)
     lim.check(fn, "max_cells", cap, "max_candidates")
@@ -120,8 +127,8 @@ def continuous_menu_revenue(
     n0 = START_CELLS
     grid = (np.arange(n0) + 0.5) / n0
     centres = np.stack([g.ravel() for g in np.meshgrid(*[grid] * m, indexing="ij")], axis=1)
-    centres = lo_f + (hi_f - lo_f) * centres
-    half = (hi_f - lo_f) / (2 * n0)
+    centres = lo_a + (hi_a - lo_a) * centres
+    half = (hi_a - lo_a) / (2 * n0)
     vol = 1.0 / n0**m
     cand = np.broadcast_to(np.arange(len(price)), (len(centres), len(price)))
     total, error, evaluated = 0.0, 0.0, 0
@@ -147,7 +154,7 @@ def continuous_menu_revenue(
 
 def _cell_candidates(
     centres: NDArray[np.float64],
-    half: float,
+    half: NDArray[np.float64],
     cand: NDArray[np.int64],
     alloc: NDArray[np.float64],
     price: NDArray[np.float64],
@@ -161,7 +168,7 @@ def _cell_candidates(
     b = util.argmax(axis=1)
     best = np.take_along_axis(util, b[:, None], axis=1)
     qb = alloc[np.take_along_axis(c, b[:, None], axis=1)[:, 0]]
-    reach = half * np.abs(alloc[c] - qb[:, None, :]).sum(axis=2)
+    reach = (np.abs(alloc[c] - qb[:, None, :]) * half).sum(axis=2)
     # an entry with slack >= reach at most ties the best one on the cell's boundary (measure 0)
     is_best = np.arange(cand.shape[1])[None, :] == b[:, None]
     ok = valid & ((best - util < reach) | is_best)
@@ -205,7 +212,8 @@ def rounded_evaluation(
 ) -> RoundedEvaluation:
     """Run a grid mechanism, tables ``allocation (T_1, ..., T_n, n, m)`` and ``payment
     (T_1, ..., T_n, n)`` on uniform-grid ``priors`` (one shared or one per bidder), on
-    continuous values ``U[lo, hi]^m`` with every bid rounded to its grid cell: the revenue is
+    continuous values ``prod_j U[lo_j, hi_j]`` (each prior's box) with every bid rounded to
+    its grid cell: the revenue is
     exact (``sum_t f(t) sum_i payment[t, i]``), the ex-post regret Monte Carlo with an exact
     inner maximum over every possible bid. ``seed`` (``None``: fresh entropy, recorded)."""
     fn = "rounded_evaluation"
@@ -228,22 +236,12 @@ def rounded_evaluation(
     seed_used = v.seed(fn, seed)
     gen = np.random.default_rng(seed_used)
     menus = [bidder_menus(alloc, pay, i) for i in range(n)]
+    boxes = [p.box() for p in ps]
     regret = np.empty((n_s, n))
-    for s0 in range(0, n_s, _BATCH):
-        k = min(_BATCH, n_s - s0)
-        vals = np.stack([p.lo + (p.hi - p.lo) * gen.random((k, m)) for p in ps], axis=1)
-        cells = np.stack([p.cell_index(vals[:, i]) for i, p in enumerate(ps)], axis=1)
-        for i, (a_i, p_i) in enumerate(menus):
-            others = cells[:, [j for j in range(n) if j != i]]
-            r = (
-                np.ravel_multi_index(tuple(others.T), shape[:i] + shape[i + 1 :])
-                if n > 1
-                else np.zeros(k, np.int64)
-            )
-            best, _ = best_deviation(vals[:, i][:, None, :], a_i[r], p_i[r])
-            own = cells[:, i]
-            truthful = np.einsum("km,km->k", a_i[r, own], vals[:, i]) - p_i[r, own]
-            regret[s0 : s0 + k, i] = np.maximum(best[:, 0] - truthful, 0.0)
+    for s0 in range(0, n_s, EVAL_BATCH):
+        k = min(EVAL_BATCH, n_s - s0)
+        vals = np.stack([lo + (hi - lo) * gen.random((k, m)) for lo, hi in boxes], axis=1)
+        regret[s0 : s0 + k] = _rounded_regrets(menus, ps, vals)
     per_sample = regret.mean(axis=1)
     return RoundedEvaluation(
         revenue=float((pay.sum(axis=-1) * profile_probs(ps)).sum()),
@@ -256,8 +254,52 @@ def rounded_evaluation(
     )
 
 
-_BATCH = 8192
+EVAL_BATCH = 8192
 """Continuous profiles evaluated per vectorized step of :func:`rounded_evaluation`."""
+
+
+def rounded_regrets(
+    allocation: NDArray[np.float64],
+    payment: NDArray[np.float64],
+    priors: Sequence[TypePrior],
+    values: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Ex-post regret and payment of every bidder at continuous profiles ``values (k, n, m)``
+    of the grid mechanism ``allocation (T_1, ..., T_n, n, m)``, ``payment (T_1, ..., T_n,
+    n)`` on uniform grids ``priors`` (one per bidder), bids rounded to their grid cells:
+    ``regret[s, i] = max_b (v_i . q_i(b, c_-i) - p_i(b, c_-i)) - (v_i . q_i(c) - p_i(c))``
+    over every grid report ``b`` of bidder ``i`` (every possible bid), ``c`` the profile of
+    cells; ``paid[s, i] = p_i(c)``. Both ``(k, n)``. Trusted input (see
+    :func:`rounded_evaluation` for the validated call)."""
+    n = len(priors)
+    menus = [bidder_menus(allocation, payment, i) for i in range(n)]
+    cells = np.stack([p.cell_index(values[:, i]) for i, p in enumerate(priors)], axis=1)
+    return _rounded_regrets(menus, priors, values), payment[tuple(cells.T)]
+
+
+def _rounded_regrets(
+    menus: Sequence[tuple[NDArray[np.float64], NDArray[np.float64]]],
+    priors: Sequence[TypePrior],
+    vals: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """:func:`rounded_regrets`' regrets, from every bidder's menus (:func:`.audit.bidder_menus`)."""
+    n = len(priors)
+    k = vals.shape[0]
+    shape = tuple(p.n_types for p in priors)
+    cells = np.stack([p.cell_index(vals[:, i]) for i, p in enumerate(priors)], axis=1)
+    regret = np.empty((k, n))
+    for i, (a_i, p_i) in enumerate(menus):
+        others = cells[:, [j for j in range(n) if j != i]]
+        r = (
+            np.ravel_multi_index(tuple(others.T), shape[:i] + shape[i + 1 :])
+            if n > 1
+            else np.zeros(k, np.int64)
+        )
+        best, _ = best_deviation(vals[:, i][:, None, :], a_i[r], p_i[r])
+        own = cells[:, i]
+        truthful = np.einsum("km,km->k", a_i[r, own], vals[:, i]) - p_i[r, own]
+        regret[:, i] = np.maximum(best[:, 0] - truthful, 0.0)
+    return regret
 
 
 def richardson(k1: int, r1: float, k2: int, r2: float) -> float:
@@ -276,13 +318,14 @@ def extrapolate_optimum(
     grids: tuple[int, int] = (20, 40),
     *,
     points: str = "midpoint",
-    lo: float = 0.0,
-    hi: float = 1.0,
+    lo: float | Sequence[float] = 0.0,
+    hi: float | Sequence[float] = 1.0,
     unit_demand: bool = False,
     limits: Limits | None = None,
     time_limit: float | None = None,
 ) -> Extrapolation:
-    """Estimate the continuous optimum on ``U[lo, hi]^m`` (i.i.d. bidders; DSIC for
+    """Estimate the continuous optimum on ``prod_j U[lo_j, hi_j]`` (``lo``/``hi``: one number
+    for every item or one per item; i.i.d. bidders; DSIC for
     ``n_bidders > 1``) by Richardson extrapolation of the grid optima at ``K1, K2``."""
     from .multi_bidder import optimal_dsic_auction
     from .one_bidder import optimal_menu

@@ -4,9 +4,10 @@ A :class:`TypePrior` holds ``T`` valuation vectors over ``m`` items (``values``,
 ``(T, m)``) and their probabilities (``probs``). Three ways to build one (SPEC section 6; seed
 004, first study, "an auctioneer equipped with a sample of past valuation profiles"):
 
-- :func:`uniform_grid`: ``K`` points per item on ``[lo, hi]``. The interval is cut into ``K``
-  cells of width ``h = (hi - lo) / K``; each grid point stands for its cell and carries the cell's
-  mass under the continuous prior ``U[lo, hi]^m`` (``1 / K^m``). ``points="midpoint"`` puts the
+- :func:`uniform_grid`: ``K`` points per item on ``[lo_j, hi_j]`` (one box for every item, or
+  one interval per item). Item ``j``'s interval is cut into ``K`` cells of width
+  ``h_j = (hi_j - lo_j) / K``; each grid point stands for its cell and carries the cell's mass
+  under the continuous prior ``prod_j U[lo_j, hi_j]`` (``1 / K^m``). ``points="midpoint"`` puts the
   point at the cell centre (grid revenue approaches the continuous optimum from above);
   ``points="corner"`` at the cell's lower corner (the rounded-down prior, which the continuous
   prior dominates; grid revenue approaches from below).
@@ -46,6 +47,9 @@ class PriorKind(enum.Enum):
 GRID_POINTS = (PriorKind.MIDPOINT.value, PriorKind.CORNER.value)
 """The ``points`` choices of :func:`uniform_grid`."""
 
+Box = float | tuple[float, ...]
+"""A bound of a box prior: one value for every item, or one per item."""
+
 
 @dataclass(frozen=True, eq=False)
 class TypePrior:
@@ -57,15 +61,17 @@ class TypePrior:
         kind: how the prior was built.
         grid_shape: points per item ``(K_1, ..., K_m)`` for product priors (then ``values`` is
             that grid in C order); ``()`` for empirical priors.
-        lo, hi: the continuous support ``[lo, hi]`` of a uniform grid; ``nan`` otherwise.
+        lo, hi: the continuous support of a uniform grid: a float when every item has the
+            same interval ``[lo, hi]``, else one bound per item (``prod_j [lo_j, hi_j]``);
+            ``nan`` for other priors. :meth:`box` gives both as ``(m,)`` arrays.
     """
 
     values: NDArray[np.float64]
     probs: NDArray[np.float64]
     kind: PriorKind
     grid_shape: tuple[int, ...] = ()
-    lo: float = math.nan
-    hi: float = math.nan
+    lo: Box = math.nan
+    hi: Box = math.nan
 
     def __post_init__(self) -> None:
         for name in ("values", "probs"):
@@ -86,12 +92,17 @@ class TypePrior:
         """True for :func:`uniform_grid` priors (they have a continuous counterpart)."""
         return self.kind in (PriorKind.MIDPOINT, PriorKind.CORNER)
 
+    def box(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """``(lo, hi)`` per item, ``(m,)`` each (``nan`` unless a uniform grid)."""
+        return box_vector(self.lo, self.n_items), box_vector(self.hi, self.n_items)
+
     @property
-    def cell_width(self) -> float:
-        """``(hi - lo) / K`` for uniform grids, ``nan`` otherwise."""
+    def cell_width(self) -> NDArray[np.float64]:
+        """``(hi_j - lo_j) / K`` per item, ``(m,)`` (``nan`` unless a uniform grid)."""
+        lo, hi = self.box()
         if not self.is_uniform_grid:
-            return math.nan
-        return (self.hi - self.lo) / self.grid_shape[0]
+            return np.full(self.n_items, math.nan)
+        return (hi - lo) / self.grid_shape[0]
 
     def same_as(self, other: TypePrior) -> bool:
         """True when both priors have exactly the same types and probabilities."""
@@ -111,7 +122,8 @@ class TypePrior:
                 f"must be a uniform grid; got kind={self.kind.value!r}",
             )
         k = self.grid_shape[0]
-        cell = np.clip(np.floor((x - self.lo) / self.cell_width), 0, k - 1).astype(np.int64)
+        lo, _ = self.box()
+        cell = np.clip(np.floor((x - lo) / self.cell_width), 0, k - 1).astype(np.int64)
         strides = k ** np.arange(self.n_items - 1, -1, -1, dtype=np.int64)
         return cell @ strides
 
@@ -160,6 +172,37 @@ class TypePrior:
         return mapped.astype(np.int64)
 
 
+def box_vector(bound: Box, m: int) -> NDArray[np.float64]:
+    """A :data:`Box` bound as an ``(m,)`` array."""
+    return np.broadcast_to(np.asarray(bound, dtype=np.float64), (m,)).copy()
+
+
+def box_bounds(
+    function: str, lo: Any, hi: Any, m: int, *, min_lo: float | None = 0.0
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Validated ``(lo, hi)`` of the box ``prod_j [lo_j, hi_j]`` as ``(m,)`` arrays: each a
+    real number (the same for every item) or ``m`` of them; ``hi_j > lo_j``."""
+    out = []
+    for name, bound, low in (("lo", lo, min_lo), ("hi", hi, None)):
+        if isinstance(bound, int | float | np.integer | np.floating):
+            x = np.full(m, v.real(function, name, bound, min_value=low, max_value=MAX_VALUE))
+        else:
+            x = v.float_array(function, name, bound, shape=(m,), min_value=low, max_value=MAX_VALUE)
+        out.append(x)
+    lo_a, hi_a = out
+    bad = np.nonzero(~(hi_a > lo_a))[0]
+    if bad.size:
+        j = int(bad[0])
+        name = "hi" if np.ndim(hi) == 0 else f"hi[{j}]"
+        raise MechsolveInputError(function, name, f"must be > lo={lo_a[j]}; got {hi_a[j]}")
+    return lo_a, hi_a
+
+
+def box_value(x: NDArray[np.float64]) -> Box:
+    """A validated box bound as stored: a float when every item has it, else a tuple."""
+    return float(x[0]) if bool(np.all(x == x[0])) else tuple(float(b) for b in x)
+
+
 MAX_VALUE = 1e12
 """Largest valuation a prior (or a payment a table) may hold: the LPs and audits work in
 float64 and lose their precision long before 1e308; revenue is linear in the values, so
@@ -204,31 +247,30 @@ def uniform_grid(
     n_items: int,
     points_per_item: int,
     *,
-    lo: float = 0.0,
-    hi: float = 1.0,
+    lo: float | Sequence[float] = 0.0,
+    hi: float | Sequence[float] = 1.0,
     points: str = "midpoint",
     limits: Limits | None = None,
 ) -> TypePrior:
-    """The grid prior of ``U[lo, hi]^n_items`` with ``points_per_item`` cells per item.
+    """The grid prior of ``prod_j U[lo_j, hi_j]`` (``U[lo, hi]^n_items`` when ``lo`` and
+    ``hi`` are numbers; else one bound per item) with ``points_per_item`` cells per item.
 
-    Point ``k`` of an item is ``lo + (k + 1/2) h`` (midpoint) or ``lo + k h`` (corner) with
-    ``h = (hi - lo) / points_per_item``; every grid type has mass ``1 / points_per_item^m``.
+    Point ``k`` of item ``j`` is ``lo_j + (k + 1/2) h_j`` (midpoint) or ``lo_j + k h_j``
+    (corner) with ``h_j = (hi_j - lo_j) / points_per_item``; every grid type has mass
+    ``1 / points_per_item^m``.
     """
     fn = "uniform_grid"
     m = v.positive_int(fn, "n_items", n_items)
     k = v.positive_int(fn, "points_per_item", points_per_item, minimum=2)
-    lo_f = v.real(fn, "lo", lo, min_value=0.0, max_value=MAX_VALUE)
-    hi_f = v.real(fn, "hi", hi, max_value=MAX_VALUE)
-    if not hi_f > lo_f:
-        raise MechsolveInputError(fn, "hi", f"must be > lo={lo_f}; got {hi_f}")
+    lo_a, hi_a = box_bounds(fn, lo, hi, m)
     kind = PriorKind(v.choice(fn, "points", points, GRID_POINTS))
     resolve(limits).check(fn, "points_per_item", power_size(k, m), "max_types")
-    h = (hi_f - lo_f) / k
+    h = (hi_a - lo_a) / k
     offset = 0.5 if kind is PriorKind.MIDPOINT else 0.0
-    axis: NDArray[np.float64] = lo_f + (np.arange(k, dtype=np.float64) + offset) * h
-    values = _product(m * [axis])
+    axes = [lo_a[j] + (np.arange(k, dtype=np.float64) + offset) * h[j] for j in range(m)]
+    values = _product(axes)
     probs = np.full(k**m, 1.0 / k**m)
-    return TypePrior(values, probs, kind, (k,) * m, lo_f, hi_f)
+    return TypePrior(values, probs, kind, (k,) * m, box_value(lo_a), box_value(hi_a))
 
 
 def discrete_marginals(

@@ -25,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..core.results import HasSolveInfo, SolveInfo
-from .priors import TypePrior
+from .priors import Box, TypePrior
 
 
 class Incentive(enum.Enum):
@@ -104,15 +104,16 @@ class Menu:
         price: ``(E,)`` prices.
         mass: ``(E,)`` prior probability of the types that pick each entry (empty when
             unknown).
-        lo, hi: the continuous prior ``U[lo, hi]^m`` the menu was solved for (its uniform
-            grid's box), ``None`` when it came from another prior.
+        lo, hi: the continuous prior ``prod_j U[lo_j, hi_j]`` the menu was solved for (its
+            uniform grid's box: a float when every item has the same interval, else one per
+            item), ``None`` when it came from another prior.
     """
 
     allocation: NDArray[np.float64]
     price: NDArray[np.float64]
     mass: NDArray[np.float64] = field(default_factory=lambda: np.empty(0))
-    lo: float | None = None
-    hi: float | None = None
+    lo: Box | None = None
+    hi: Box | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -141,15 +142,15 @@ class MenuResult(HasSolveInfo):
     verification: Verification
     stats: GenerationStats
 
-    def menu(self, *, decimals: int = 9) -> Menu:
-        """Distinct (allocation, price) entries chosen by some type, grouped after rounding to
-        ``decimals``; entries with a zero allocation and price (no purchase) are left out."""
-        key = np.round(np.column_stack([self.allocation, self.payment]), decimals) + 0.0
-        uniq, inverse = np.unique(key, axis=0, return_inverse=True)
-        mass = np.bincount(inverse.ravel(), weights=self.prior.probs, minlength=len(uniq))
-        keep = np.abs(uniq).max(axis=1) > 0.0
-        box = (self.prior.lo, self.prior.hi) if self.prior.is_uniform_grid else (None, None)
-        return Menu(uniq[keep, :-1], uniq[keep, -1], mass[keep], *box)
+    def menu(self, *, tol: float = 1e-7) -> Menu:
+        """The distinct (allocation, price) entries chosen by some type, rows within ``tol`` of
+        each other merged (LP noise; the merged menu earns the LP's revenue on the prior, else
+        only identical rows are merged), the null entry left out; ``mass`` is the probability
+        of the types choosing each entry (:func:`~mechsolve.solver.auctions.menus.distinct_menu`).
+        """
+        from .menus import distinct_menu
+
+        return distinct_menu(self.prior, self.allocation, self.payment, tol=tol)
 
 
 @dataclass(frozen=True, eq=False)

@@ -228,6 +228,21 @@ def test_evaluations_match_in_process(client: MechsolveClient) -> None:
         client.continuous_menu_revenue(no_box, lo=0.0, hi=1.0),
         LOCAL.continuous_menu_revenue(menu),
     )
+    # issue 12: a box per item (v1 ~ U[4, 16], v2 ~ U[4, 7]) travels as one value per item
+    boxed = uniform_grid(2, 6, lo=(4, 4), hi=(16, 7))
+    remote_menu = client.optimal_menu(boxed)
+    assert_same(remote_menu, LOCAL.optimal_menu(boxed))
+    box_menu = LOCAL.optimal_menu(boxed).menu()
+    assert (box_menu.lo, box_menu.hi) == (4.0, (16.0, 7.0))
+    per_item = {"lo": (4.0, 4.0), "hi": (16.0, 7.0), "tol": 1e-3}
+    assert_same(
+        client.continuous_menu_revenue(box_menu, **per_item),
+        LOCAL.continuous_menu_revenue(box_menu, **per_item),
+    )
+    assert_same(
+        client.extrapolate_optimum(2, grids=(4, 6), lo=(4.0, 4.0), hi=(16.0, 7.0)),
+        LOCAL.extrapolate_optimum(2, grids=(4, 6), lo=(4.0, 4.0), hi=(16.0, 7.0)),
+    )
     samples = np.random.default_rng(1).random((500, 2))
     remote = client.sampled_menu_revenue(menu, samples)
     assert_same(remote, LOCAL.sampled_menu_revenue(menu, samples))
@@ -377,10 +392,15 @@ def _prior(prior: TypePrior) -> apb.Prior:
     return codec.encode_request(RPC["OptimalMenu"], {"prior": prior}).prior
 
 
+def _boxed(fields: dict[str, Any]) -> dict[str, Any]:
+    """``lo``/``hi`` are repeated (one number for every item, or one per item)."""
+    return {k: [v] if k in ("lo", "hi") and isinstance(v, float) else v for k, v in fields.items()}
+
+
 def _grid(**kw: Any) -> apb.Prior:
     fields = {"n_items": 2, "points_per_item": 3}
     fields.update(kw)
-    return apb.Prior(uniform_grid=apb.UniformGrid(**fields))
+    return apb.Prior(uniform_grid=apb.UniformGrid(**_boxed(fields)))
 
 
 def _menu(prior: apb.Prior | None = None, **kw: Any) -> apb.OptimalMenuRequest:
@@ -438,13 +458,15 @@ def _menu_msg(**kw: Any) -> apb.Menu:
         "hi": 1.0,
     }
     fields.update(kw)
-    return apb.Menu(**{k: v for k, v in fields.items() if v is not None})
+    return apb.Menu(**_boxed({k: v for k, v in fields.items() if v is not None}))
 
 
 def _continuous(**kw: Any) -> apb.ContinuousMenuRevenueRequest:
     fields: dict[str, Any] = {"menu": _menu_msg(), "tol": 1e-3}
     fields.update(kw)
-    return apb.ContinuousMenuRevenueRequest(**{k: v for k, v in fields.items() if v is not None})
+    return apb.ContinuousMenuRevenueRequest(
+        **_boxed({k: v for k, v in fields.items() if v is not None})
+    )
 
 
 def _sampled(**kw: Any) -> apb.SampledMenuRevenueRequest:

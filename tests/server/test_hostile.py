@@ -265,7 +265,7 @@ MALFORMED = {
         "OptimalMenu",
         apb.OptimalMenuRequest(
             prior=apb.Prior(
-                uniform_grid=apb.UniformGrid(n_items=1, points_per_item=4, lo=0, hi=1e308)
+                uniform_grid=apb.UniformGrid(n_items=1, points_per_item=4, lo=[0], hi=[1e308])
             )
         ),
         "prior.uniform_grid.hi",
