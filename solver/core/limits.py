@@ -94,5 +94,9 @@ DEFAULT_LIMITS = Limits()
 
 
 def resolve(limits: Limits | None) -> Limits:
-    """``limits`` or the defaults."""
-    return DEFAULT_LIMITS if limits is None else limits
+    """``limits`` or the defaults (anything else is an error naming ``limits``)."""
+    if limits is None:
+        return DEFAULT_LIMITS
+    if not isinstance(limits, Limits):
+        raise MechsolveInputError("resolve", "limits", f"must be a Limits or None; got {limits!r}")
+    return limits

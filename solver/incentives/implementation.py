@@ -37,7 +37,7 @@ needed: the returned tensor is the sparsest of the optima in this sense). With `
 ``p, q >= 0`` (one column each for ``"any"``; ``x = p`` for ``"nonnegative"``), ``|x| <= p +
 q``, with equality at the last stage's optimum; ``W`` is an epigraph column ``W >= sum_i (p_i(s)
 + q_i(s))`` for every ``s``. Every constraint is linear: an LP, solved with HiGHS on payoffs,
-bound and margin scaled into ``[-1, 1]`` together (HiGHS' tolerances are absolute).
+the deviation gains plus margin scaled into ``[-1, 1]`` (HiGHS' tolerances are absolute).
 
 Closed forms the tests check (``g_i(a) = u_i(a, t_-i) - u_i(t) + m``, the gain of the
 deviation ``a`` plus the margin; Nash, no revenue neutrality, ``objective="target"``): each
@@ -50,7 +50,7 @@ termination ``INFEASIBLE``, never an error.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -78,12 +78,19 @@ OBJECTIVES = ("target", "worst_case")
 DEFAULT_BOUND = 3.0
 """Seed 001 chapter 4: the planning agent's rewards lie in ``[-c, c]`` with ``c = 3``."""
 
+HUGE = 2.0**1020
+"""Payoffs (or a margin) above this are multiplied by :data:`HUGE_PRESCALE` (exactly, a power
+of two) before the deviation gains ``u_i(a, .) - u_i(t_i, .) + m`` are formed, so that none
+overflows float64 (``1e308 - (-1e308)``)."""
+
+HUGE_PRESCALE = 0.25
+
 ZERO_RTOL = 1e-8
-"""Returned payments below this (relative to the scale of payoffs, bound and margin) are 0."""
+"""Returned payments below this (relative to the largest deviation gain plus margin) are 0."""
 
 LOSS_RTOL = 1e-7
 """A returned payment tensor whose recomputed least deviation loss falls short of the margin by
-more than this (relative to the scale of payoffs, bound and margin) is ``IMPRECISE``."""
+more than this (relative to the largest deviation gain plus margin) is ``IMPRECISE``."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -164,7 +171,7 @@ def cheapest_incentives(
     g = as_game(fn, game, lim)
     t = g.check_actions(fn, target, "target")
     k = v.choice(fn, "kind", kind, KINDS)
-    unbounded = bound is None or (isinstance(bound, float) and bound == math.inf)
+    unbounded = bound is None or (isinstance(bound, float | np.floating) and bound == math.inf)
     b = math.inf if unbounded else v.real(fn, "bound", bound, min_value=0.0)
     sign = v.choice(fn, "payments", payments, PAYMENTS)
     neutral = v.flag(fn, "revenue_neutral", revenue_neutral)
@@ -174,8 +181,11 @@ def cheapest_incentives(
     n, size = g.n_players, g.n_outcomes
     splits = 2 if sign == "any" else 1
     lim.check(fn, "game", splits * n * size + 1, "max_candidates")
-    scale = _scale(g.payoffs, b, m)
-    lp = _build(g.payoffs * scale, t, k, b * scale, sign, neutral, m * scale)
+    pre = HUGE_PRESCALE if max(float(np.max(np.abs(g.payoffs))), m) > HUGE else 1.0
+    lp = _build(g.payoffs * pre, t, k, b * pre, sign, neutral, m * pre)
+    scale = _scale(lp.lo)
+    lp = lp.scaled(scale)
+    scale *= pre  # from payoff units to the LP's
     first, second = (lp.target_cost, lp.worst_cost)
     if obj == "worst_case":
         first, second = second, first
@@ -191,18 +201,29 @@ def cheapest_incentives(
         watch=watch,
         names=(obj, "second", "total payment"),
     )
-    x = np.empty(0)
-    if sol.termination.has_solution:
-        x = lp.payments(sol.x) / scale
-    return _result(g, t, k, sign, b, m, neutral, obj, x, sol.termination, scale, watch)
+    x, term = np.empty(0), sol.termination
+    if term.has_solution:
+        with np.errstate(over="ignore"):
+            x = lp.payments(sol.x) / scale
+        if not np.isfinite(x).all():
+            x = np.empty(0)
+            term = Termination.failed(
+                TerminationReason.NUMERICAL_ERROR, "the payments overflow float64"
+            )
+    return _result(g, t, k, sign, b, m, neutral, obj, x, term, scale, watch)
 
 
 # -- the LP --------------------------------------------------------------------------------
 
 
-def _scale(payoffs: NDArray[np.float64], bound: float, margin: float) -> float:
-    """One factor putting payoffs, bound and margin into ``[-1, 1]`` (1 when all are 0)."""
-    top = max(float(np.max(np.abs(payoffs))), margin, bound if math.isfinite(bound) else 0.0)
+def _scale(lo: NDArray[np.float64]) -> float:
+    """One factor putting the incentive rows' right-hand sides ``u_i(a, .) - u_i(t_i, .) + m``
+    into ``[-1, 1]`` (1 when all are 0). The rows' coefficients are all +-1, so the payments
+    scale with it: HiGHS' absolute tolerances become relative to the largest deviation gain,
+    whatever the bound (a bound far above the payoffs must not shrink them below the
+    tolerances) and whatever constant the payoffs carry."""
+    finite = lo[np.isfinite(lo)]
+    top = float(np.max(np.abs(finite))) if finite.size else 0.0
     return 1.0 / top if 0.0 < top < math.inf else 1.0
 
 
@@ -228,6 +249,11 @@ class _IncentiveLp:
     worst_cost: NDArray[np.float64]
     total_cost: NDArray[np.float64]
 
+    def scaled(self, factor: float) -> _IncentiveLp:
+        """The same LP in payments multiplied by ``factor`` (every coefficient is +-1 or 0, so
+        only the right-hand sides and the bounds change)."""
+        return replace(self, lo=self.lo * factor, hi=self.hi * factor, col_hi=self.col_hi * factor)
+
     def payments(self, z: NDArray[np.float64]) -> NDArray[np.float64]:
         """``x`` as ``(n, S)`` from the LP's columns."""
         ns = self.n * self.size
@@ -246,7 +272,8 @@ def _build(
     neutral: bool,
     margin: float,
 ) -> _IncentiveLp:
-    """The LP of the module docstring on (scaled) payoffs ``u``."""
+    """The LP of the module docstring in payoff units (:meth:`_IncentiveLp.scaled` rescales
+    it)."""
     n, ks = u.shape[0], u.shape[1:]
     size = math.prod(ks)
     ns = n * size
@@ -270,30 +297,22 @@ def _build(
     rows_i, cols_i, vals_i, rhs = [], [], [], []
     count = 0
     for i in range(n):
-        ui = _player_view(u[i], i)  # (k_i, M)
+        ui = _player_view(u[i], i)  # (k_i, M): M profiles of the others
         idx = _player_view(flat, i) + i * size  # x_i's flat index
-        k = ks[i]
-        if kind == "nash":
+        if kind == "nash":  # only against t_-i
             rest = [j for j in range(n) if j != i]
-            m_col = int(np.ravel_multi_index([int(t[j]) for j in rest], [ks[j] for j in rest]))
-            devs = np.array([a for a in range(k) if a != t[i]], dtype=np.int64)
-            gain = ui[devs, m_col] - ui[t[i], m_col] + margin
-            r = count + np.arange(len(devs))
+            at = [int(np.ravel_multi_index([int(t[j]) for j in rest], [ks[j] for j in rest]))]
+            ui, idx = ui[:, at], idx[:, at]
+        width = ui.shape[1]
+        for a in range(ks[i]):
+            if a == t[i]:
+                continue
+            r = count + np.arange(width)
             rows_i += [r, r]
-            cols_i += [np.full(len(devs), idx[t[i], m_col]), idx[devs, m_col]]
-            vals_i += [np.ones(len(devs)), -np.ones(len(devs))]
-            rhs.append(gain)
-            count += len(devs)
-        else:
-            for a in range(k):
-                if a == t[i]:
-                    continue
-                r = count + np.arange(ui.shape[1])
-                rows_i += [r, r]
-                cols_i += [idx[t[i]], idx[a]]
-                vals_i += [np.ones(ui.shape[1]), -np.ones(ui.shape[1])]
-                rhs.append(ui[a] - ui[t[i]] + margin)
-                count += ui.shape[1]
+            cols_i += [idx[t[i]], idx[a]]
+            vals_i += [np.ones(width), -np.ones(width)]
+            rhs.append(ui[a] - ui[t[i]] + margin)
+            count += width
     if count:
         blocks.append(
             x_matrix(np.concatenate(rows_i), np.concatenate(cols_i), np.concatenate(vals_i), count)
@@ -345,18 +364,20 @@ def _deviation_loss(
 ) -> float:
     """The least loss ``(u + x)_i(t_i, s_-i) - (u + x)_i(a, s_-i)`` over the constrained
     deviations (``s_-i = t_-i`` for Nash, every ``s_-i`` for dominance); ``inf`` when no
-    player has a second action."""
-    v_ = payoffs + x
+    player has a second action. Computed in halves, ``2 ((u_own/2 - u_a/2) + (x_own/2 -
+    x_a/2))``, so that no intermediate overflows unless the loss itself does."""
     n = payoffs.shape[0]
     best = math.inf
     for i in range(n):
-        ui = np.moveaxis(v_[i], i, 0)
-        if kind == "nash":
-            ui = ui[(slice(None), *[int(t[j]) for j in range(n) if j != i])]
-        own = ui[int(t[i])]
-        others = np.delete(ui, int(t[i]), axis=0)
-        if others.size:
-            best = min(best, float((own[None] - others).min()))
+        half = 0.0
+        for part in (payoffs, x):
+            pi = np.moveaxis(part[i], i, 0) / 2.0
+            if kind == "nash":
+                pi = pi[(slice(None), *[int(t[j]) for j in range(n) if j != i])]
+            half = half + (pi[int(t[i])][None] - np.delete(pi, int(t[i]), axis=0))
+        if np.size(half):
+            with np.errstate(over="ignore"):
+                best = min(best, 2.0 * float(np.min(half)))
     return best
 
 

@@ -63,17 +63,19 @@ Without that last stage the off-path policies are arbitrary among the optima.
   the players keeps it feasible (the constraint set is permutation-invariant) and keeps a
   permutation-invariant welfare, so both formulations have the same optimal welfare on a
   symmetric game (the tests check this). Sizes: ``sum_k C(k+q-1, q-1)`` columns, times
-  ``C(N-k+q-1, q-1)`` observing: the Public Goods Game at ``N = 100`` has 5,150 (176,851)
+  ``C(N-k+q-1, q-1)`` observing: the Public Goods Game at ``N = 100`` has 5,150 (176,750)
   columns.
 
-Payoffs are scaled into ``[-1, 1]`` for HiGHS (absolute tolerances); the reported policy is
-clipped and renormalized, and every payoff, welfare and ``violation`` (the largest gain of any
-constrained deviation) is recomputed from it.
+Payoffs are centered (each player's range around 0, :func:`_midpoints`) and scaled into
+``[-1, 1]`` for HiGHS (absolute tolerances); the reported policy is clipped and renormalized,
+and every payoff, welfare and ``violation`` (the largest gain of any constrained deviation) is
+recomputed from it.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,6 +89,7 @@ from ..core.errors import MechsolveInputError
 from ..core.limits import Limits, resolve
 from ..core.results import (
     HasSolveInfo,
+    Limit,
     SolveInfo,
     Stopwatch,
     Termination,
@@ -97,13 +100,15 @@ from ..games.lotteries import unit_scale
 from ..games.normal_form import NormalFormGame, as_game
 from ..games.welfare import Welfare, WelfareKind, make_welfare
 from ._lexicographic import solve_lexicographic
-from .symmetric import SymmetricGame, as_symmetric, compositions, lookup, n_compositions
+from .symmetric import SymmetricGame, as_symmetric, compositions, lookup, read_mask
 
 LINEAR_WELFARE = (WelfareKind.UTILITARIAN, WelfareKind.EGALITARIAN)
 
+BUILD_TIMEOUT = "time limit reached while building the LP"
+
 VIOLATION_RTOL = 1e-7
 """A returned policy whose recomputed violation exceeds this (relative to the largest absolute
-payoff) is ``IMPRECISE``."""
+centered payoff, half the widest player's payoff range, at least 1) is ``IMPRECISE``."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -282,6 +287,59 @@ def _objective_costs(
     return [first, total, off], epi
 
 
+def _midpoints(u: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Per row (player), the middle of its payoffs' range. Subtracting a constant from a
+    player's payoffs (and disagreement value) changes no constraint (every policy sums to 1)
+    and shifts each welfare stage by a constant, so both LPs are built on centered payoffs:
+    ``1e12 + O(1)`` payoffs keep their ``O(1)`` differences above HiGHS' tolerances."""
+    return u.max(axis=1) / 2.0 + u.min(axis=1) / 2.0  # no overflow at +-1.7e308
+
+
+def _assemble(
+    w: Welfare,
+    floor: NDArray[np.float64],
+    simplex: sp.csr_array,
+    incentive: sp.csr_array,
+    incentive_lo: NDArray[np.float64],
+    values: sp.csr_array,
+    offpath: NDArray[np.float64],
+) -> _Lp:
+    """The LP of both formulations from their parts over the policy columns: the simplex rows
+    (``= 1``), the incentive rows (``>= incentive_lo``), each player's payoff at full
+    commitment (``values``) and the coalitions' welfare (``offpath``); egalitarian welfare
+    adds its epigraph column and rows ``V_i - t >= floor_i`` (``d_i`` in the LP's units)."""
+    n, n_pol = values.shape
+    n_col = n_pol + (1 if w.kind is WelfareKind.EGALITARIAN else 0)
+    costs, epi = _objective_costs(w, values, n_col, offpath)
+    blocks = [_pad(simplex, n_col), _pad(incentive, n_col)]
+    lo = [np.ones(simplex.shape[0]), incentive_lo]
+    hi = [np.ones(simplex.shape[0]), np.full(incentive.shape[0], hb.INF)]
+    if epi is not None:
+        blocks.append(epi)
+        lo.append(floor)
+        hi.append(np.full(n, hb.INF))
+    return _Lp(
+        costs,
+        sp.vstack(blocks, format="csr"),
+        np.concatenate(lo),
+        np.concatenate(hi),
+        n_pol,
+        incentive,
+        incentive_lo,
+    )
+
+
+def _simplex_rows(blocks: list[NDArray[np.int64]], n_col: int) -> sp.csr_array:
+    """One row ``sum_j z[block[r, j]] = 1`` per row ``r`` of each ``(rows, width)`` block of
+    policy columns (a distribution per coalition, and outsiders' profile when observing)."""
+    cols = np.concatenate([b.ravel() for b in blocks])
+    rows = np.concatenate([np.repeat(np.arange(b.shape[0]), b.shape[1]) for b in blocks])
+    starts = np.cumsum([0] + [b.shape[0] for b in blocks[:-1]])
+    rows += np.repeat(starts, [b.size for b in blocks])
+    n_rows = int(sum(b.shape[0] for b in blocks))
+    return sp.csr_array((np.ones(len(cols)), (rows, cols)), shape=(n_rows, n_col))
+
+
 def _termination(term: Termination, violation: float, top: float) -> Termination:
     if term.is_optimal and violation > VIOLATION_RTOL * max(1.0, top):
         return Termination(
@@ -337,10 +395,16 @@ def mediated_equilibrium(
     entries = 2 ** (n - 1) * size * sum(k + 1 for k in ks)  # the member rows, at most
     lim.check(fn, "game incentive nonzeros", entries, "max_candidates")
     sizes = constrained_sizes(n, use_ic, use_e)
-    scale = unit_scale(g.payoffs)
+    shift = _midpoints(g.payoffs.reshape(n, -1))
+    centered = g.payoffs - shift.reshape(n, *(1,) * n)
+    scale = unit_scale(centered)
+    floor = (w.d(np.arange(n)) - shift) * scale
     layout = _Layout(ks, obs)
-    lp = _explicit_lp(g.payoffs * scale, layout, sizes, w, scale)
-    x, term = lp.solve(tl, watch)
+    lp = _explicit_lp(centered * scale, layout, sizes, w, floor, lambda: watch.expired(tl))
+    if lp is None:
+        x, term = np.empty(0), Termination.no_solution(Limit.TIME, BUILD_TIMEOUT)
+    else:
+        x, term = lp.solve(tl, watch)
     return _explicit_result(g, layout, lp, x, term, sizes, obs, use_ic, use_e, w, scale, watch)
 
 
@@ -353,7 +417,9 @@ class _Layout:
         self.ks = ks
         self.n = len(ks)
         self.observes = observes
+        self.full = 2**self.n - 1
         self.coords = np.indices(ks, dtype=np.int64)
+        self._keys: dict[int, NDArray[np.int64]] = {}
         self.offset = np.zeros(2**self.n, dtype=np.int64)
         pos = 0
         for m in range(1, 2**self.n):
@@ -367,43 +433,59 @@ class _Layout:
     def outsiders(self, m: int) -> list[int]:
         return [i for i in range(self.n) if not m >> i & 1]
 
-    def key(self, players: list[int]) -> NDArray[np.int64]:
-        """Per full outcome, the flat index of its restriction to ``players`` (C order)."""
-        flat = np.zeros(self.ks, dtype=np.int64)
-        for i in players:
-            flat = flat * self.ks[i] + self.coords[i]
-        return flat
+    def key(self, mask: int) -> NDArray[np.int64]:
+        """Per full outcome, the flat index (C order) of its restriction to the players of
+        ``mask``; memoized, each one multiply-add from ``mask`` without its highest player
+        (all of them together hold at most ``2^n prod_i k_i`` entries, within the nonzeros'
+        limit)."""
+        got = self._keys.get(mask)
+        if got is None:
+            if mask == 0:
+                got = np.zeros(self.ks, dtype=np.int64)
+            else:
+                top = mask.bit_length() - 1
+                got = self.key(mask & ~(1 << top)) * self.ks[top] + self.coords[top]
+            self._keys[mask] = got
+        return got
+
+    def outsiders_key(self, m: int) -> NDArray[np.int64]:
+        return self.key(self.full & ~m)
 
     def grid(self, m: int) -> NDArray[np.int64]:
-        if self.observes:
-            return self.offset[m] + self.key(list(range(self.n)))
-        return self.offset[m] + self.key(self.members(m))
+        return self.offset[m] + self.key(self.full if self.observes else m)
+
+    def block(self, m: int) -> NDArray[np.int64]:
+        """``(outsiders' profiles, members' joint actions)``: the policy columns of ``m``, one
+        distribution per row (a single row without observation)."""
+        mem = self.members(m)
+        width = math.prod(self.ks[i] for i in mem)
+        if not self.observes:
+            return self.offset[m] + np.arange(width, dtype=np.int64)[None, :]
+        return self.grid(m).transpose(self.outsiders(m) + mem).reshape(-1, width)
 
 
 def _explicit_lp(
-    u: NDArray[np.float64], lay: _Layout, sizes: NDArray[np.int64], w: Welfare, scale: float
-) -> _Lp:
+    u: NDArray[np.float64],
+    lay: _Layout,
+    sizes: NDArray[np.int64],
+    w: Welfare,
+    floor: NDArray[np.float64],
+    expired: Callable[[], bool],
+) -> _Lp | None:
+    """The explicit LP, or ``None`` when ``expired()`` turns true while it is built (the
+    build loops over the ``2^n - 1`` coalitions in Python: seconds for 16 one-action
+    players, so the time limit is checked per coalition)."""
     n, ks = lay.n, lay.ks
     full = 2**n - 1
-    # simplex rows: per coalition (and outsiders' profile when observing)
-    rows, cols, count = [], [], 0
-    for m in range(1, 2**n):
-        grid = lay.grid(m).ravel()
-        key = lay.key(lay.outsiders(m)).ravel() if lay.observes else np.zeros_like(grid)
-        pairs = np.unique(np.stack([key, grid]), axis=1)
-        rows.append(count + pairs[0])
-        cols.append(pairs[1])
-        count += int(pairs[0].max()) + 1
-    simplex = sp.csr_array(
-        (np.ones(sum(len(c) for c in cols)), (np.concatenate(rows), np.concatenate(cols))),
-        shape=(count, lay.n_col),
-    )
+    simplex = _simplex_rows([lay.block(m) for m in range(1, 2**n)], lay.n_col)
     # member rows: V_i(m, a_O) - V_i(m - i, (a_O, a)) >= 0, rows keyed by (a_O, a)
     rr, cc, dd, lows, count = [], [], [], [], 0
     for m in range(1, 2**n):
         if len(lay.members(m)) not in sizes:
             continue
-        key_o = lay.key(lay.outsiders(m)).ravel()
+        if expired():
+            return None
+        key_o = lay.outsiders_key(m).ravel()
         grid = lay.grid(m).ravel()
         for i in lay.members(m):
             k = ks[i]
@@ -443,25 +525,7 @@ def _explicit_lp(
         weight = 1.0 / (math.comb(n, len(mem)) * math.prod(ks[j] for j in out))
         gain = u[mem].sum(axis=0).ravel() * weight
         offpath += np.bincount(lay.grid(m).ravel(), weights=gain, minlength=lay.n_col)
-    egal = w.kind is WelfareKind.EGALITARIAN
-    n_col = lay.n_col + (1 if egal else 0)
-    costs, epi = _objective_costs(w, values, n_col, offpath)
-    blocks = [_pad(simplex, n_col), _pad(incentive, n_col)]
-    lo = [np.ones(simplex.shape[0]), incentive_lo]
-    hi = [np.ones(simplex.shape[0]), np.full(incentive.shape[0], hb.INF)]
-    if epi is not None:
-        blocks.append(epi)
-        lo.append(w.d(np.arange(n)) * scale)
-        hi.append(np.full(n, hb.INF))
-    return _Lp(
-        costs,
-        sp.vstack(blocks, format="csr"),
-        np.concatenate(lo),
-        np.concatenate(hi),
-        lay.n_col,
-        incentive,
-        incentive_lo,
-    )
+    return _assemble(w, floor, simplex, incentive, incentive_lo, values, offpath)
 
 
 def _pad(a: sp.csr_array, n_col: int) -> sp.csr_array:
@@ -473,7 +537,7 @@ def _pad(a: sp.csr_array, n_col: int) -> sp.csr_array:
 def _explicit_result(
     g: NormalFormGame,
     lay: _Layout,
-    lp: _Lp,
+    lp: _Lp | None,
     x: NDArray[np.float64],
     term: Termination,
     sizes: NDArray[np.int64],
@@ -486,7 +550,7 @@ def _explicit_result(
 ) -> MediatedEquilibriumResult:
     n, ks = g.n_players, g.num_actions
     kmax = max(ks)
-    if not term.has_solution or x.size != lay.n_col:
+    if lp is None or not term.has_solution or x.size != lay.n_col:
         nan_pol = np.full((2**n, *ks), np.nan)
         info = SolveInfo(term, math.nan, "lp", "highs", watch.elapsed)
         return MediatedEquilibriumResult(
@@ -586,21 +650,31 @@ def anonymous_mediated_equilibrium(
                 fn, name, f"must be equal for every player (exchangeable policies); got {vals}"
             )
     tl = v.time_limit(fn, time_limit)
-    n_col = sum(
-        n_compositions(k, q) * (n_compositions(n - k, q) if obs else 1) for k in range(1, n + 1)
-    )
+    n_col, nnz = anonymous_lp_size(n, q, obs)
     lim.check(fn, "game policy columns", n_col, "max_candidates")
-    nnz = sum(
-        n_compositions(n - k, q) * q * (n_compositions(k, q) + n_compositions(k - 1, q))
-        for k in range(1, n + 1)
-    )
     lim.check(fn, "game incentive nonzeros", nnz, "max_candidates")
     sizes = constrained_sizes(n, use_ic, use_e)
-    scale = unit_scale(sg.payoffs)
+    shift = float(_midpoints(sg.payoffs[read_mask(n, q)][None, :])[0])
+    scale = unit_scale(sg.payoffs - shift)
+    floor = (w.d(np.arange(n)) - shift) * scale
     states = _States(n, q, obs)
-    lp = _anonymous_lp(sg.payoffs * scale, states, sizes, w, scale)
+    lp = _anonymous_lp((sg.payoffs - shift) * scale, states, sizes, w, floor)
     x, term = lp.solve(tl, watch)
     return _anonymous_result(sg, states, lp, x, term, sizes, obs, use_ic, use_e, w, scale, watch)
+
+
+def anonymous_lp_size(n: int, q: int, observes: bool) -> tuple[int, int]:
+    """The anonymous LP's policy columns and (at most) incentive nonzeros, in closed form (no
+    loop over the ``N`` sizes: a limit check must take microseconds even at ``N = 10^9``).
+
+    Columns: ``sum_{k=1}^N C(k+q-1, q-1) = C(N+q, q) - 1``, observing ``sum_{k=1}^N
+    C(k+q-1, q-1) C(N-k+q-1, q-1) = C(N+2q-1, 2q-1) - C(N+q-1, q-1)`` (Vandermonde).
+    Nonzeros: a row per size, outsiders' counts and action, with the member's and the
+    deviator's policy entries: ``q sum_k C(N-k+q-1, q-1) (C(k+q-1, q-1) + C(k+q-2, q-1)) = q
+    (C(N+2q-1, 2q-1) - C(N+q-1, q-1) + C(N+2q-2, 2q-1))``."""
+    pairs = math.comb(n + 2 * q - 1, 2 * q - 1) - math.comb(n + q - 1, q - 1)
+    n_col = pairs if observes else math.comb(n + q, q) - 1
+    return n_col, q * (pairs + math.comb(n + 2 * q - 2, 2 * q - 1))
 
 
 class _States:
@@ -636,6 +710,12 @@ class _States:
             return self.offset[k] + o_idx[:, None] * width + c[None, :]
         return np.broadcast_to(self.offset[k] + c[None, :], (len(o_idx), width))
 
+    def block(self, k: int) -> NDArray[np.int64]:
+        """``(outsiders' count vectors, members' count vectors)``: the policy columns of size
+        ``k``, one distribution per row (a single row without observation)."""
+        n_o = len(self.comps[self.n - k]) if self.observes else 1
+        return self.cols(k, np.arange(n_o, dtype=np.int64))
+
     def weights(self, k: int) -> NDArray[np.float64]:
         """The probability of each outsiders' count vector of size ``k`` when every outsider
         plays a uniformly random action (each profile equally likely)."""
@@ -665,22 +745,15 @@ def _member_payoffs(
 
 
 def _anonymous_lp(
-    u: NDArray[np.float64], st: _States, sizes: NDArray[np.int64], w: Welfare, scale: float
+    u: NDArray[np.float64],
+    st: _States,
+    sizes: NDArray[np.int64],
+    w: Welfare,
+    floor: NDArray[np.float64],
 ) -> _Lp:
     n, q = st.n, st.q
     eye = np.eye(q, dtype=np.int64)
-    # simplex rows
-    rows, cols, count = [], [], 0
-    for k in range(1, n + 1):
-        n_o = len(st.comps[n - k]) if st.observes else 1
-        block = st.cols(k, np.arange(n_o))
-        rows.append(count + np.repeat(np.arange(n_o), block.shape[1]))
-        cols.append(block.ravel())
-        count += n_o
-    simplex = sp.csr_array(
-        (np.ones(sum(len(c) for c in cols)), (np.concatenate(rows), np.concatenate(cols))),
-        shape=(count, st.n_col),
-    )
+    simplex = _simplex_rows([st.block(k) for k in range(1, n + 1)], st.n_col)
     # member rows, keyed by (o, a): w(k, o, .) . x[k, o] - U(a, . + o) . x[k - 1, o + e_a] >= 0
     rr, cc, dd, lows, count = [], [], [], [], 0
     for k in sizes.tolist():
@@ -721,30 +794,11 @@ def _anonymous_lp(
     offpath = np.zeros(st.n_col)
     for k in range(1, n):
         o = st.comps[n - k]
-        n_o = len(o) if st.observes else 1
         gain = k * _member_payoffs(u, st.comps[k], o) * st.weights(k)[:, None]  # (P, Q)
         if not st.observes:
             gain = gain.sum(axis=0, keepdims=True)
-        offpath[st.cols(k, np.arange(n_o)).ravel()] += gain.ravel()
-    egal = w.kind is WelfareKind.EGALITARIAN
-    n_all = st.n_col + (1 if egal else 0)
-    costs, epi = _objective_costs(w, values, n_all, offpath)
-    blocks = [_pad(simplex, n_all), _pad(incentive, n_all)]
-    lo = [np.ones(simplex.shape[0]), incentive_lo]
-    hi = [np.ones(simplex.shape[0]), np.full(incentive.shape[0], hb.INF)]
-    if epi is not None:
-        blocks.append(epi)
-        lo.append(w.d(np.arange(n)) * scale)
-        hi.append(np.full(n, hb.INF))
-    return _Lp(
-        costs,
-        sp.vstack(blocks, format="csr"),
-        np.concatenate(lo),
-        np.concatenate(hi),
-        st.n_col,
-        incentive,
-        incentive_lo,
-    )
+        offpath[st.block(k).ravel()] += gain.ravel()
+    return _assemble(w, floor, simplex, incentive, incentive_lo, values, offpath)
 
 
 def _anonymous_result(
@@ -789,8 +843,8 @@ def _anonymous_result(
     size_policy = np.full((n + 1, q), np.nan)
     s_sizes, s_counts, s_policy = [], [], []
     for k in range(1, n + 1):
-        n_o = len(st.comps[n - k]) if obs else 1
-        block = st.cols(k, np.arange(n_o))
+        block = st.block(k)
+        n_o = block.shape[0]
         p = z[block]
         p = p / p.sum(axis=1, keepdims=True)
         z[block] = p

@@ -11,6 +11,7 @@ with ``sum_j c_j > N - 1`` are never read (any finite value, or ``nan``). For tw
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +36,7 @@ class SymmetricGame:
         n_players: ``N >= 1``.
         payoffs: ``(q,) + (N,) * (q - 1)`` read-only; unread entries (counts summing over
             ``N - 1``) are stored as 0.
-        actions: one label per action (default ``"1"``, ``"2"``, ...).
+        actions: one label per action (empty or ``None``: ``"1"``, ``"2"``, ...).
         title: free text.
     """
 
@@ -71,9 +72,16 @@ class SymmetricGame:
             raise MechsolveInputError(fn, f"payoffs{list(idx)}", f"must be finite; got {raw[idx]}")
         raw = np.where(valid, raw, 0.0)
         raw.setflags(write=False)
-        labels = tuple(self.actions) or tuple(str(j + 1) for j in range(q))
+        given = self.actions
+        if given is not None and (
+            isinstance(given, str | bytes) or not isinstance(given, Iterable)
+        ):
+            raise MechsolveInputError(fn, "actions", f"must be a sequence of labels; got {given!r}")
+        labels = (tuple(given) if given is not None else ()) or tuple(str(j + 1) for j in range(q))
         if len(labels) != q or not all(isinstance(s, str) for s in labels):
-            raise MechsolveInputError(fn, "actions", f"must be {q} strings; got {self.actions!r}")
+            raise MechsolveInputError(fn, "actions", f"must be {q} strings; got {given!r}")
+        if not isinstance(self.title, str):
+            raise MechsolveInputError(fn, "title", f"must be a string; got {self.title!r}")
         object.__setattr__(self, "n_players", n)
         object.__setattr__(self, "payoffs", raw)
         object.__setattr__(self, "actions", labels)
@@ -133,15 +141,19 @@ def seed004_multiplier(n_players: int) -> float:
     return 5.0 if n > 10 else 2.0
 
 
-def symmetric_public_goods_game(n_players: int, multiplier: float | None = None) -> SymmetricGame:
+def symmetric_public_goods_game(
+    n_players: int, multiplier: float | None = None, limits: Limits | None = None
+) -> SymmetricGame:
     """Seed 004's Public Goods Game in compact form: actions 0 keep, 1 contribute,
     ``r_i = ((n / N) sum_j a_j - a_i) / (n - 1)`` (the authors' code), so ``payoffs[a, m] =
     ((n / N)(m + a) - a) / (n - 1)`` with ``m`` the contributing others. ``multiplier`` ``n``
     (``None``: :func:`seed004_multiplier`) must differ from 1. Everyone contributing pays 1,
     nobody 0. The explicit form is ``.to_normal_form()``, equal to
-    :func:`mechsolve.solver.games.public_goods_game` with the same multiplier."""
+    :func:`mechsolve.solver.games.public_goods_game` with the same multiplier. The table's
+    ``2 N`` entries are checked against ``limits``' ``max_outcomes`` before it is built."""
     fn = "symmetric_public_goods_game"
     n = v.positive_int(fn, "n_players", n_players)
+    resolve(limits).check(fn, "n_players", 2 * n, "max_outcomes")
     k = seed004_multiplier(n) if multiplier is None else v.real(fn, "multiplier", multiplier)
     if k == 1.0:
         raise MechsolveInputError(
@@ -152,10 +164,14 @@ def symmetric_public_goods_game(n_players: int, multiplier: float | None = None)
     return SymmetricGame(n, pay, ("keep", "contribute"), f"Public Goods Game (N={n}, n={k:g})")
 
 
-def symmetric_table(function: str, game: NormalFormGame) -> SymmetricGame:
+def symmetric_table(
+    function: str, game: NormalFormGame, limits: Limits | None = None
+) -> SymmetricGame:
     """``game`` in compact form, or an error naming ``game`` when it is not symmetric (equal
     action counts, and every player's payoff a function of its own action and the counts of
-    the others' actions, the same function for every player)."""
+    the others' actions, the same function for every player). The compact table ``(q,) +
+    (N,) * (q - 1)`` can be far larger than the game (``N = 2``, ``q = 30``: 1,800 payoffs,
+    ``30 * 2^29`` table entries), so its size is checked against ``max_outcomes`` first."""
     n, ks = game.n_players, game.num_actions
     q = ks[0]
     if any(k != q for k in ks):
@@ -164,6 +180,7 @@ def symmetric_table(function: str, game: NormalFormGame) -> SymmetricGame:
             "game",
             f"must be symmetric: every player needs the same number of actions; got {ks}",
         )
+    resolve(limits).check(function, "game compact table", q * n ** (q - 1), "max_outcomes")
     coords = np.indices(ks).reshape(n, -1)
     counts = np.stack([(coords == a).sum(axis=0) for a in range(q)], axis=1)
     flat = game.payoffs.reshape(n, -1)
@@ -196,7 +213,7 @@ def as_symmetric(function: str, game: Any, limits: Limits | None) -> SymmetricGa
     array)."""
     if isinstance(game, SymmetricGame):
         return game
-    return symmetric_table(function, as_game(function, game, limits))
+    return symmetric_table(function, as_game(function, game, limits), limits)
 
 
 def compositions(total: int, q: int) -> NDArray[np.int64]:
