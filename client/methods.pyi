@@ -657,7 +657,8 @@ class SyncMethods:
 
         Args:
             values: ``V``, shape ``(n_users, n_candidates)``, finite reals: the value of each
-                candidate policy for each user (e.g. its estimated return).
+                candidate policy for each user (e.g. its estimated return), with
+                ``n_users * max |values| <= MAX_ABS_TOTAL`` (sums stay finite).
             budget: ``k >= 1``, the most policies that may be chosen.
             method: ``"exact"`` (the MILP, proved optimal by HiGHS unless the time limit stops it)
                 or ``"alternating"`` (the seed's EM-like heuristic with random restarts).
@@ -666,8 +667,9 @@ class SyncMethods:
                 the proven bound.
             seed: seeds the heuristic's random restarts (an integer, a Generator or ``None``).
             restarts: random restarts of the alternating heuristic (also the exact method's warm
-                start).
-            max_iterations: alternating rounds per restart at most.
+                start), at most :data:`MAX_RESTARTS`.
+            max_iterations: alternating rounds per restart at most (at most
+                :data:`MAX_ITERATIONS`).
             limits: size limits (users: ``max_agents``, ``max_exact_agents`` for the exact method;
                 candidates and cells: ``max_candidates``)."""
 
@@ -1444,7 +1446,8 @@ class AsyncMethods:
 
         Args:
             values: ``V``, shape ``(n_users, n_candidates)``, finite reals: the value of each
-                candidate policy for each user (e.g. its estimated return).
+                candidate policy for each user (e.g. its estimated return), with
+                ``n_users * max |values| <= MAX_ABS_TOTAL`` (sums stay finite).
             budget: ``k >= 1``, the most policies that may be chosen.
             method: ``"exact"`` (the MILP, proved optimal by HiGHS unless the time limit stops it)
                 or ``"alternating"`` (the seed's EM-like heuristic with random restarts).
@@ -1453,8 +1456,9 @@ class AsyncMethods:
                 the proven bound.
             seed: seeds the heuristic's random restarts (an integer, a Generator or ``None``).
             restarts: random restarts of the alternating heuristic (also the exact method's warm
-                start).
-            max_iterations: alternating rounds per restart at most.
+                start), at most :data:`MAX_RESTARTS`.
+            max_iterations: alternating rounds per restart at most (at most
+                :data:`MAX_ITERATIONS`).
             limits: size limits (users: ``max_agents``, ``max_exact_agents`` for the exact method;
                 candidates and cells: ``max_candidates``)."""
 
@@ -2233,7 +2237,8 @@ class LocalMethods:
 
         Args:
             values: ``V``, shape ``(n_users, n_candidates)``, finite reals: the value of each
-                candidate policy for each user (e.g. its estimated return).
+                candidate policy for each user (e.g. its estimated return), with
+                ``n_users * max |values| <= MAX_ABS_TOTAL`` (sums stay finite).
             budget: ``k >= 1``, the most policies that may be chosen.
             method: ``"exact"`` (the MILP, proved optimal by HiGHS unless the time limit stops it)
                 or ``"alternating"`` (the seed's EM-like heuristic with random restarts).
@@ -2242,8 +2247,9 @@ class LocalMethods:
                 the proven bound.
             seed: seeds the heuristic's random restarts (an integer, a Generator or ``None``).
             restarts: random restarts of the alternating heuristic (also the exact method's warm
-                start).
-            max_iterations: alternating rounds per restart at most.
+                start), at most :data:`MAX_RESTARTS`.
+            max_iterations: alternating rounds per restart at most (at most
+                :data:`MAX_ITERATIONS`).
             limits: size limits (users: ``max_agents``, ``max_exact_agents`` for the exact method;
                 candidates and cells: ``max_candidates``)."""
 

@@ -81,7 +81,9 @@ class PolicySelection(_message.Message):
     heuristic_gap: _builtins.float
     """bound - heuristic_welfare."""
     candidates_kept: _builtins.int
-    """Candidates left after dropping dominated columns."""
+    """Candidates left after dropping dominated columns (all of them when answered in closed
+    form before that pass).
+    """
     restarts: _builtins.int
     """Restarts of the heuristic that ran."""
     cuts: _builtins.int
@@ -149,12 +151,14 @@ class SelectPoliciesRequest(_message.Message):
     seed: _builtins.int
     """Seed of the heuristic's restarts (default 0)."""
     restarts: _builtins.int
-    """Restarts of the heuristic (default 10)."""
+    """Restarts of the heuristic (default 10; at most 10,000)."""
     max_iterations: _builtins.int
-    """Iterations per restart (default 100)."""
+    """Iterations per restart (default 100; at most 10,000)."""
     @_builtins.property
     def values(self) -> _common_pb2.Tensor:
-        """Shape (users, candidates): the value of each candidate policy for each user."""
+        """Shape (users, candidates): the value of each candidate policy for each user; finite, and
+        users x max |value| <= 1e306.
+        """
 
     def __init__(
         self,

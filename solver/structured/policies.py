@@ -32,7 +32,8 @@ the budget may be spent in full) plus the cuts generated so far:
 
 1. reductions (exact): a candidate whose column is dominated (``V[:, q] >= V[:, p]``, the
    lower index kept among equal columns) is dropped; ``k = 1`` (the best column sum) and
-   ``k >= m'`` (every user's best candidate) are solved in closed form, ``k = 2`` by
+   ``k`` at least the number of distinct users' best candidates (every user's best one) are
+   solved in closed form, ``k = 2`` by
    enumerating every pair when ``n m'^2 <= 4e8`` (the LP bound is weakest at small budgets);
    values are shifted per user and scaled into [0, 1] for the solver (the same argmax; the
    value is mapped back).
@@ -74,6 +75,7 @@ from numpy.typing import NDArray
 
 from ..core import highs_backend as hb
 from ..core import validation as v
+from ..core.errors import MechsolveInputError
 from ..core.limits import Limits, resolve
 from ..core.results import (
     HasSolveInfo,
@@ -105,7 +107,23 @@ _MAX_HARVEST = 200
 """Integral points kept per master solve for cuts (the callback's list is capped)."""
 
 _MAX_ROOT_ROUNDS = 500
+
+MAX_RESTARTS = 10_000
+"""``restarts`` at most: each restart costs ``O(n m)`` per round, and a call without a
+deadline must end."""
+
+MAX_ITERATIONS = 10_000
+"""``max_iterations`` at most (each round strictly raises ``f``; the cap bounds a call)."""
+
+MAX_ABS_TOTAL = 1e306
+"""``n_users * max |values|`` at most: every sum of values (column sums, the welfare, the
+per-user shift and scale) must stay finite."""
 _MAX_MASTER_SOLVES = 1000
+
+_MAX_CUT_NONZEROS = 30_000_000
+"""Cut coefficients the master may hold (a few hundred MB in HiGHS): a call without a deadline
+on a large instance stops there (``FEASIBLE``, ``Limit.OTHER``, with its bound) instead of
+growing without end."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -176,7 +194,8 @@ def select_policies(
 
     Args:
         values: ``V``, shape ``(n_users, n_candidates)``, finite reals: the value of each
-            candidate policy for each user (e.g. its estimated return).
+            candidate policy for each user (e.g. its estimated return), with
+            ``n_users * max |values| <= MAX_ABS_TOTAL`` (sums stay finite).
         budget: ``k >= 1``, the most policies that may be chosen.
         method: ``"exact"`` (the MILP, proved optimal by HiGHS unless the time limit stops it)
             or ``"alternating"`` (the seed's EM-like heuristic with random restarts).
@@ -185,8 +204,9 @@ def select_policies(
             the proven bound.
         seed: seeds the heuristic's random restarts (an integer, a Generator or ``None``).
         restarts: random restarts of the alternating heuristic (also the exact method's warm
-            start).
-        max_iterations: alternating rounds per restart at most.
+            start), at most :data:`MAX_RESTARTS`.
+        max_iterations: alternating rounds per restart at most (at most
+            :data:`MAX_ITERATIONS`).
         limits: size limits (users: ``max_agents``, ``max_exact_agents`` for the exact method;
             candidates and cells: ``max_candidates``).
     """
@@ -199,17 +219,25 @@ def select_policies(
     k = v.positive_int(fn, "budget", budget)
     tl = v.time_limit(fn, time_limit)
     gen = np.random.default_rng(v.seed(fn, seed))
-    n_restarts = v.positive_int(fn, "restarts", restarts)
-    iters = v.positive_int(fn, "max_iterations", max_iterations)
+    n_restarts = _at_most(fn, "restarts", v.positive_int(fn, "restarts", restarts), MAX_RESTARTS)
+    iters = _at_most(
+        fn, "max_iterations", v.positive_int(fn, "max_iterations", max_iterations), MAX_ITERATIONS
+    )
+    _check_magnitude(fn, vals)
 
-    kept = undominated_candidates(vals)
-    sub = _normalized(vals[:, kept])
-    k_eff = min(k, len(kept))
-    closed = _closed_form(sub, k_eff)
+    closed = _closed_form(vals, k)  # before the dominance pass (one user: 4M columns)
+    kept = np.arange(vals.shape[1], dtype=np.int64)
+    if closed is None:
+        kept = undominated_candidates(vals)
+        closed = _closed_form(vals[:, kept], min(k, len(kept)))
     if closed is not None:
-        term = Termination.optimal("closed form (budget 1, or at least the candidates left)")
+        term = Termination.optimal(
+            "closed form (budget 1, or at least the candidates left or the users' best ones)"
+        )
         return _result(vals, kept[closed], k, sw, term, "closed_form", "numpy", bound=math.nan,
                        heuristic=math.nan, kept=len(kept))  # fmt: skip
+    sub = _normalized(vals[:, kept])
+    k_eff = min(k, len(kept))
     heur, n_run = _alternating(sub, k_eff, gen, n_restarts, iters, sw, tl)
     h_val = _welfare(vals[:, kept], heur)
     if method == "alternating":
@@ -219,15 +247,26 @@ def select_policies(
             term = Termination.feasible(Limit.OTHER, "alternating heuristic: no optimality proof")
         return _result(vals, kept[heur], k, sw, term, "alternating", "numpy", bound=math.nan,
                        heuristic=h_val, kept=len(kept), restarts=n_run)  # fmt: skip
+    trivial = _trivial_bound(vals[:, kept])
     if k_eff == 2 and sub.shape[0] * sub.shape[1] ** 2 <= _PAIR_WORK:
-        term = Termination.optimal("every pair of candidates enumerated")
-        return _result(vals, kept[_best_pair(sub.w)], k, sw, term, "pair_enumeration", "numpy",
-                       bound=math.nan, heuristic=h_val, kept=len(kept),
-                       restarts=n_run)  # fmt: skip
+        pair, complete = _best_pair(sub.w, expired=lambda: sw.expired(tl))
+        if _welfare(sub.w, pair) < _welfare(sub.w, heur):
+            pair = heur  # (only when the enumeration stopped early)
+        if complete:
+            term = Termination.optimal("every pair of candidates enumerated")
+        else:
+            term = Termination.feasible(Limit.TIME, "time limit in the pair enumeration")
+        return _result(vals, kept[pair], k, sw, term, "pair_enumeration", "numpy",
+                       bound=math.nan if complete else trivial, heuristic=h_val,
+                       kept=len(kept), restarts=n_run)  # fmt: skip
+    if sw.expired(tl):
+        term = Termination.feasible(Limit.TIME, "time limit before the MILP")
+        return _result(vals, kept[heur], k, sw, term, "benders_milp", "highs", bound=trivial,
+                       heuristic=h_val, kept=len(kept), restarts=n_run)  # fmt: skip
     run = _BendersRun(sub, k_eff)
     start = swap_search(sub.w, heur, expired=lambda: sw.expired(tl))
     chosen, bound_scaled, term = run.solve(start, sw, tl)
-    bound = bound_scaled * sub.scale + sub.offset
+    bound = min(bound_scaled * sub.scale + sub.offset, trivial)
     return _result(vals, kept[chosen], k, sw, term, "benders_milp", "highs", bound=bound,
                    heuristic=h_val, kept=len(kept), restarts=n_run, cuts=run.cuts,
                    solves=run.solves)  # fmt: skip
@@ -236,6 +275,29 @@ def select_policies(
 # --------------------------------------------------------------------------------------------
 # Validation and reductions
 # --------------------------------------------------------------------------------------------
+def _at_most(fn: str, argument: str, value: int, maximum: int) -> int:
+    if value > maximum:
+        raise MechsolveInputError(fn, argument, f"must be at most {maximum}; got {value}")
+    return value
+
+
+def _check_magnitude(fn: str, vals: NDArray[np.float64]) -> None:
+    """Refuse values whose sums could overflow (``n * max|V|`` over :data:`MAX_ABS_TOTAL`)."""
+    top = float(np.abs(vals).max())
+    if top * vals.shape[0] > MAX_ABS_TOTAL:
+        raise MechsolveInputError(
+            fn,
+            "values",
+            f"must have n_users * max |value| <= {MAX_ABS_TOTAL:g} (sums of values must be "
+            f"finite); got max |value| = {top:g} with {vals.shape[0]} users",
+        )
+
+
+def _trivial_bound(vals: NDArray[np.float64]) -> float:
+    """``sum_u max_p V[u, p]``: every user served by its best candidate (any budget)."""
+    return float(vals.max(axis=1).sum())
+
+
 def _check_size(fn: str, values: Any, lim: Limits, *, exact: bool) -> None:
     """Check the users and candidates against the limits before any array is built."""
     shape = getattr(values, "shape", None)
@@ -302,31 +364,35 @@ def _normalized(vals: NDArray[np.float64]) -> _Scaled:
     return _Scaled((vals - rowmin[:, None]) / scale, scale, rowmin)
 
 
-def _closed_form(sub: _Scaled, k: int) -> NDArray[np.int64] | None:
-    """The optimum without search: ``k = 1`` (the best column sum) or ``k`` at least the
-    candidates left (every user's best one); ``None`` otherwise."""
-    w = sub.w
+def _closed_form(w: NDArray[np.float64], k: int) -> NDArray[np.int64] | None:
+    """The optimum without search: ``k = 1`` (the best column sum), or ``k`` at least the
+    number of distinct users' best candidates (e.g. ``k >= m'`` or ``k >= n``: every user gets
+    its best one, the trivial upper bound); ``None`` otherwise."""
     if k == 1:
         return np.array([int(np.argmax(w.sum(axis=0)))], dtype=np.int64)
-    if k >= w.shape[1]:
-        return np.unique(np.argmax(w, axis=1)).astype(np.int64)
-    return None
+    best = np.unique(np.argmax(w, axis=1)).astype(np.int64)
+    return best if len(best) <= k else None
 
 
-def _best_pair(w: NDArray[np.float64]) -> NDArray[np.int64]:
-    """The best two candidates by enumerating every pair (``n m^2 / 2`` work, in blocks)."""
+def _best_pair(
+    w: NDArray[np.float64], expired: Callable[[], bool] = lambda: False
+) -> tuple[NDArray[np.int64], bool]:
+    """The best two candidates by enumerating every pair (``n m^2 / 2`` work, in blocks) and
+    whether every pair was seen (``expired()`` is checked between blocks)."""
     n, m = w.shape
     block = max(1, _PAIR_BLOCK // max(1, n * m))
     best, pair = -math.inf, (0, 1)
     cols = np.arange(m)
     for lo in range(0, m - 1, block):
+        if lo and expired():
+            return np.array(sorted(pair), dtype=np.int64), False
         rows = np.arange(lo, min(lo + block, m - 1))
         tot = np.maximum(w[:, rows, None], w[:, None, :]).sum(axis=0)  # (block, m)
         tot[cols[None, :] <= rows[:, None]] = -math.inf  # pairs p < q only
         i, j = np.unravel_index(int(np.argmax(tot)), tot.shape)
         if tot[i, j] > best:
             best, pair = float(tot[i, j]), (int(rows[i]), int(j))
-    return np.array(sorted(pair), dtype=np.int64)
+    return np.array(sorted(pair), dtype=np.int64), True
 
 
 def _welfare(w: NDArray[np.float64], chosen: NDArray[np.int64]) -> float:
@@ -354,10 +420,10 @@ def alternating_step(w: NDArray[np.float64], chosen: NDArray[np.int64]) -> NDArr
     then give every non-empty cluster the candidate with the largest total value over its
     users (M-step). Returns the new (distinct, sorted) candidates, possibly fewer."""
     labels = np.argmax(w[:, chosen], axis=1)
-    totals = np.zeros((len(chosen), w.shape[1]))
-    np.add.at(totals, labels, w)
-    used = np.unique(labels)
-    return np.unique(np.argmax(totals[used], axis=1)).astype(np.int64)
+    by_label = np.argsort(labels, kind="stable")
+    starts = np.flatnonzero(np.diff(labels[by_label], prepend=-1))
+    totals = np.add.reduceat(w[by_label], starts, axis=0)  # each cluster's total per candidate
+    return np.unique(np.argmax(totals, axis=1)).astype(np.int64)
 
 
 def _alternating(
@@ -379,6 +445,8 @@ def _alternating(
         s = np.sort(gen.choice(m, size=k, replace=False)).astype(np.int64)
         val = _welfare(w, s)
         for _ in range(max_iterations):
+            if sw.expired(tl):
+                break
             new = _refill(w, alternating_step(w, s), k)
             new_val = _welfare(w, new)
             if new_val <= val or np.array_equal(new, s):
@@ -437,6 +505,7 @@ class _BendersRun:
         self.order = np.argsort(-self.w, axis=1, kind="stable")  # each user's best first
         self.sorted_w = np.take_along_axis(self.w, self.order, axis=1)
         self.cuts = 0
+        self.nonzeros = 0
         self.solves = 0
         # Presolve off: HiGHS 1.12's presolve has declared a MIP start optimal when it was not
         # (see restaurant.py); symmetry detection and primal heuristics off: the master's root
@@ -483,8 +552,14 @@ class _BendersRun:
             index = np.concatenate([cols, [self.m + u]]).astype(np.int32)
             vals = np.concatenate([-coef[u, cols], [1.0]])
             self.h.addRow(-hb.INF, float(levels[u]), len(index), index, vals)
+            self.nonzeros += len(index)
         self.cuts += len(violated)
         return len(violated)
+
+    @property
+    def full(self) -> bool:
+        """The cuts hold :data:`_MAX_CUT_NONZEROS` coefficients or more."""
+        return self.nonzeros >= _MAX_CUT_NONZEROS
 
     def _tight_levels(self, chosen: NDArray[np.int64]) -> NDArray[np.float64]:
         return self.w[:, chosen].max(axis=1)
@@ -518,6 +593,8 @@ class _BendersRun:
             lp_bound = float(self.h.getInfo().objective_function_value)
             y, theta = x[:m], x[m:]
             if self._add_cuts(y, theta, self._levels(y)) == 0 or sw.expired(tl):
+                break
+            if self.full:
                 break
         if sw.expired(tl):
             bound = max(lp_bound, lb)
@@ -564,6 +641,9 @@ class _BendersRun:
                 return best, max(bound, lb), Termination.optimal()
             if sw.expired(tl):
                 return best, max(bound, lb), Termination.feasible(Limit.TIME, "time limit")
+            if self.full:
+                detail = f"the cuts reached {_MAX_CUT_NONZEROS} nonzeros"
+                return best, max(bound, lb), Termination.feasible(Limit.OTHER, detail)
         detail = f"{_MAX_MASTER_SOLVES} master solves"
         return best, max(bound, lb), Termination.feasible(Limit.ITERATION, detail)
 

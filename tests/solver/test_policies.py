@@ -216,3 +216,141 @@ def test_result_arrays_are_read_only_and_seeded_runs_repeat() -> None:
     assert a.chosen.tolist() == b.chosen.tolist()
     for arr in (a.chosen, a.assignment, a.utilities):
         assert not arr.flags.writeable
+
+
+# --------------------------------------------------------------------------------------------
+# Adversarial review (issue 15): regressions
+# --------------------------------------------------------------------------------------------
+def structured_matrices(draw: st.DrawFn) -> np.ndarray:
+    """Small matrices with the awkward structure of real inputs: integer ties, negative values,
+    duplicate columns, dominated columns, constant rows, one user or one candidate."""
+    n = draw(st.integers(1, 7))
+    m = draw(st.integers(1, 7))
+    row = st.lists(st.integers(-4, 4), min_size=m, max_size=m)
+    v = np.array(draw(st.lists(row, min_size=n, max_size=n)), dtype=float)
+    v *= draw(st.sampled_from([1.0, 0.5, 1e-3, 1e4]))
+    if draw(st.booleans()):  # a duplicate column
+        v = np.concatenate([v, v[:, [draw(st.integers(0, m - 1))]]], axis=1)
+    if draw(st.booleans()):  # a dominated column
+        v = np.concatenate([v, v[:, [draw(st.integers(0, m - 1))]] - 1.0], axis=1)
+    if draw(st.booleans()):  # a constant row
+        v[draw(st.integers(0, n - 1))] = draw(st.integers(-3, 3))
+    return v
+
+
+@settings(max_examples=150, deadline=None)
+@given(v=st.composite(structured_matrices)(), k=st.integers(1, 6), seed=st.integers(0, 3))
+def test_review_structured_instances_match_brute_force_with_honest_status(
+    v: np.ndarray, k: int, seed: int
+) -> None:
+    want = brute_force(v.tolist(), k)
+    exact = select_policies(v, k, seed=seed, restarts=2)
+    assert exact.termination.is_optimal
+    assert exact.welfare == pytest.approx(want, abs=tol(want))
+    assert exact.bound >= exact.welfare - tol(want)
+    assert exact.bound <= float(v.max(axis=1).sum()) + tol(want)  # never above the trivial bound
+    assert exact.heuristic_welfare <= want + tol(want)
+    assert exact.heuristic_gap == pytest.approx(exact.bound - exact.heuristic_welfare)
+    check_consistent(v, exact, k)
+    heur = select_policies(v, k, method="alternating", seed=seed, restarts=2)
+    assert heur.welfare <= want + tol(want)
+    if heur.termination.is_optimal:
+        assert heur.welfare == pytest.approx(want, abs=tol(want))
+    check_consistent(v, heur, k)
+
+
+@pytest.mark.parametrize("method", ["exact", "alternating"])
+@pytest.mark.parametrize("top", [1.7e308, 1e308])
+def test_review_values_whose_sums_overflow_are_refused(method: str, top: float) -> None:
+    # before: a numpy overflow made the scaled values NaN and a ValueError ("zero-size array")
+    # escaped, not a MechsolveInputError
+    v = np.random.default_rng(0).uniform(-1, 1, size=(8, 7)) * top
+    v[0, 0] = top
+    with pytest.raises(MechsolveInputError) as err:
+        select_policies(v, 3, method=method)
+    assert err.value.argument == "values"
+
+
+def test_review_tiny_and_large_but_finite_values_are_solved_exactly() -> None:
+    rng = np.random.default_rng(1)
+    base = rng.uniform(size=(9, 8))
+    for scale in (1e-300, 1e-310, 1e290, 1e305):  # (9 users x 1e305: under the 1e306 cap)
+        v = base * scale
+        exact = select_policies(v, 3)
+        want = brute_force(v.tolist(), 3)
+        assert exact.termination.is_optimal
+        assert exact.welfare == pytest.approx(want, rel=1e-9)
+
+
+@pytest.mark.parametrize(("argument", "value"), [("restarts", 10**12), ("max_iterations", 10**12)])
+def test_review_restarts_and_iterations_are_capped(argument: str, value: int) -> None:
+    # before: accepted; without a deadline 10**12 restarts ran (practically) forever
+    v = np.random.default_rng(2).uniform(size=(10, 12))
+    with pytest.raises(MechsolveInputError) as err:
+        select_policies(v, 3, method="alternating", **{argument: value})
+    assert err.value.argument == argument
+
+
+def test_review_budget_at_least_the_users_best_candidates_is_closed_form() -> None:
+    # before: few users and many candidates went to the MILP (one user, 4M candidates: 1.5 GB
+    # and 10 s against a 3 s deadline); every user's best candidate fits the budget
+    rng = np.random.default_rng(3)
+    v = rng.uniform(size=(3, 40_000))
+    for method in ("exact", "alternating"):
+        r = select_policies(v, 3, method=method)
+        assert r.method == "closed_form"
+        assert r.termination.is_optimal
+        assert r.welfare == pytest.approx(float(v.max(axis=1).sum()))
+        check_consistent(v, r, 3)
+    one = select_policies(rng.uniform(size=(1, 50)), 7)
+    assert one.method == "closed_form"
+    assert len(one.chosen) == 1
+
+
+def test_review_time_limit_before_the_root_lp_ends_gives_a_finite_bound() -> None:
+    # before: bound = inf (the root LP had not finished), so gap and heuristic_gap were inf
+    v = np.random.default_rng(0).uniform(size=(100, 1000))
+    r = select_policies(v, 5, time_limit=1e-3)
+    assert r.termination.reason is TerminationReason.FEASIBLE
+    assert r.termination.limit is not None
+    assert math.isfinite(r.bound)
+    assert r.welfare - tol(r.welfare) <= r.bound <= float(v.max(axis=1).sum()) + tol(r.bound)
+    assert math.isfinite(r.gap) and math.isfinite(r.heuristic_gap)
+    check_consistent(v, r, 5)
+
+
+def test_review_pair_enumeration_stops_at_the_time_limit() -> None:
+    # before: the pair enumeration ignored the time limit (about 0.3-1 s at 100 x 1,000; up to
+    # 4e8 comparisons) and reported OPTIMAL after the deadline
+    v = np.random.default_rng(0).uniform(size=(100, 1000))
+    r = select_policies(v, 2, time_limit=1e-3)
+    assert r.termination.reason is TerminationReason.FEASIBLE
+    assert r.termination.limit is not None
+    assert math.isfinite(r.bound)
+    assert r.bound >= r.welfare
+    assert r.welfare >= r.heuristic_welfare - tol(r.welfare)
+    check_consistent(v, r, 2)
+
+
+def test_review_cut_memory_cap_stops_with_an_honest_status(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # before: no cap; without a deadline the master's cuts could grow without end on a large
+    # instance (up to 500 root rounds of n cuts with m coefficients each)
+    from mechsolve.solver.structured import policies
+
+    monkeypatch.setattr(policies, "_MAX_CUT_NONZEROS", 30)
+    limited = 0
+    for seed in range(6):
+        v = np.random.default_rng(seed).uniform(size=(14, 13))
+        want = brute_force(v.tolist(), 4)
+        r = select_policies(v, 4, restarts=1)
+        check_consistent(v, r, 4)
+        assert r.welfare <= want + tol(want)
+        assert r.bound >= want - tol(want)  # a valid bound on the true optimum
+        if r.termination.is_optimal:
+            assert r.welfare == pytest.approx(want, abs=tol(want))
+        else:
+            assert r.termination.limit is not None
+            limited += 1
+    assert limited > 0  # the cap was reached on some instance
