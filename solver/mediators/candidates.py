@@ -13,6 +13,7 @@ section 1.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -61,6 +62,53 @@ def candidate_utilities(
     return payoffs[tuple(index)].reshape(n, m, c)
 
 
+def shared_candidate_utilities(
+    payoffs: NDArray[np.float64], actions: NDArray[np.int64], free: NDArray[np.int64]
+) -> tuple[NDArray[np.float64], NDArray[np.int64] | None]:
+    """Candidate utilities gathered once per distinct action of the fixed players.
+
+    Profiles that agree on the fixed (non-free) players have the same candidates, so their
+    utilities are read once per such group: returns ``(u, group)`` with ``u`` of shape
+    ``(n, G, C)`` and ``group[p]`` the column of ``u`` holding profile p's candidates; or
+    ``group = None`` when ``u`` is already per profile ``(n, m, C)`` or shared by all
+    ``(n, 1, C)`` (as from :func:`candidate_utilities`, used when fewer than half the
+    profiles would share).
+    """
+    n, m = payoffs.shape[0], actions.shape[0]
+    if len(free) == n or m == 1:
+        return candidate_utilities(payoffs, actions, free), None
+    ks = payoffs.shape[1:]
+    is_free = np.zeros(n, dtype=bool)
+    is_free[free] = True
+    fixed = np.flatnonzero(~is_free)
+    codes = flat_index(actions, fixed, ks)
+    first, group = _distinct(codes, math.prod(int(ks[i]) for i in fixed))
+    if 2 * len(first) > m:
+        return candidate_utilities(payoffs, actions, free), None
+    u = candidate_utilities(payoffs, actions[first], free)
+    return (u, None) if len(first) == 1 else (u, group)
+
+
+def _distinct(codes: NDArray[np.int64], size: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """``(one row per distinct code, group of each row)`` for codes in ``[0, size)``."""
+    m = len(codes)
+    if size > 4 * m:
+        _, first, group = np.unique(codes, return_index=True, return_inverse=True)
+        return first.astype(np.int64), group.reshape(-1).astype(np.int64)
+    present = np.zeros(size, dtype=bool)
+    present[codes] = True
+    rank = np.cumsum(present, dtype=np.int64) - 1
+    row = np.zeros(size, dtype=np.int64)
+    row[codes] = np.arange(m, dtype=np.int64)  # any row of the code represents it
+    return row[present], rank[codes]
+
+
+def per_row(a: NDArray[Any], group: NDArray[np.int64] | None) -> NDArray[Any]:
+    """Group-level values ``(..., G, C)`` as per-profile values ``(..., m, C)`` (unchanged
+    when ``group`` is ``None``: already per profile, or shared and broadcast)."""
+    return a if group is None else np.take(a, group, axis=-2)
+
+
 def flat_index(
     actions: NDArray[np.int64], players: NDArray[np.int64], ks: Sequence[int]
 ) -> NDArray[np.int64]:
@@ -106,12 +154,13 @@ def lex_argmax(
         preferred: ``(m,)``, the column chosen among the final ties when it is one of them
             (the submitted profile); otherwise the smallest tied column.
     """
-    cand = feasible.copy()
+    cand = feasible  # never written to: each stage makes a new array
     for s in scores:
         masked = np.where(cand, s, -np.inf)
         best = masked.max(axis=1)
         keep = masked >= (best - tie_tolerance(best))[:, None]
-        cand &= keep
+        # with every best finite, keep lies within cand (masked is -inf outside it)
+        cand = keep if np.isfinite(best).all() else cand & keep
     rows = np.arange(cand.shape[0])
     pref_ok = cand[rows, preferred]
     return np.where(pref_ok, preferred, cand.argmax(axis=1)).astype(np.int64)

@@ -43,7 +43,14 @@ from ..core.limits import Limits, resolve
 from ..core.results import HasSolveInfo, Limit, SolveInfo, Stopwatch, Termination, readonly
 from ..games.normal_form import NormalFormGame, as_game
 from ..games.welfare import Welfare, WelfareKind, make_welfare
-from .candidates import candidate_utilities, chunks, flat_index, lex_argmax, unflatten
+from .candidates import (
+    chunks,
+    flat_index,
+    lex_argmax,
+    per_row,
+    shared_candidate_utilities,
+    unflatten,
+)
 from .onehot_milp import HighsOneHot, OneHotProblem, solve_lex
 
 
@@ -201,8 +208,10 @@ def _spec_cached(kind: MediatorKind, bits: tuple[bool, ...]) -> MediatorSpec:
 
 @dataclass(frozen=True, eq=False)
 class CandidateBlock:
-    """Candidates of ``m`` profiles sharing a spec: utilities ``(n, m or 1, C)``, feasibility
-    ``(m, C)``, lexicographic scores, and the submitted candidate per profile."""
+    """Candidates of ``m`` profiles sharing a spec: utilities ``(n, G, C)`` (``G`` groups of
+    profiles that share their candidates; ``group[p]`` is profile p's, ``group is None`` when
+    ``G`` is ``m`` or 1), feasibility ``(m, C)``, lexicographic scores, and the submitted
+    candidate per profile."""
 
     utilities: NDArray[np.float64]
     feasible: NDArray[np.bool_]
@@ -211,6 +220,13 @@ class CandidateBlock:
     objective_score: NDArray[np.float64]
     submitted: NDArray[np.int64]
     ideal: NDArray[np.float64] | None
+    group: NDArray[np.int64] | None = None
+
+    def utilities_of(self, p: int) -> NDArray[np.float64]:
+        """Profile ``p``'s candidate utilities ``(n, C)``."""
+        if self.group is not None:
+            return self.utilities[:, self.group[p], :]
+        return self.utilities[:, p if self.utilities.shape[1] > 1 else 0, :]
 
 
 def _full(a: NDArray[np.float64], m: int, c: int) -> NDArray[np.float64]:
@@ -231,27 +247,38 @@ def candidate_block(
     before: NDArray[np.float64],
     ks: tuple[int, ...],
 ) -> CandidateBlock:
-    """Candidates, feasibility and lexicographic scores of ``m`` profiles sharing ``spec``."""
-    u = candidate_utilities(payoffs, actions, spec.free)
+    """Candidates, feasibility and lexicographic scores of ``m`` profiles sharing ``spec``.
+
+    Profiles that also share the non-free players' actions share their candidates: their
+    utilities, and every score that does not depend on the profile's own "before" payoffs,
+    are computed once per such group; feasibility (and a Kalai-Smorodinsky ideal point, which
+    depends on it) per profile.
+    """
+    u, group = shared_candidate_utilities(payoffs, actions, spec.free)
     m, c = actions.shape[0], u.shape[2]
     feasible = np.ones((m, c), dtype=bool)
     for i in spec.pareto:
-        feasible &= u[i] >= before[:, i, None]
+        feasible &= per_row(u[i], group) >= before[:, i, None]
     ben = u[spec.beneficiaries]
     ideal = None
     if welfare.needs_ideal:
+        ben = per_row(ben, group)
         ideal = np.where(feasible[None], ben, -np.inf).max(axis=2, keepdims=True)
-    w = _full(welfare.evaluate(ben, spec.beneficiaries, axis=0, ideal=ideal), m, c)
+        group_w = welfare.evaluate(ben, spec.beneficiaries, axis=0, ideal=ideal)
+    else:
+        group_w = per_row(welfare.evaluate(ben, spec.beneficiaries, axis=0), group)
+    w = _full(group_w, m, c)
     scores: list[NDArray[np.float64]] = []
     objective = w
     if len(spec.punish):
-        objective = _full(u[spec.punish].sum(axis=0), m, c)
+        objective = _full(per_row(u[spec.punish].sum(axis=0), group), m, c)
         scores.append(-objective)
     scores.append(w)
     if not (welfare.kind is WelfareKind.UTILITARIAN and welfare.weights is None):
-        scores.append(_full(ben.sum(axis=0), m, c))
+        sums = ben.sum(axis=0) if welfare.needs_ideal else per_row(ben.sum(axis=0), group)
+        scores.append(_full(sums, m, c))
     submitted = flat_index(actions, spec.free, ks)
-    return CandidateBlock(u, feasible, tuple(scores), w, objective, submitted, ideal)
+    return CandidateBlock(u, feasible, tuple(scores), w, objective, submitted, ideal, group)
 
 
 # -- public API -----------------------------------------------------------------------------
@@ -682,7 +709,7 @@ def _solve_rows_with(
 
 def one_hot_problem(blk: CandidateBlock, spec: MediatorSpec, p: int) -> OneHotProblem:
     """Row ``p`` of a block as a :class:`OneHotProblem` (the MILP's data)."""
-    u = blk.utilities[:, p if blk.utilities.shape[1] > 1 else 0, :]
+    u = blk.utilities_of(p)
     before = u[spec.pareto, blk.submitted[p]]
     return OneHotProblem(
         tuple(np.array(s[p]) for s in blk.scores),

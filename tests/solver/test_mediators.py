@@ -590,3 +590,91 @@ def test_the_highs_milp_gets_no_mip_start(monkeypatch) -> None:
 
 def _one_hot_problem() -> Any:
     return mediator_problem(random_game([2, 2], seed=0), [0, 0], [1, 1])
+
+
+# -- profiles sharing a candidate set (grouped by delegate mask and the others' actions) ------
+
+
+@st.composite
+def grouped_batches(draw: st.DrawFn) -> tuple[Instance, np.ndarray, np.ndarray]:
+    """A random game and a batch drawn from a few delegate masks and a few actions of the
+    others, so that many profiles share one candidate set; the delegators' own submitted
+    actions vary within a group (their "before" payoffs differ), payoffs often tie."""
+    inst = draw(instances(max_outcomes=120))
+    n, ks = len(inst.ks), inst.ks
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    m = draw(st.integers(2, 60))
+    masks = rng.random((draw(st.integers(1, 3)), n)) < 0.6
+    n_bases = draw(st.integers(1, 3))
+    bases = np.stack([rng.integers(0, k, n_bases) for k in ks], axis=1)
+    dele = masks[rng.integers(0, len(masks), m)]
+    acts = bases[rng.integers(0, len(bases), m)]
+    own = np.stack([rng.integers(0, k, m) for k in ks], axis=1)
+    acts = np.where(dele & (rng.random((m, n)) < 0.8), own, acts)
+    return inst, acts, dele
+
+
+@settings(max_examples=150, deadline=None)
+@given(grouped_batches(), st.sampled_from(MEDIATOR_NAMES))
+def test_grouped_batch_matches_per_profile_brute_force(
+    batch_inst: tuple[Instance, np.ndarray, np.ndarray], mediator: str
+) -> None:
+    """Candidates read once per group of profiles, feasibility and ties per profile: every row
+    equals the exhaustive per-profile search, with the exact tie-breaking."""
+    inst, acts, dele = batch_inst
+    res = mediate_batch(inst.payoffs, acts, dele, mediator=mediator, welfare=inst.welfare_spec())
+    assert res.termination.reason is TerminationReason.OPTIMAL
+    for p in range(len(acts)):
+        row = Instance(
+            inst.payoffs,
+            tuple(int(x) for x in acts[p]),
+            tuple(bool(x) for x in dele[p]),
+            inst.welfare,
+            inst.disagreement,
+            inst.weights,
+            inst.beta,
+        )
+        outcome, objective, welfare = row.brute(mediator)
+        assert tuple(res.actions_after[p]) == outcome, (p, acts[p], dele[p])
+        assert _close(res.objectives[p], objective), (res.objectives[p], objective)
+        assert _close(res.welfare_after[p], welfare), (res.welfare_after[p], welfare)
+        np.testing.assert_array_equal(
+            res.utilities_after[p], inst.payoffs[(slice(None), *res.actions_after[p])]
+        )
+        if mediator == "pareto":
+            d = dele[p]
+            assert (res.utilities_after[p][d] >= res.utilities_before[p][d]).all()
+
+
+def test_shared_candidate_utilities_gathers_once_per_group() -> None:
+    """The grouped gather returns, for every profile, exactly its own candidates."""
+    from mechsolve.solver.mediators.candidates import candidate_utilities, per_row
+    from mechsolve.solver.mediators.candidates import shared_candidate_utilities as shared
+
+    g = random_game([3, 4, 2, 3], seed=3)
+    rng = np.random.default_rng(0)
+    free = np.array([1, 3])
+    acts = np.stack([rng.integers(0, k, 50) for k in g.num_actions], axis=1)
+    acts[:, 0], acts[:, 2] = rng.integers(0, 2, 50), 1  # 2 groups of the fixed players
+    u, group = shared(g.payoffs, acts, free)
+    assert group is not None and u.shape == (4, 2, 12)
+    np.testing.assert_array_equal(per_row(u, group), candidate_utilities(g.payoffs, acts, free))
+    one, none = shared(g.payoffs, acts[acts[:, 0] == 0], free)  # one group: shared, broadcast
+    assert none is None and one.shape == (4, 1, 12)
+    distinct = np.stack([np.arange(6) % 3, np.zeros(6, int), np.arange(6) % 2, np.zeros(6, int)], 1)
+    direct, none = shared(g.payoffs, distinct, free)  # no sharing: per profile, as before
+    assert none is None and direct.shape == (4, 6, 12)
+
+
+def test_grouped_batch_milp_equals_enumeration() -> None:
+    """The MILP reads each profile's candidates out of the shared groups."""
+    g = NormalFormGame(np.random.default_rng(4).integers(0, 3, (3, 3, 3, 3)).astype(float))
+    rng = np.random.default_rng(5)
+    acts = rng.integers(0, 3, (24, 3))
+    acts[:, 2] = rng.integers(0, 2, 24)
+    dele = np.tile([True, True, False], (24, 1))
+    for mediator in ("pareto", "punishing"):
+        milp = mediate_batch(g, acts, dele, mediator=mediator, method="milp")
+        enum = mediate_batch(g, acts, dele, mediator=mediator)
+        np.testing.assert_array_equal(milp.actions_after, enum.actions_after)
+        np.testing.assert_array_equal(milp.welfare_after, enum.welfare_after)
