@@ -46,8 +46,13 @@ gives it the highest predicted value, plurality, ties at random; the mediator (J
    their Q-values induce), evaluated on the stage payoffs.
 2. *historical performance*: ``h_i``, an exponential average (rate ``history_rate``, over
    every step played so far, across episodes) of the agent's unfair gain
-   ``r_i - mean_j r_j`` at that step; the score of a leader ``l`` is lowered by
-   ``history_weight * h_l``, so agents whose past rewards were fair lead more.
+   ``r_i - mean_j r_j`` at that step; the score of a leader ``l`` is
+   ``min_i (G_i + V[l]_i) - history_weight * h_l``, and agents whose past rewards were fair
+   are *more likely* to lead (the seed's words): ``selection="softmax"`` (default) draws the
+   leader with probability ``exp(score_l / temperature) / sum_k exp(score_k / temperature)``
+   (:func:`leader_probabilities`), so nobody is locked out of leadership;
+   ``selection="argmax"`` takes the best score (ties as in stage 1), the earlier rule.
+   Without stage 2 the mediator is stage 1's deterministic argmax.
 3. *end-game transfer*: at the episode's end every agent receives
    ``-transfer_rate * (R_i - mean_j R_j)`` (zero-sum), added to its last reward.
 
@@ -82,6 +87,8 @@ ARMS = (
     "mediator",
 )
 ORACLES = ("greedy", "stage")
+SELECTIONS = ("softmax", "argmax")
+"""Stage 2's selection: a softmax draw over the scores (default) or their argmax."""
 MAX_PLAYERS = 6
 """Stage games have ``2**n`` outcomes; 6 players is plenty for this experiment."""
 
@@ -211,6 +218,33 @@ def fairest_leader(
     return np.argmax(tied, axis=-1).astype(np.int64)
 
 
+def leader_probabilities(
+    expected: NDArray[np.float64],
+    history: NDArray[np.float64],
+    weight: float,
+    temperature: float,
+) -> NDArray[np.float64]:
+    """Stage 2's selection probabilities ``(P, m)``: with the score
+    ``s[p, l] = min_i expected[p, l, i] - weight * history[p, l]`` (``expected``: ``(P, m, n)``
+    the returns so far plus each order's predicted step utilities; ``history``: ``(P, m)`` the
+    leaders' unfair gains ``h_l``), ``Pr(l) = exp(s_l / temperature) / sum_k exp(s_k /
+    temperature)``. Lower ``temperature`` approaches the argmax of :func:`fairest_leader`."""
+    fn = "leader_probabilities"
+    tau = v.real(fn, "temperature", temperature, min_value=0.0, min_exclusive=True)
+    w = v.real(fn, "weight", weight, min_value=0.0)
+    score = (expected.min(axis=-1) - w * history) / tau
+    z = np.exp(score - score.max(axis=-1, keepdims=True))
+    return np.asarray(z / z.sum(axis=-1, keepdims=True))
+
+
+def draw_leader(probabilities: NDArray[np.float64], rng: np.random.Generator) -> NDArray[np.int64]:
+    """One leader per population drawn from ``probabilities`` ``(P, m)`` (inverse CDF, one
+    uniform per population)."""
+    u = rng.random((probabilities.shape[0], 1))
+    picks = (np.cumsum(probabilities, axis=-1) < u).sum(axis=-1)
+    return np.minimum(picks, probabilities.shape[-1] - 1).astype(np.int64)
+
+
 # -- learners --------------------------------------------------------------------------------
 
 
@@ -260,14 +294,18 @@ def _state_offsets(n: int, k: int) -> tuple[NDArray[np.int64], int]:
 @dataclass(frozen=True)
 class MediatorConfig:
     """JAM-QL's knobs (module docstring). ``history``/``transfer`` switch stages 2 and 3;
-    ``oracle`` in :data:`ORACLES`."""
+    ``oracle`` in :data:`ORACLES`; ``selection`` in :data:`SELECTIONS` and ``temperature``:
+    how stage 2 picks from the scores (``selection="argmax", history_weight=1`` is the
+    earlier rule)."""
 
     history: bool = True
     transfer: bool = True
     oracle: str = "greedy"
-    history_weight: float = 1.0
+    history_weight: float = 0.35
     history_rate: float = 0.1
     transfer_rate: float = 0.5
+    selection: str = "softmax"
+    temperature: float = 0.35
 
     def __post_init__(self) -> None:
         fn = "MediatorConfig"
@@ -277,6 +315,8 @@ class MediatorConfig:
         v.real(fn, "history_weight", self.history_weight, min_value=0.0)
         v.real(fn, "history_rate", self.history_rate, min_value=0.0, max_value=1.0)
         v.real(fn, "transfer_rate", self.transfer_rate, min_value=0.0, max_value=1.0)
+        v.choice(fn, "selection", self.selection, SELECTIONS)
+        v.real(fn, "temperature", self.temperature, min_value=0.0, min_exclusive=True)
 
 
 @dataclass(frozen=True)
@@ -422,9 +462,17 @@ class _Episode:
         predicted = self._predicted(last)
         if self.arm == "vote":
             return self._vote(predicted)
-        assert self.mediator is not None
-        bonus = -self.mediator.history_weight * self.unfair_gain if self.mediator.history else None
-        return fairest_leader(gained[:, None, :] + predicted, bonus, self.rng)
+        med = self.mediator
+        assert med is not None
+        expected = gained[:, None, :] + predicted
+        if not med.history:
+            return fairest_leader(expected, None, self.rng)
+        if med.selection == "softmax":
+            probabilities = leader_probabilities(
+                expected, self.unfair_gain, med.history_weight, med.temperature
+            )
+            return draw_leader(probabilities, self.rng)
+        return fairest_leader(expected, -med.history_weight * self.unfair_gain, self.rng)
 
     def _vote(self, predicted: NDArray[np.float64]) -> NDArray[np.int64]:
         """Each agent votes for the order best for itself (ties at random); plurality, ties at

@@ -15,7 +15,7 @@ NAME = "fair-leaders"
 def add_parser(games: argparse._SubParsersAction[Any]) -> None:
     """Add ``fair-leaders`` to ``mechsolve simulate``."""
     from mechsolve.client.sim.agents import SCHEDULES
-    from mechsolve.client.sim.fair_leaders import ARMS, GAMES, ORACLES
+    from mechsolve.client.sim.fair_leaders import ARMS, GAMES, ORACLES, SELECTIONS
 
     p = games.add_parser(
         NAME,
@@ -37,7 +37,13 @@ def add_parser(games: argparse._SubParsersAction[Any]) -> None:
     m.add_argument("--oracle", choices=ORACLES, default="greedy",
                    help="predicted step utilities: the agents' greedy play (default) or the "
                    "stage game's sequential Stackelberg outcome")  # fmt: skip
-    m.add_argument("--history-weight", type=float, default=1.0, help="stage 2 weight (1)")
+    m.add_argument("--selection", choices=SELECTIONS, default="softmax",
+                   help="stage 2: draw the leader from a softmax over the scores (default) or "
+                   "take their argmax (the earlier rule: --selection argmax "
+                   "--history-weight 1)")  # fmt: skip
+    m.add_argument("--temperature", type=float, default=0.35,
+                   help="stage 2 softmax temperature (0.35)")  # fmt: skip
+    m.add_argument("--history-weight", type=float, default=0.35, help="stage 2 weight (0.35)")
     m.add_argument("--history-rate", type=float, default=0.1, help="stage 2 averaging (0.1)")
     m.add_argument("--transfer-rate", type=float, default=0.5, help="stage 3 transfer (0.5)")
     m.add_argument("--step-size", type=float, default=0.1, help="Q-learning step (0.1)")
@@ -60,7 +66,8 @@ def config_from(args: argparse.Namespace) -> object:
     try:
         mediator = MediatorConfig(oracle=args.oracle, history_weight=args.history_weight,
                                   history_rate=args.history_rate,
-                                  transfer_rate=args.transfer_rate)  # fmt: skip
+                                  transfer_rate=args.transfer_rate, selection=args.selection,
+                                  temperature=args.temperature)  # fmt: skip
         epsilon = EpsilonSchedule(args.epsilon, args.epsilon_c, args.t0)
         return FairLeadersConfig(
             episodes=v.positive_int(fn, "--episodes", args.episodes),
@@ -75,6 +82,13 @@ def config_from(args: argparse.Namespace) -> object:
         if exc.function == "EpsilonSchedule":
             flag = {"kind": "--epsilon", "c": "--epsilon-c", "t0": "--t0"}.get(exc.argument, flag)
         raise MechsolveInputError(fn, flag, exc.detail) from exc
+
+
+def _stage2(m: Any) -> str:
+    """Stage 2's rule in words, for the summary's title."""
+    if m.selection == "softmax":
+        return f"softmax (temperature {m.temperature:g}, weight {m.history_weight:g})"
+    return f"argmax (weight {m.history_weight:g})"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -98,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     rows = rep.summarize(runs)
     title = (
         f"fair-leaders (seed 002, JAM-QL): {cfg.episodes} episodes x {cfg.steps} steps, "
-        f"{seeds} seeds, oracle {cfg.mediator.oracle}"
+        f"{seeds} seeds, oracle {cfg.mediator.oracle}, stage 2 {_stage2(cfg.mediator)}"
     )
     summary = rep.markdown(rows, title)
     summary += f"\n{wall:.1f} s wall.\n"

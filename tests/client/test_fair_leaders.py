@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -122,6 +124,47 @@ def test_fairest_leader_history_bonus_and_random_ties() -> None:
     assert picks == {0, 1}
 
 
+def test_leader_probabilities_by_hand() -> None:
+    # Chicken, player 0 has gained 2 so far: G + V[0] = (5.5, 2), G + V[1] = (4, 3.5);
+    # h = (0.5, -0.5), weight 0.35: scores 2 - 0.175 and 3.5 + 0.175; temperature 0.35
+    expected = np.array([[[5.5, 2.0], [4.0, 3.5]]])
+    got = fl.leader_probabilities(expected, np.array([[0.5, -0.5]]), 0.35, 0.35)
+    p1 = 1.0 / (1.0 + math.exp((1.825 - 3.675) / 0.35))
+    np.testing.assert_allclose(got, [[1.0 - p1, p1]], rtol=1e-12)
+    # no history and equal minima: uniform
+    flat = fl.leader_probabilities(np.array([[[1.0, 2.0], [2.0, 1.0], [1.0, 1.0]]]),
+                                   np.zeros((1, 3)), 0.35, 0.35)  # fmt: skip
+    np.testing.assert_allclose(flat, [[1 / 3] * 3])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.integers(2, 5), st.floats(0.05, 3.0), st.floats(0.0, 2.0))
+def test_leader_probabilities_match_a_loop_softmax(
+    seed: int, n: int, temperature: float, weight: float
+) -> None:
+    rng = np.random.default_rng(seed)
+    expected = rng.uniform(0.0, 40.0, (3, n, n))
+    history = rng.normal(0.0, 1.0, (3, n))
+    got = fl.leader_probabilities(expected, history, weight, temperature)
+    for p in range(3):
+        scores = [min(expected[p, k]) - weight * history[p, k] for k in range(n)]
+        top = max(scores)
+        weights = [math.exp((x - top) / temperature) for x in scores]
+        np.testing.assert_allclose(got[p], [w / sum(weights) for w in weights], rtol=1e-9)
+        # the most likely leader is the argmax rule's choice (the same score)
+        bonus = -weight * history[p : p + 1]
+        assert int(np.argmax(got[p])) == int(fl.fairest_leader(expected[p : p + 1], bonus)[0])
+
+
+def test_draw_leader_frequencies() -> None:
+    probabilities = np.tile([0.1, 0.6, 0.0, 0.3], (40_000, 1))
+    picks = fl.draw_leader(probabilities, np.random.default_rng(7))
+    freq = np.bincount(picks, minlength=4) / len(picks)
+    # binomial standard error <= 0.0025; 4 s.e. tolerance; an impossible leader is never drawn
+    np.testing.assert_allclose(freq, [0.1, 0.6, 0.0, 0.3], atol=0.01)
+    assert freq[2] == 0.0
+
+
 # -- short runs: the seed's ordering ----------------------------------------------------------
 
 
@@ -146,6 +189,32 @@ def test_full_mediator_is_fairest_at_comparable_welfare(
             continue
         assert m.fairness > r.fairness or m.gini < r.gini, (arm, m, r)
         assert m.welfare >= 0.85 * r.welfare, (arm, m.welfare, r.welfare)
+
+
+@pytest.fixture(scope="module")
+def resources4() -> dict[str, rep.FairRow]:
+    """Resources with 4 players (the setting the earlier argmax rule lost): the full mediator
+    with the default softmax rule and with the earlier rule, and the mediator without stage 2
+    (64 seeds, 300 episodes, base seed 0: the docs' table rows)."""
+    cfg = fl.FairLeadersConfig()
+    old = replace(cfg, mediator=fl.MediatorConfig(selection="argmax", history_weight=1.0))
+    runs = {
+        "softmax": fl.simulate_arm("resources", 4, "mediator", 64, cfg),
+        "argmax": fl.simulate_arm("resources", 4, "mediator", 64, old),
+        "mediator-no-history": fl.simulate_arm("resources", 4, "mediator-no-history", 64, cfg),
+    }
+    return {k: rep.summarize([r])[0] for k, r in runs.items()}
+
+
+def test_softmax_history_rule_fixes_resources_four_players(
+    resources4: dict[str, rep.FairRow],
+) -> None:
+    new, old, base = resources4["softmax"], resources4["argmax"], resources4["mediator-no-history"]
+    assert new.fairness > base.fairness, (new, base)  # within one s.e. here (docs)
+    assert new.welfare >= 0.85 * base.welfare
+    # the argmax rule locks the grabbing agent out of leadership: clearly less fair
+    assert old.fairness < base.fairness - 2 * base.fairness_se, (old, base)
+    assert new.fairness > old.fairness + 2 * (new.fairness_se + old.fairness_se), (new, old)
 
 
 def test_baselines_behave_as_defined() -> None:
@@ -179,6 +248,12 @@ def test_baselines_behave_as_defined() -> None:
         (lambda: fl.FairLeadersConfig(gamma=1.5), "gamma"),
         (lambda: fl.MediatorConfig(transfer_rate=2.0), "transfer_rate"),
         (lambda: fl.MediatorConfig(oracle="oracle"), "oracle"),
+        (lambda: fl.MediatorConfig(selection="vote"), "selection"),
+        (lambda: fl.MediatorConfig(temperature=0.0), "temperature"),
+        (
+            lambda: fl.leader_probabilities(np.ones((1, 2, 2)), np.zeros((1, 2)), 1.0, -1.0),
+            "temperature",
+        ),
         (lambda: fl.min_max_ratio([1.0, -2.0]), "returns[1]"),
         (lambda: fl.gini([3.0]), "returns"),
         (lambda: fl.run_experiment(games=[]), "games"),
@@ -221,6 +296,7 @@ def test_cli_writes_its_files(tmp_path: Path) -> None:
     [
         (["--episodes", "0"], "--episodes"),
         (["--transfer-rate", "2"], "--transfer-rate"),
+        (["--temperature", "0"], "--temperature"),
         (["--t0", "0"], "--t0"),
         (["--players", "1"], "--players"),
         (["--seeds", "0"], "--seeds"),
