@@ -660,7 +660,8 @@ class SyncMethods:
                 candidate policy for each user (e.g. its estimated return), with
                 ``n_users * max |values| <= MAX_ABS_TOTAL`` (sums stay finite).
             budget: ``k >= 1``, the most policies that may be chosen.
-            method: ``"exact"`` (the MILP, proved optimal by HiGHS unless the time limit stops it)
+            method: ``"exact"`` (proved optimal unless the time limit stops it: the set enumeration
+                for budgets 2-4, the MILP with HiGHS above)
                 or ``"alternating"`` (the seed's EM-like heuristic with random restarts).
             time_limit: seconds for the whole call (``None``: no limit). A limit that stops the
                 exact method gives ``FEASIBLE`` with ``Limit.TIME``, the best solution found and
@@ -1449,7 +1450,8 @@ class AsyncMethods:
                 candidate policy for each user (e.g. its estimated return), with
                 ``n_users * max |values| <= MAX_ABS_TOTAL`` (sums stay finite).
             budget: ``k >= 1``, the most policies that may be chosen.
-            method: ``"exact"`` (the MILP, proved optimal by HiGHS unless the time limit stops it)
+            method: ``"exact"`` (proved optimal unless the time limit stops it: the set enumeration
+                for budgets 2-4, the MILP with HiGHS above)
                 or ``"alternating"`` (the seed's EM-like heuristic with random restarts).
             time_limit: seconds for the whole call (``None``: no limit). A limit that stops the
                 exact method gives ``FEASIBLE`` with ``Limit.TIME``, the best solution found and
@@ -2240,7 +2242,8 @@ class LocalMethods:
                 candidate policy for each user (e.g. its estimated return), with
                 ``n_users * max |values| <= MAX_ABS_TOTAL`` (sums stay finite).
             budget: ``k >= 1``, the most policies that may be chosen.
-            method: ``"exact"`` (the MILP, proved optimal by HiGHS unless the time limit stops it)
+            method: ``"exact"`` (proved optimal unless the time limit stops it: the set enumeration
+                for budgets 2-4, the MILP with HiGHS above)
                 or ``"alternating"`` (the seed's EM-like heuristic with random restarts).
             time_limit: seconds for the whole call (``None``: no limit). A limit that stops the
                 exact method gives ``FEASIBLE`` with ``Limit.TIME``, the best solution found and

@@ -33,20 +33,21 @@ the budget may be spent in full) plus the cuts generated so far:
 1. reductions (exact): a candidate whose column is dominated (``V[:, q] >= V[:, p]``, the
    lower index kept among equal columns) is dropped; ``k = 1`` (the best column sum) and
    ``k`` at least the number of distinct users' best candidates (every user's best one) are
-   solved in closed form, ``k = 2`` by
-   enumerating every pair when ``n m'^2 <= 4e8`` (the LP bound is weakest at small budgets);
-   values are shifted per user and scaled into [0, 1] for the solver (the same argmax; the
-   value is mapped back).
-2. a warm start: the alternating heuristic below, improved by single swaps
+   solved in closed form; values are shifted per user and scaled into [0, 1] for the solver
+   (the same argmax; the value is mapped back).
+2. budgets ``2..4`` (where the LP bound is weakest) by a bounded enumeration of candidate sets
+   with Lagrangian bounds (:mod:`.policy_enumeration`, ``method == "set_enumeration"``); the
+   steps below serve budgets of 5 and more.
+3. a warm start: the alternating heuristic below, improved by single swaps
    (:func:`swap_search`), gives a feasible ``S``, its cuts, HiGHS' first incumbent and the
    value that reduced-cost fixing compares with.
-3. the root LP by cut generation: the most violated cut of user ``u`` at a fractional ``y``
+4. the root LP by cut generation: the most violated cut of user ``u`` at a fractional ``y``
    has ``v`` = the value where the cumulative ``y`` over u's candidates sorted by value
    reaches 1; rounds until none is violated (the strong formulation's LP bound, from an LP
    with ``m + n`` columns instead of ``n m + m``);
-4. reduced-cost fixing: ``y_p`` is fixed to 0 (1) when forcing it to 1 (0) would take the LP
+5. reduced-cost fixing: ``y_p`` is fixed to 0 (1) when forcing it to 1 (0) would take the LP
    bound below the heuristic's value;
-5. MILP rounds: HiGHS solves the master with ``y`` binary and the best set as incumbent; the
+6. MILP rounds: HiGHS solves the master with ``y`` binary and the best set as incumbent; the
    tight cuts at every integral point HiGHS met (``cbMipSolution``) and at its optimum are
    added, the best set is polished by swaps; ``OPTIMAL`` when the master's ``theta`` at its
    optimum is every user's true value (to ``CUT_TOL`` each) or its bound is at most the best
@@ -86,6 +87,7 @@ from ..core.results import (
     TerminationReason,
     readonly,
 )
+from . import policy_enumeration as enumeration
 
 POLICY_METHODS = ("exact", "alternating")
 
@@ -95,13 +97,6 @@ CUT_TOL = 1e-7
 _DOMINANCE_WORK = 400_000_000
 """Dominance pruning compares columns pairwise (``n m^2`` comparisons); above this much work
 only identical columns are merged."""
-
-_PAIR_WORK = 400_000_000
-"""Budget 2 is solved by enumerating every pair when ``n m^2`` is at most this (under a second
-at 100 x 1,000 on one core): the LP bound is weakest at small budgets."""
-
-_PAIR_BLOCK = 4_000_000
-"""Values held at once by the pair enumeration."""
 
 _MAX_HARVEST = 200
 """Integral points kept per master solve for cuts (the callback's list is capped)."""
@@ -197,7 +192,8 @@ def select_policies(
             candidate policy for each user (e.g. its estimated return), with
             ``n_users * max |values| <= MAX_ABS_TOTAL`` (sums stay finite).
         budget: ``k >= 1``, the most policies that may be chosen.
-        method: ``"exact"`` (the MILP, proved optimal by HiGHS unless the time limit stops it)
+        method: ``"exact"`` (proved optimal unless the time limit stops it: the set enumeration
+            for budgets 2-4, the MILP with HiGHS above)
             or ``"alternating"`` (the seed's EM-like heuristic with random restarts).
         time_limit: seconds for the whole call (``None``: no limit). A limit that stops the
             exact method gives ``FEASIBLE`` with ``Limit.TIME``, the best solution found and
@@ -248,23 +244,14 @@ def select_policies(
         return _result(vals, kept[heur], k, sw, term, "alternating", "numpy", bound=math.nan,
                        heuristic=h_val, kept=len(kept), restarts=n_run)  # fmt: skip
     trivial = _trivial_bound(vals[:, kept])
-    if k_eff == 2 and sub.shape[0] * sub.shape[1] ** 2 <= _PAIR_WORK:
-        pair, complete = _best_pair(sub.w, expired=lambda: sw.expired(tl))
-        if _welfare(sub.w, pair) < _welfare(sub.w, heur):
-            pair = heur  # (only when the enumeration stopped early)
-        if complete:
-            term = Termination.optimal("every pair of candidates enumerated")
-        else:
-            term = Termination.feasible(Limit.TIME, "time limit in the pair enumeration")
-        return _result(vals, kept[pair], k, sw, term, "pair_enumeration", "numpy",
-                       bound=math.nan if complete else trivial, heuristic=h_val,
-                       kept=len(kept), restarts=n_run)  # fmt: skip
     if sw.expired(tl):
         term = Termination.feasible(Limit.TIME, "time limit before the MILP")
         return _result(vals, kept[heur], k, sw, term, "benders_milp", "highs", bound=trivial,
                        heuristic=h_val, kept=len(kept), restarts=n_run)  # fmt: skip
-    run = _BendersRun(sub, k_eff)
     start = swap_search(sub.w, heur, expired=lambda: sw.expired(tl))
+    if k_eff <= enumeration.MAX_BUDGET:
+        return _enumerated(vals, kept, sub, k, start, sw, tl, heuristic=h_val, restarts=n_run)
+    run = _BendersRun(sub, k_eff)
     chosen, bound_scaled, term = run.solve(start, sw, tl)
     bound = min(bound_scaled * sub.scale + sub.offset, trivial)
     return _result(vals, kept[chosen], k, sw, term, "benders_milp", "highs", bound=bound,
@@ -374,25 +361,29 @@ def _closed_form(w: NDArray[np.float64], k: int) -> NDArray[np.int64] | None:
     return best if len(best) <= k else None
 
 
-def _best_pair(
-    w: NDArray[np.float64], expired: Callable[[], bool] = lambda: False
-) -> tuple[NDArray[np.int64], bool]:
-    """The best two candidates by enumerating every pair (``n m^2 / 2`` work, in blocks) and
-    whether every pair was seen (``expired()`` is checked between blocks)."""
-    n, m = w.shape
-    block = max(1, _PAIR_BLOCK // max(1, n * m))
-    best, pair = -math.inf, (0, 1)
-    cols = np.arange(m)
-    for lo in range(0, m - 1, block):
-        if lo and expired():
-            return np.array(sorted(pair), dtype=np.int64), False
-        rows = np.arange(lo, min(lo + block, m - 1))
-        tot = np.maximum(w[:, rows, None], w[:, None, :]).sum(axis=0)  # (block, m)
-        tot[cols[None, :] <= rows[:, None]] = -math.inf  # pairs p < q only
-        i, j = np.unravel_index(int(np.argmax(tot)), tot.shape)
-        if tot[i, j] > best:
-            best, pair = float(tot[i, j]), (int(rows[i]), int(j))
-    return np.array(sorted(pair), dtype=np.int64), True
+def _enumerated(
+    vals: NDArray[np.float64],
+    kept: NDArray[np.int64],
+    sub: _Scaled,
+    k: int,
+    start: NDArray[np.int64],
+    sw: Stopwatch,
+    tl: float | None,
+    *,
+    heuristic: float,
+    restarts: int,
+) -> PolicySelection:
+    """Budgets ``2..4``: the bounded set enumeration of :mod:`.policy_enumeration`."""
+    found = enumeration.best_small_set(sub.w, min(k, sub.shape[1]), start,
+                                       expired=lambda: sw.expired(tl))  # fmt: skip
+    if found.complete:
+        term = Termination.optimal(f"bounded set enumeration, {found.nodes} nodes")
+    else:
+        term = Termination.feasible(Limit.TIME, f"time limit in the set enumeration, "
+                                                f"{found.nodes} nodes")  # fmt: skip
+    bound = min(found.bound * sub.scale + sub.offset, _trivial_bound(vals[:, kept]))
+    return _result(vals, kept[found.chosen], k, sw, term, "set_enumeration", "numpy",
+                   bound=bound, heuristic=heuristic, kept=len(kept), restarts=restarts)  # fmt: skip
 
 
 def _welfare(w: NDArray[np.float64], chosen: NDArray[np.int64]) -> float:

@@ -99,11 +99,11 @@ def test_exact_on_larger_instances_beats_every_heuristic_and_matches_brute_force
     seed: int,
 ) -> None:
     rng = np.random.default_rng(seed)
-    v = rng.normal(size=(12, 10))
-    for k in (2, 3, 4):
+    v = rng.normal(size=(40, 10))
+    for k in (2, 3, 4, 5, 6):
         want = brute_force(v.tolist(), k)
         exact = select_policies(v, k, seed=seed)
-        assert exact.method == ("pair_enumeration" if k == 2 else "benders_milp")
+        assert exact.method == ("set_enumeration" if k <= 4 else "benders_milp")
         assert exact.termination.is_optimal
         assert exact.welfare == pytest.approx(want, abs=tol(want))
         check_consistent(v, exact, k)
@@ -319,17 +319,18 @@ def test_review_time_limit_before_the_root_lp_ends_gives_a_finite_bound() -> Non
     check_consistent(v, r, 5)
 
 
-def test_review_pair_enumeration_stops_at_the_time_limit() -> None:
-    # before: the pair enumeration ignored the time limit (about 0.3-1 s at 100 x 1,000; up to
-    # 4e8 comparisons) and reported OPTIMAL after the deadline
+@pytest.mark.parametrize("k", [2, 3, 4])
+def test_review_set_enumeration_stops_at_the_time_limit(k: int) -> None:
+    # before: the pair enumeration (budget 2, replaced by the set enumeration) ignored the time
+    # limit and reported OPTIMAL after the deadline
     v = np.random.default_rng(0).uniform(size=(100, 1000))
-    r = select_policies(v, 2, time_limit=1e-3)
+    r = select_policies(v, k, time_limit=1e-3)
     assert r.termination.reason is TerminationReason.FEASIBLE
     assert r.termination.limit is not None
     assert math.isfinite(r.bound)
     assert r.bound >= r.welfare
     assert r.welfare >= r.heuristic_welfare - tol(r.welfare)
-    check_consistent(v, r, 2)
+    check_consistent(v, r, k)
 
 
 def test_review_cut_memory_cap_stops_with_an_honest_status(
@@ -343,9 +344,9 @@ def test_review_cut_memory_cap_stops_with_an_honest_status(
     limited = 0
     for seed in range(6):
         v = np.random.default_rng(seed).uniform(size=(14, 13))
-        want = brute_force(v.tolist(), 4)
-        r = select_policies(v, 4, restarts=1)
-        check_consistent(v, r, 4)
+        want = brute_force(v.tolist(), 5)
+        r = select_policies(v, 5, restarts=1)  # budget 5: the MILP (2-4: the enumeration)
+        check_consistent(v, r, 5)
         assert r.welfare <= want + tol(want)
         assert r.bound >= want - tol(want)  # a valid bound on the true optimum
         if r.termination.is_optimal:

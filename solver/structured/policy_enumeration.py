@@ -1,0 +1,202 @@
+"""Small budgets of policies (``2 <= k <= 4``) by a bounded enumeration of candidate sets: a
+branch and bound over sets whose bounds come from the Lagrangian relaxation of the
+facility-location MILP of :mod:`.policies` (seed 004, r-MDPs; the model is there).
+
+Bound. For any multipliers ``lambda`` (one per user) and any set ``S``::
+
+    f(S) = sum_u max_{p in S} w[u,p] <= sum_u lambda_u + sum_{p in S} rho_p(lambda),
+    rho_p(lambda) = sum_u (w[u,p] - lambda_u)^+
+
+(``max_{p in S} w[u,p] <= lambda_u + max_{p in S} (w[u,p] - lambda_u)^+``): the Lagrangian
+relaxation of "every user gets one policy" (``sum_p x_up = 1``); its minimum over ``lambda``
+is the strong LP bound. A node is ``T`` (chosen), ``R`` (the candidates it may still add, in
+a fixed order) and ``r = k - |T|`` slots; every ``k``-set below it is bounded by::
+
+    UB(T, R) = min_lambda  sum_u lambda_u + sum_{p in T} rho_p + (the r largest rho_p over R)
+
+Search. Candidates are ordered by ``rho`` at the root's multipliers (largest first); the
+children of ``(T, R)`` are ``(T + R_j, R_{j+1:})``, so every ``k``-set is met once. With the
+parent's ``lambda`` (valid for any ``lambda``) child ``j`` is bounded by ``sum lambda +
+rho_T + rho_{R_j} + (the r - 1 largest rho over R_{j+1:})``: children at or below the best
+value found are pruned at once, the others re-optimize ``lambda`` by subgradient steps
+(Polyak steps towards the best value, from the parent's ``lambda``; any iterate's value is a
+valid bound, so a node is pruned as soon as one reaches the best value). With one slot left
+every completion is evaluated exactly. The enumeration is finite and exact (to
+``PRUNE_TOL``); at a deadline the largest bound of the unexplored nodes is a valid bound.
+
+Measured (100 users x 1,000 candidates, docs/policy_budget.md): ``k = 3`` on uniform i.i.d.
+values in about 10 s (the Benders MILP of :mod:`.policies` stops at 60 s with a 1.8 % gap), and
+2-10 times faster than the MILP at ``k = 3, 4`` on values with structure; above ``k = 4`` the
+tree grows too fast and the MILP is better.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+MAX_BUDGET = 4
+"""The enumeration serves budgets ``2..MAX_BUDGET`` (measured: better than the MILP there)."""
+
+PRUNE_TOL = 1e-9
+"""A node is pruned when its bound is at most the best value plus this (values scaled into
+[0, 1] per user, times ``max(1, best)``)."""
+
+_ROOT_STEPS = 300
+_NODE_STEPS = 60
+_STEP_DECAY = 0.97
+
+
+@dataclass
+class Enumeration:
+    """The best set found, a valid upper bound on ``f`` and whether the search finished."""
+
+    chosen: NDArray[np.int64]
+    value: float
+    bound: float
+    complete: bool
+    nodes: int
+
+
+def best_small_set(
+    w: NDArray[np.float64],
+    k: int,
+    start: NDArray[np.int64],
+    expired: Callable[[], bool] = lambda: False,
+) -> Enumeration:
+    """The ``k``-set of columns of ``w`` (``n x m``, ``k <= m``) maximizing ``f``, by the
+    bounded enumeration above, from the feasible ``start`` (its value is the first incumbent).
+    ``expired()`` is checked at every node and subgradient step."""
+    if not 2 <= k <= w.shape[1] or len(start) != k:
+        raise ValueError(f"best_small_set needs 2 <= k <= {w.shape[1]} and a start of k")
+    search = _Search(w, k, start, expired)
+    lam = w[:, start].max(axis=1)  # the tight levels of the start (Benders' cut levels)
+    every = np.arange(w.shape[1], dtype=np.int64)
+    root, lam, rho, _ = search.descend(w, 0, lam, k, _ROOT_STEPS)
+    if root <= search.lb + search.tol:
+        return search.result(-math.inf)
+    order = every[np.argsort(-rho, kind="stable")]
+    pending = search.visit(np.empty(0, dtype=np.int64), order, lam, root)
+    return search.result(pending)
+
+
+def _lagrangian(
+    w_node: NDArray[np.float64], t: int, lam: NDArray[np.float64], r: int
+) -> tuple[float, NDArray[np.float64], NDArray[np.float64], float]:
+    """At ``lambda``: the bound, a subgradient (``1 - #{chosen p: w[u,p] > lambda_u}``),
+    ``rho`` over ``R`` and ``sum lambda + rho_T``. ``w_node`` holds ``T``'s columns first."""
+    d = w_node - lam[:, None]
+    pos = np.maximum(d, 0.0)
+    rho = pos.sum(axis=0)
+    rho_r = rho[t:]
+    top = np.argpartition(-rho_r, r - 1)[:r] if r < len(rho_r) else np.arange(len(rho_r))
+    base = float(lam.sum() + rho[:t].sum())
+    chosen = np.concatenate([np.arange(t), t + top])
+    grad = 1.0 - (d[:, chosen] > 0).sum(axis=1)
+    return base + float(rho_r[top].sum()), grad, rho_r, base
+
+
+def _suffix_top_sums(x: NDArray[np.float64], q: int) -> NDArray[np.float64]:
+    """``out[j]`` = the sum of the ``q`` largest entries of ``x[j + 1:]`` (fewer if short)."""
+    out = np.zeros(len(x))
+    heap: list[float] = []
+    total = 0.0
+    for j in range(len(x) - 1, -1, -1):
+        out[j] = total
+        v = float(x[j])
+        if len(heap) < q:
+            heapq.heappush(heap, v)
+            total += v
+        elif v > heap[0]:
+            total += v - heapq.heapreplace(heap, v)
+    return out
+
+
+class _Search:
+    def __init__(
+        self,
+        w: NDArray[np.float64],
+        k: int,
+        start: NDArray[np.int64],
+        expired: Callable[[], bool],
+    ) -> None:
+        self.w, self.k, self.expired = w, k, expired
+        self.best = np.sort(start).astype(np.int64)
+        self.lb = float(w[:, self.best].max(axis=1).sum())
+        self.tol = PRUNE_TOL * max(1.0, abs(self.lb))
+        self.nodes = 0
+
+    def result(self, pending: float) -> Enumeration:
+        complete = pending == -math.inf
+        bound = self.lb if complete else max(pending, self.lb)
+        return Enumeration(self.best, self.lb, bound, complete, self.nodes)
+
+    def descend(
+        self, w_node: NDArray[np.float64], t: int, lam: NDArray[np.float64], r: int, steps: int
+    ) -> tuple[float, NDArray[np.float64], NDArray[np.float64], float]:
+        """The smallest bound met by Polyak subgradient steps towards the best value, with
+        its ``lambda``, ``rho`` over ``R`` and ``sum lambda + rho_T``."""
+        found = (math.inf, lam, np.empty(0), 0.0)
+        for it in range(steps):
+            value, grad, rho, base = _lagrangian(w_node, t, lam, r)
+            if value < found[0]:
+                found = (value, lam, rho, base)
+            norm = float(grad @ grad)
+            if found[0] <= self.lb + self.tol or norm == 0.0 or self.expired():
+                break
+            lam = lam - _STEP_DECAY**it * (value - self.lb) / norm * grad
+        return found
+
+    def visit(
+        self, chosen: NDArray[np.int64], rest: NDArray[np.int64], lam: NDArray[np.float64],
+        bound: float,
+    ) -> float:  # fmt: skip
+        """Search below ``(T, R)`` whose bound is ``bound``; the largest bound left unexplored
+        when the deadline struck (``-inf`` when everything below was settled)."""
+        self.nodes += 1
+        r = self.k - len(chosen)
+        if self.expired():
+            return bound
+        w_node = self.w[:, np.concatenate([chosen, rest])]
+        value, lam, rho, base = self.descend(w_node, len(chosen), lam, r, _NODE_STEPS)
+        if value <= self.lb + self.tol:
+            return -math.inf
+        child = base + rho + _suffix_top_sums(rho, r - 1)
+        pending = -math.inf
+        for j in range(len(rest) - (r - 1)):  # a child needs r - 1 candidates after it
+            if child[j] <= self.lb + self.tol:
+                continue
+            if self.expired():
+                tail = child[j : len(rest) - (r - 1)]
+                return max(pending, float(tail.max()))
+            grown = np.append(chosen, rest[j])
+            if r == 2:  # one slot left below: every completion, on views of w_node
+                t = len(chosen)
+                self._complete(grown, w_node[:, t + j], w_node[:, t + j + 1 :], rest[j + 1 :])
+            else:
+                pending = max(pending, self.visit(grown, rest[j + 1 :], lam, child[j]))
+        return pending
+
+    def _complete(
+        self,
+        chosen: NDArray[np.int64],
+        added: NDArray[np.float64],
+        w_rest: NDArray[np.float64],
+        rest: NDArray[np.int64],
+    ) -> None:
+        """One slot left (``chosen`` has ``k - 1`` candidates, the last one's column is
+        ``added``): every completion by ``rest`` (columns ``w_rest``), exactly."""
+        self.nodes += 1
+        if len(rest) == 0:
+            return
+        base = np.maximum(self.w[:, chosen[:-1]].max(axis=1), added) if len(chosen) > 1 else added
+        values = np.maximum(base[:, None], w_rest).sum(axis=0)
+        j = int(np.argmax(values))
+        if values[j] > self.lb:
+            self.lb = float(values[j])
+            self.best = np.sort(np.append(chosen, rest[j])).astype(np.int64)
