@@ -41,6 +41,10 @@ def float_array(
     allow_empty: bool = False,
 ) -> NDArray[np.float64]:
     """``value`` as a finite float64 array, checked for ndim, shape (``None`` = any) and range."""
+    if getattr(getattr(value, "dtype", None), "kind", None) == "c":  # (numpy would drop .imag)
+        raise MechsolveInputError(
+            function, argument, f"must be an array of real numbers; got {value.dtype} values"
+        )
     try:
         arr = np.array(value, dtype=np.float64, copy=True)
     except (TypeError, ValueError) as exc:

@@ -224,7 +224,8 @@ def select_policies(
     closed = _closed_form(vals, k)  # before the dominance pass (one user: 4M columns)
     kept = np.arange(vals.shape[1], dtype=np.int64)
     if closed is None:
-        kept = undominated_candidates(vals)
+        # (the dominance pass is skipped when the deadline has already passed: it is O(n m^2))
+        kept = kept if sw.expired(tl) else undominated_candidates(vals)
         closed = _closed_form(vals[:, kept], min(k, len(kept)))
     if closed is not None:
         term = Termination.optimal(
@@ -245,8 +246,11 @@ def select_policies(
                        heuristic=h_val, kept=len(kept), restarts=n_run)  # fmt: skip
     trivial = _trivial_bound(vals[:, kept])
     if sw.expired(tl):
-        term = Termination.feasible(Limit.TIME, "time limit before the MILP")
-        return _result(vals, kept[heur], k, sw, term, "benders_milp", "highs", bound=trivial,
+        small = k_eff <= enumeration.MAX_BUDGET
+        step = "the set enumeration" if small else "the MILP"
+        term = Termination.feasible(Limit.TIME, f"time limit before {step}")
+        method_used, backend = ("set_enumeration", "numpy") if small else ("benders_milp", "highs")
+        return _result(vals, kept[heur], k, sw, term, method_used, backend, bound=trivial,
                        heuristic=h_val, kept=len(kept), restarts=n_run)  # fmt: skip
     start = swap_search(sub.w, heur, expired=lambda: sw.expired(tl))
     if k_eff <= enumeration.MAX_BUDGET:

@@ -24,6 +24,15 @@ valid bound, so a node is pruned as soon as one reaches the best value). With on
 every completion is evaluated exactly. The enumeration is finite and exact (to
 ``PRUNE_TOL``); at a deadline the largest bound of the unexplored nodes is a valid bound.
 
+Lattice values. When every ``w`` is a multiple of a step ``delta = 1 / L`` (``L <=
+MAX_LATTICE``; e.g. integer-valued ``V`` scaled into [0, 1]), so is every ``f(S)``: a node
+bounded below ``best + delta`` holds no better set and is pruned (tolerance ``delta`` less
+ten times the ``PRUNE_TOL`` one: room for rounding). Such values tie the incumbent with the
+Lagrangian (LP) bound at many nodes, which the subgradient steps approach only to about
+``1e-5``: with ``PRUNE_TOL`` alone those nodes were never pruned (measured: 50 x 300 integers
+in 0..4, ``k = 4``: 53,282 nodes and 14 s, 8,272 nodes and 1.7 s with the step; 60 x 500, the
+same values: 49 s, 5.9 s with the step, the MILP 3.7 s).
+
 Measured (100 users x 1,000 candidates, docs/policy_budget.md): ``k = 3`` on uniform i.i.d.
 values in about 10 s (the Benders MILP of :mod:`.policies` stops at 60 s with a 1.8 % gap), and
 2-10 times faster than the MILP at ``k = 3, 4`` on values with structure; above ``k = 4`` the
@@ -46,6 +55,9 @@ MAX_BUDGET = 4
 PRUNE_TOL = 1e-9
 """A node is pruned when its bound is at most the best value plus this (values scaled into
 [0, 1] per user, times ``max(1, best)``)."""
+
+MAX_LATTICE = 1024
+"""Lattices ``w in Z / L`` tried up to this ``L`` (see the module docstring)."""
 
 _ROOT_STEPS = 300
 _NODE_STEPS = 60
@@ -80,6 +92,8 @@ def best_small_set(
     root, lam, rho, _ = search.descend(w, 0, lam, k, _ROOT_STEPS)
     if root <= search.lb + search.tol:
         return search.result(-math.inf)
+    if expired():  # (before the O(m log m) ordering: the root's bound holds)
+        return search.result(root)
     order = every[np.argsort(-rho, kind="stable")]
     pending = search.visit(np.empty(0, dtype=np.int64), order, lam, root)
     return search.result(pending)
@@ -99,6 +113,25 @@ def _lagrangian(
     chosen = np.concatenate([np.arange(t), t + top])
     grad = 1.0 - (d[:, chosen] > 0).sum(axis=1)
     return base + float(rho_r[top].sum()), grad, rho_r, base
+
+
+def lattice_step(w: NDArray[np.float64]) -> float:
+    """The largest ``delta = 1 / L`` (``L <= MAX_LATTICE``) with every entry of ``w`` an
+    integer multiple of it, or 0 when there is none. ``L`` is the smallest that fits a sample
+    of ``w``; it is kept when every ``f(S)`` is within ``PRUNE_TOL delta`` of a multiple of
+    ``delta`` (``n`` times the largest deviation of an entry)."""
+    sample = np.unique(w.ravel()[: 4 * MAX_LATTICE])
+    if len(sample) > MAX_LATTICE + 1 or not np.all(np.isfinite(sample)):
+        return 0.0  # (a lattice of step 1/L in [0, 1] has at most L + 1 points)
+    steps = np.arange(1, MAX_LATTICE + 1, dtype=np.float64)
+    grid = steps[:, None] * sample[None, :]
+    fits = np.flatnonzero((np.abs(grid - np.round(grid)) <= 1e-9).all(axis=1))
+    if len(fits) == 0:
+        return 0.0
+    level = float(steps[fits[0]])
+    x = level * w
+    off = float(np.abs(x - np.round(x)).max())  # in steps
+    return 1.0 / level if w.shape[0] * off <= PRUNE_TOL else 0.0
 
 
 def _suffix_top_sums(x: NDArray[np.float64], q: int) -> NDArray[np.float64]:
@@ -128,7 +161,8 @@ class _Search:
         self.w, self.k, self.expired = w, k, expired
         self.best = np.sort(start).astype(np.int64)
         self.lb = float(w[:, self.best].max(axis=1).sum())
-        self.tol = PRUNE_TOL * max(1.0, abs(self.lb))
+        tol = PRUNE_TOL * max(1.0, abs(self.lb))
+        self.tol = max(tol, lattice_step(w) - 10.0 * tol)  # (module docstring: lattices)
         self.nodes = 0
 
     def result(self, pending: float) -> Enumeration:
@@ -166,6 +200,8 @@ class _Search:
         value, lam, rho, base = self.descend(w_node, len(chosen), lam, r, _NODE_STEPS)
         if value <= self.lb + self.tol:
             return -math.inf
+        if self.expired():  # (before the O(|R|) children's bounds: this node's bound holds)
+            return value
         child = base + rho + _suffix_top_sums(rho, r - 1)
         pending = -math.inf
         for j in range(len(rest) - (r - 1)):  # a child needs r - 1 candidates after it

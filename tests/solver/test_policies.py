@@ -183,6 +183,8 @@ def test_time_limited_run_reports_a_bound_and_no_unproved_optimum() -> None:
         ({"values": [[1.0, 2.0]], "budget": 1, "seed": -3}, "seed"),
         ({"values": [[1.0, 2.0]], "budget": 1, "restarts": 0}, "restarts"),
         ({"values": [[1.0, 2.0]], "budget": 1, "max_iterations": 0}, "max_iterations"),
+        # review: a complex array was accepted with its imaginary part silently dropped
+        ({"values": np.array([[1.0 + 2.0j, 2.0]]), "budget": 1}, "values"),
     ],
 )
 def test_bad_input_names_the_argument(kwargs: dict[str, object], argument: str) -> None:
@@ -355,3 +357,16 @@ def test_review_cut_memory_cap_stops_with_an_honest_status(
             assert r.termination.limit is not None
             limited += 1
     assert limited > 0  # the cap was reached on some instance
+
+
+@pytest.mark.parametrize(("k", "method"), [(3, "set_enumeration"), (6, "benders_milp")])
+def test_review_a_deadline_before_the_search_names_the_method_that_would_have_run(
+    k: int, method: str
+) -> None:
+    # before: budgets 2-4 stopped before the search reported method "benders_milp"
+    v = np.random.default_rng(3).uniform(size=(300, 3000))
+    r = select_policies(v, k, time_limit=1e-6)
+    assert r.termination.limit is not None
+    assert r.method == method
+    assert r.bound >= r.welfare
+    check_consistent(v, r, k)
