@@ -245,16 +245,17 @@ def select_policies(
         return _result(vals, kept[heur], k, sw, term, "alternating", "numpy", bound=math.nan,
                        heuristic=h_val, kept=len(kept), restarts=n_run)  # fmt: skip
     trivial = _trivial_bound(vals[:, kept])
+    small = k_eff <= enumeration.MAX_BUDGET  # budgets 2-4: the set enumeration, else the MILP
     if sw.expired(tl):
-        small = k_eff <= enumeration.MAX_BUDGET
         step = "the set enumeration" if small else "the MILP"
         term = Termination.feasible(Limit.TIME, f"time limit before {step}")
         method_used, backend = ("set_enumeration", "numpy") if small else ("benders_milp", "highs")
         return _result(vals, kept[heur], k, sw, term, method_used, backend, bound=trivial,
                        heuristic=h_val, kept=len(kept), restarts=n_run)  # fmt: skip
     start = swap_search(sub.w, heur, expired=lambda: sw.expired(tl))
-    if k_eff <= enumeration.MAX_BUDGET:
-        return _enumerated(vals, kept, sub, k, start, sw, tl, heuristic=h_val, restarts=n_run)
+    if small:
+        return _enumerated(vals, kept, sub, k, k_eff, start, sw, tl, heuristic=h_val,
+                           restarts=n_run)  # fmt: skip
     run = _BendersRun(sub, k_eff)
     chosen, bound_scaled, term = run.solve(start, sw, tl)
     bound = min(bound_scaled * sub.scale + sub.offset, trivial)
@@ -370,6 +371,7 @@ def _enumerated(
     kept: NDArray[np.int64],
     sub: _Scaled,
     k: int,
+    k_eff: int,
     start: NDArray[np.int64],
     sw: Stopwatch,
     tl: float | None,
@@ -377,9 +379,9 @@ def _enumerated(
     heuristic: float,
     restarts: int,
 ) -> PolicySelection:
-    """Budgets ``2..4``: the bounded set enumeration of :mod:`.policy_enumeration`."""
-    found = enumeration.best_small_set(sub.w, min(k, sub.shape[1]), start,
-                                       expired=lambda: sw.expired(tl))  # fmt: skip
+    """Budgets ``2..4`` (``k_eff``: ``k`` capped by the candidates kept): the bounded set
+    enumeration of :mod:`.policy_enumeration`."""
+    found = enumeration.best_small_set(sub.w, k_eff, start, expired=lambda: sw.expired(tl))
     if found.complete:
         term = Termination.optimal(f"bounded set enumeration, {found.nodes} nodes")
     else:
