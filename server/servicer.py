@@ -33,6 +33,7 @@ from mechsolve.solver.core.limits import Limits
 
 from .config import ServerConfig
 from .logs import log
+from .memory import Trimmer
 from .metrics import Metrics
 from .status import HANDLED, INLINE_BYTES, DeadlineExceeded, code_for, status_for, time_limit
 from .workers import Answer, SolverPool
@@ -109,6 +110,7 @@ class Servicer:
         self.metrics = metrics
         self.in_flight = 0
         self.pending_bytes = 0
+        self.trimmer = Trimmer()
         self._replaced_seen = 0
         metrics.solver_memory.set_function(self.pool.resident_bytes)
 
@@ -170,6 +172,7 @@ class Servicer:
 
     def _release(self, size: int) -> None:
         self.pending_bytes -= size
+        self.trimmer.after_call(size)
 
     def _unary(self, rpc: Rpc) -> Any:
         async def call(request: bytes, context: grpc.aio.ServicerContext) -> bytes | None:
@@ -195,6 +198,7 @@ class Servicer:
                 raise
             finally:
                 self.metrics.done(rpc.path, code, time.perf_counter() - start, context)
+                self.trimmer.after_call(size)
             return None
 
         return call
