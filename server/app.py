@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import logging
 import multiprocessing as mp
 import os
@@ -34,6 +33,7 @@ from mechsolve.api import SERVICES
 from .config import ServerConfig
 from .interceptors import AuthInterceptor
 from .logs import configure, log
+from .memory import return_large_buffers
 from .metrics import Metrics
 from .servicer import Servicer
 
@@ -244,24 +244,6 @@ def run(config: ServerConfig, *, reuse_port: bool = False) -> int:
         return 0
 
     return asyncio.run(main())
-
-
-MMAP_THRESHOLD = 1 << 20
-"""Allocations from this size up get their own mappings (returned to the system when freed)."""
-
-
-def return_large_buffers() -> None:
-    """Make glibc serve every allocation of :data:`MMAP_THRESHOLD` or more with its own
-    mapping, returned to the system when freed. By default glibc raises that threshold after
-    a large buffer is freed, and later large requests (gRPC's receive buffers, request bytes)
-    then stay in the heap for good: a burst of big requests would keep the process large
-    after it has been refused or answered."""
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
-
-
-M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
 
 
 def _on_signal(sig: signal.Signals, stop: asyncio.Event) -> None:
