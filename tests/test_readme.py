@@ -1,6 +1,7 @@
 """Every example in the README runs: its Python blocks in order, in one namespace, with the
 client examples pointed at a real server, and every ``mechsolve`` command of its shell blocks
-except those that serve or run for minutes (``serve``, ``demo``: their own tests run them)."""
+(with the ``python -c`` lines that make their input files, in order) except those that serve
+or run for minutes (``serve``, ``demo``: their own tests run them)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,9 @@ def _commands() -> list[str]:
         line.split("  #")[0].strip() for block in _blocks("bash") for line in block.splitlines()
     ]
     return [
-        line for line in lines if line.startswith("mechsolve ") and not line.startswith(NOT_RUN)
+        line
+        for line in lines
+        if line.startswith(("mechsolve ", "python -c ")) and not line.startswith(NOT_RUN)
     ]
 
 
@@ -45,7 +48,6 @@ def test_readme_examples_run(
     assert len(commands) >= 8
     for command in commands:
         args = shlex.split(command.replace(EXAMPLE_ADDRESS, server.address))
-        out = subprocess.run(
-            [sys.executable, "-m", "mechsolve", *args[1:]], capture_output=True, text=True
-        )
+        program = [sys.executable] if args[0] == "python" else [sys.executable, "-m", "mechsolve"]
+        out = subprocess.run([*program, *args[1:]], capture_output=True, text=True)
         assert out.returncode == 0, f"{command}\n{out.stdout}\n{out.stderr}"

@@ -19,7 +19,7 @@ at every step; budgets ``k in {1, 2, 5, 10, 50}``; an EM-like algorithm with PPO
 - candidates: ``candidates`` policies, each trained for ``learner_steps`` steps for a target
   drawn from ``U[0, target_max)`` from ``theta ~ N(0, I)``;
 - selection from the pool: ``V[u, p]`` (fresh rollouts), then
-  :func:`mechsolve.solver.structured.policies.select_policies` exactly (MILP) and with the
+  :func:`mechsolve.solver.structured.policies.select_policies` exactly (set enumeration or MILP) and with the
   alternating heuristic, for every budget;
 - the seed's full EM-like loop: ``k`` policies, then ``em_rounds`` rounds of E-step (assign
   every user to its best policy by estimated value) and M-step (``em_steps`` random-search
@@ -48,6 +48,7 @@ from numpy.typing import NDArray
 
 from mechsolve.solver.core import validation as v
 from mechsolve.solver.core.errors import MechsolveInputError
+from mechsolve.solver.core.limits import Limits
 from mechsolve.solver.structured.policies import select_policies
 
 Array = NDArray[np.float64]
@@ -97,6 +98,13 @@ class RMDPConfig:
             raise MechsolveInputError(fn, "budgets", "must list at least one budget")
         for k in self.budgets:
             v.positive_int(fn, "budgets", k)
+        # the sizes the exact selection accepts, checked before any array is built
+        lim = Limits()
+        lim.check(fn, "users", self.users, "max_exact_agents")
+        lim.check(fn, "candidates", self.candidates, "max_candidates")
+        lim.check(fn, "users x candidates", self.users * self.candidates, "max_candidates")
+        rollout_cells = self.candidates * self.rollouts * self.horizon
+        lim.check(fn, "candidates x rollouts x horizon", rollout_cells, "max_candidates")
         return self
 
 
@@ -309,7 +317,7 @@ def run(cfg: RMDPConfig, progress: Callable[[int], Any] | None = None) -> list[S
 # Report
 # --------------------------------------------------------------------------------------------
 ARMS = {
-    "exact": "pool + exact MILP",
+    "exact": "pool + exact selection",
     "alternating": "pool + alternating heuristic",
     "em": "EM-like loop, random start",
     "refined": "EM-like loop from the exact selection",
@@ -356,8 +364,8 @@ def markdown(runs: Sequence[SeedRun], cfg: RMDPConfig, wall: float) -> str:
         "",
         "In-sample (the values the selection maximized):",
         "",
-        "| k | exact MILP | alternating | exact − alternating (total) | proved optimal | "
-        "MILP s (max) | heuristic s (max) | EM-like, random start | EM-like from exact |",
+        "| k | exact | alternating | exact − alternating (total) | proved optimal | "
+        "exact s (max) | heuristic s (max) | EM-like, random start | EM-like from exact |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
@@ -373,7 +381,7 @@ def markdown(runs: Sequence[SeedRun], cfg: RMDPConfig, wall: float) -> str:
         "",
         "Held out (the chosen policies on fresh evaluation rollouts):",
         "",
-        "| k | exact MILP | alternating | EM-like, random start | EM-like from exact |",
+        "| k | exact | alternating | EM-like, random start | EM-like from exact |",
         "|---|---|---|---|---|",
     ]
     for r in rows:

@@ -34,7 +34,7 @@ from google.protobuf.message import Message
 
 from mechsolve import codec
 from mechsolve.api import RPCS, Rpc
-from mechsolve.codec.values import Context, decode_field, expand_enum_names
+from mechsolve.codec.values import Context, decode_field, expand_short_forms
 from mechsolve.solver.core.errors import MechsolveError
 from mechsolve.solver.core.limits import Limits
 from mechsolve.solver.games.files import read_game
@@ -274,7 +274,7 @@ def _parse(position: int, raw: Any, defaults: Defaults, games: GameFiles) -> Rec
     try:
         if not finite:
             request = _quote_non_finite(request)
-        request = expand_enum_names(rpc.request.DESCRIPTOR, request)
+        request = expand_short_forms(rpc.request.DESCRIPTOR, request)
         message = rpc.request()
         if not fill(message, request):
             message = json_format.ParseDict(request, rpc.request())

@@ -23,6 +23,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "batch",
     "equilibrium",
     "auction",
+    "policies",
 )
 """Modules of this package that register subcommands, in help order."""
 

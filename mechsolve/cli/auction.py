@@ -32,10 +32,6 @@ import math
 import sys
 from typing import Any
 
-REMOTE_TIMEOUT = 3600.0
-"""Deadline of a remote call without ``--time-limit`` (the server caps every solve with its
-``max_solve_seconds``)."""
-
 EPILOG = """\
 --samples FILE: .npy / .npz (array 'samples') / .csv / .txt of shape (N, m): every bidder's
   prior is the empirical distribution of the rows; .npy/.npz may also be (N, n, m), one prior
@@ -118,26 +114,16 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _api(args: argparse.Namespace) -> Any:
-    """The mechsolve API: a client of the server at ``--address``, else in-process."""
-    if args.address:
-        from mechsolve.client import MechsolveClient
-
-        timeout = args.time_limit if args.time_limit is not None else REMOTE_TIMEOUT
-        return MechsolveClient(args.address, default_time_limit=timeout)
-    from mechsolve.client import LocalMechsolve
-
-    return LocalMechsolve()
-
-
 def run(args: argparse.Namespace) -> int:
     from mechsolve.client import MechsolveRpcError
 
     args.lo, args.hi = (x[0] if len(x) == 1 else x for x in (args.lo, args.hi))
     if args.compare_table:
         return _compare_table(args)
+    from .output import solver_api
+
     try:
-        with _api(args) as api:
+        with solver_api(args.address, args.time_limit) as api:
             out = _audit(args, api) if args.audit else _solve(args, api)
     except MechsolveRpcError as exc:
         print(f"mechsolve auction: error: {exc}", file=sys.stderr)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 KINDS = {
@@ -120,37 +119,11 @@ def _call(api: Any, args: argparse.Namespace, game: Any) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mechsolve.codec.plain import plain
-
+    from .output import print_result, solver_api
     from .solve import load_game
 
     game = load_game(args.game)
-    if args.address:
-        from mechsolve.client import MechsolveClient
-
-        api: Any = MechsolveClient(args.address)
-    else:
-        from mechsolve.client import LocalMechsolve
-
-        api = LocalMechsolve()
-    with api:
+    with solver_api(args.address, args.time_limit) as api:
         result = _call(api, args, game)
-    data = plain(result)
-    if args.json:
-        print(json.dumps(data, indent=2))
-        return 0
-    info = data.pop("info", None)
-    for key, value in data.items():
-        print(f"{key}: {_short(value)}")
-    if info is not None:
-        term = info["termination"]
-        limit = f" ({term['limit']})" if term["limit"] else ""
-        detail = f": {term['detail']}" if term["detail"] else ""
-        print(f"termination: {term['reason']}{limit}{detail} [{info['method']}, "
-              f"{info['backend']}, {info['wall_time_s'] * 1000:.1f} ms]")  # fmt: skip
+    print_result(result, args.json)
     return 0
-
-
-def _short(value: Any) -> str:
-    text = json.dumps(value)
-    return text if len(text) <= 200 else text[:197] + "..."

@@ -92,15 +92,25 @@ def run(args: argparse.Namespace) -> int:
     out = output_folder(args, NAME)
     total = nd.pair_count(len(games), len(welfare), len(sets), seeds)
     start = time.perf_counter()
-    with tqdm(total=total, desc=NAME, unit="run", disable=args.no_progress) as bar:
+    bars: list[Any] = []  # the bar starts with the first pair run, after the arguments' checks
+
+    def advance(n: int) -> None:
+        if not bars:
+            bars.append(tqdm(total=total, desc=NAME, unit="run", disable=args.no_progress))
+        bars[0].update(n)
+
+    try:
         results = nd.run_normative(
             games=games,
             welfare_functions=welfare,
             sets=sets,
             seeds=range(seeds),
             config=config,
-            progress=bar.update,
+            progress=advance,
         )
+    finally:
+        for bar in bars:
+            bar.close()
     wall = time.perf_counter() - start
     summary = report.markdown(results, config, seeds) + f"\n{total} pair runs; {wall:.1f} s wall.\n"
     out.mkdir(parents=True, exist_ok=True)

@@ -69,15 +69,9 @@ def _jsonable(x: Any) -> Any:
 def run(args: argparse.Namespace) -> int:
     game = load_game(args.game)
     delegate = args.delegate if args.delegate is not None else [1] * game.n_players
-    if args.address:
-        from mechsolve.client import MechsolveClient
+    from .output import solver_api
 
-        api: Any = MechsolveClient(args.address)
-    else:
-        from mechsolve.client import LocalMechsolve
-
-        api = LocalMechsolve()
-    with api:
+    with solver_api(args.address, args.time_limit) as api:
         if args.mediator == "lottery":
             res = api.lottery_pareto_mediator(
                 game,

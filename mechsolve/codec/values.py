@@ -168,10 +168,12 @@ def enum_number(ed: EnumDescriptor, value: Any, path: str, ctx: Context) -> int:
     return int(ev.number)
 
 
-def expand_enum_names(descriptor: Any, data: Any) -> Any:
-    """A proto3 JSON object for ``descriptor`` with the codec's short enum names (``"milp"``,
-    ``"punishing"``) expanded to the proto names (``"MEDIATOR_METHOD_MILP"``), in nested
-    messages too; anything else is left for the JSON parser to accept or refuse."""
+def expand_short_forms(descriptor: Any, data: Any) -> Any:
+    """A proto3 JSON object for ``descriptor`` with the codec's short forms expanded, in nested
+    messages too: short enum names (``"milp"``, ``"punishing"``) to the proto names
+    (``"MEDIATOR_METHOD_MILP"``), and a tensor given as a nested list (``[[1, 2], [3, 4]]``)
+    to its ``{"shape": [2, 2], "values": [1, 2, 3, 4]}``. Anything else is left for the JSON
+    parser to accept or refuse; a ragged nested list is a ``ValueError`` naming the field."""
     if not isinstance(data, dict):
         return data
     out = dict(data)
@@ -185,13 +187,40 @@ def expand_enum_names(descriptor: Any, data: Any) -> Any:
                 if isinstance(value, list)
                 else _full_name(fd.enum_type, value)
             )
+        elif fd.message_type is not None and fd.message_type.full_name in TENSOR_MESSAGES:
+            if fd.is_repeated and isinstance(value, list):
+                out[key] = [
+                    _tensor_object(f"{key}[{i}]", v) if isinstance(v, list) else v
+                    for i, v in enumerate(value)
+                ]
+            else:
+                out[key] = _tensor_object(key, value) if isinstance(value, list) else value
         elif fd.message_type is not None and not fd.message_type.GetOptions().map_entry:
             out[key] = (
-                [expand_enum_names(fd.message_type, v) for v in value]
+                [expand_short_forms(fd.message_type, v) for v in value]
                 if isinstance(value, list)
-                else expand_enum_names(fd.message_type, value)
+                else expand_short_forms(fd.message_type, value)
             )
     return out
+
+
+TENSOR_MESSAGES = ("mechsolve.v1.Tensor", "mechsolve.v1.Int64Tensor")
+"""The dense tensor messages (``shape``, C-order ``values``)."""
+
+
+def _tensor_object(key: str, value: list[Any]) -> dict[str, Any]:
+    """``{"shape", "values"}`` of a rectangular nested list (C order)."""
+    shape: list[int] = []
+    level: list[Any] = [value]
+    while level and all(isinstance(x, list) for x in level):
+        widths = {len(x) for x in level}
+        if len(widths) != 1:
+            raise ValueError(f"`{key}` is a nested list with rows of different lengths")
+        shape.append(widths.pop())
+        level = [y for x in level for y in x]
+    if any(isinstance(x, list) for x in level):
+        raise ValueError(f"`{key}` is a nested list with rows of different depths")
+    return {"shape": shape, "values": level}
 
 
 def _full_name(ed: EnumDescriptor, value: Any) -> Any:

@@ -33,7 +33,9 @@ class _PolicyMethodEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_PolicyMe
     POLICY_METHOD_UNSPECIFIED: _PolicyMethod.ValueType  # 0
     """Not set: the function's default (EXACT)."""
     POLICY_METHOD_EXACT: _PolicyMethod.ValueType  # 1
-    """The exact MILP (a Benders reformulation solved by HiGHS), proved optimal or bounded."""
+    """Proved optimal, or bounded at the time limit: a closed form (k = 1, or k at least the
+    candidates left), a bounded set enumeration (k = 2..4), the Benders MILP with HiGHS (k >= 5).
+    """
     POLICY_METHOD_ALTERNATING: _PolicyMethod.ValueType  # 2
     """The seed's EM-like alternating heuristic (seeded restarts): fast, no bound."""
 
@@ -43,7 +45,9 @@ class PolicyMethod(_PolicyMethod, metaclass=_PolicyMethodEnumTypeWrapper):
 POLICY_METHOD_UNSPECIFIED: PolicyMethod.ValueType  # 0
 """Not set: the function's default (EXACT)."""
 POLICY_METHOD_EXACT: PolicyMethod.ValueType  # 1
-"""The exact MILP (a Benders reformulation solved by HiGHS), proved optimal or bounded."""
+"""Proved optimal, or bounded at the time limit: a closed form (k = 1, or k at least the
+candidates left), a bounded set enumeration (k = 2..4), the Benders MILP with HiGHS (k >= 5).
+"""
 POLICY_METHOD_ALTERNATING: PolicyMethod.ValueType  # 2
 """The seed's EM-like alternating heuristic (seeded restarts): fast, no bound."""
 Global___PolicyMethod: _TypeAlias = PolicyMethod  # noqa: Y015

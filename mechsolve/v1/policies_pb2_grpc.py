@@ -47,7 +47,7 @@ class PolicyServiceServicer:
     """
 
     def SelectPolicies(self, request, context):
-        """select_policies(): at most k policies and every user's assignment (exact MILP or heuristic).
+        """select_policies(): at most k policies and every user's assignment (exact or heuristic).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -38,7 +38,7 @@ class PolicyServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> PolicyServiceAsyncStub: ...
     SelectPolicies: _grpc.UnaryUnaryMultiCallable[_policies_pb2.SelectPoliciesRequest, _policies_pb2.SelectPoliciesResponse]
-    """select_policies(): at most k policies and every user's assignment (exact MILP or heuristic)."""
+    """select_policies(): at most k policies and every user's assignment (exact or heuristic)."""
 
 @_typing.type_check_only
 class PolicyServiceAsyncStub(PolicyServiceStub):
@@ -46,7 +46,7 @@ class PolicyServiceAsyncStub(PolicyServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     SelectPolicies: _aio.UnaryUnaryMultiCallable[_policies_pb2.SelectPoliciesRequest, _policies_pb2.SelectPoliciesResponse]  # type: ignore[assignment]
-    """select_policies(): at most k policies and every user's assignment (exact MILP or heuristic)."""
+    """select_policies(): at most k policies and every user's assignment (exact or heuristic)."""
 
 class PolicyServiceServicer(metaclass=_abc_1.ABCMeta):
     """Which k policies serve these users best?"""
@@ -57,6 +57,6 @@ class PolicyServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _policies_pb2.SelectPoliciesRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_policies_pb2.SelectPoliciesResponse, _abc.Awaitable[_policies_pb2.SelectPoliciesResponse]]:
-        """select_policies(): at most k policies and every user's assignment (exact MILP or heuristic)."""
+        """select_policies(): at most k policies and every user's assignment (exact or heuristic)."""
 
 def add_PolicyServiceServicer_to_server(servicer: PolicyServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -27,6 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..core import validation as v
+from ..core.array_files import read_arrays
 from ..core.errors import MechsolveInputError
 from .audit import result_tables
 from .priors import GRID_POINTS, PriorKind, TypePrior, discrete_marginals, uniform_grid
@@ -43,39 +44,10 @@ class MechanismTables:
     unit_demand: bool
 
 
-def _read(function: str, path: Any) -> dict[str, Any]:
-    p = Path(path)
-    if not p.is_file():
-        raise MechsolveInputError(function, "path", f"must be an existing file; got {str(p)!r}")
-    suffix = p.suffix.lower()
-    try:
-        if suffix == ".npy":
-            return {"samples": np.load(p, allow_pickle=False)}
-        if suffix == ".npz":
-            with np.load(p, allow_pickle=False) as data:
-                return {k: data[k] for k in data.files}
-        if suffix == ".json":
-            obj = json.loads(p.read_text())
-            if not isinstance(obj, dict):
-                raise ValueError("the top level must be an object")
-            return obj
-        if suffix in (".csv", ".txt"):
-            text = p.read_text().replace(",", " ")
-            rows = [ln.split("#", 1)[0].split() for ln in text.splitlines()]
-            return {"samples": [[float(x) for x in r] for r in rows if r]}
-    except (OSError, ValueError) as exc:
-        raise MechsolveInputError(
-            function, "path", f"could not be read: {exc}; got {str(p)!r}"
-        ) from exc
-    raise MechsolveInputError(
-        function, "path", f"must end in .npy, .npz, .json, .csv or .txt; got {str(p)!r}"
-    )
-
-
 def load_samples(path: Any) -> NDArray[np.float64]:
     """Valuation samples ``(N, m)`` or ``(N, n, m)`` from a file (format in the module doc)."""
     fn = "load_samples"
-    data = _read(fn, path)
+    data = read_arrays(fn, path, "samples")
     if "samples" not in data:
         raise MechsolveInputError(
             fn, "path", f"must hold an array named 'samples'; got keys {sorted(data)}"
@@ -118,7 +90,7 @@ def load_mechanism(
     """Mechanism tables and type sets from a file (format in the module doc); ``lo``, ``hi``,
     ``points`` are the grid used when the file has neither ``values`` nor its own grid keys."""
     fn = "load_mechanism"
-    data = _read(fn, path)
+    data = read_arrays(fn, path, "samples")
     for key in ("allocation", "payment"):
         if key not in data:
             raise MechsolveInputError(fn, "path", f"must hold '{key}'; got keys {sorted(data)}")

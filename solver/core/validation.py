@@ -10,6 +10,7 @@ buffers must not find them read-only.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Hashable, Sequence
 from typing import Any, TypeVar
 
@@ -40,17 +41,25 @@ def float_array(
     max_value: float | None = None,
     allow_empty: bool = False,
 ) -> NDArray[np.float64]:
-    """``value`` as a finite float64 array, checked for ndim, shape (``None`` = any) and range."""
-    if getattr(getattr(value, "dtype", None), "kind", None) == "c":  # (numpy would drop .imag)
+    """``value`` as a finite float64 array, checked for ndim, shape (``None`` = any) and range.
+
+    Numbers only: complex values (numpy would drop their imaginary part), strings (numpy would
+    parse ``"1"``), ``None`` and other objects, and masked arrays with a masked entry (the mask
+    would be ignored) are refused."""
+    if isinstance(value, np.ma.MaskedArray) and np.ma.is_masked(value):
         raise MechsolveInputError(
-            function, argument, f"must be an array of real numbers; got {value.dtype} values"
+            function,
+            argument,
+            "must be an array of numbers; got a masked array with masked entries",
         )
     try:
-        arr = np.array(value, dtype=np.float64, copy=True)
-    except (TypeError, ValueError) as exc:
+        raw = np.asarray(value)
+    except (TypeError, ValueError) as exc:  # ragged input
         raise MechsolveInputError(
             function, argument, f"must be an array of real numbers; got {_short(value)}"
         ) from exc
+    _check_real(function, argument, raw, value)
+    arr = np.array(raw, dtype=np.float64, copy=True)
     _check_shape(function, argument, arr, ndim, shape)
     if not allow_empty and arr.size == 0:
         raise MechsolveInputError(function, argument, f"must not be empty; got shape {arr.shape}")
@@ -71,6 +80,25 @@ def float_array(
             function, _index_str(argument, idx), f"must be <= {max_value}; got {arr[idx]}"
         )
     return arr
+
+
+def _check_real(function: str, argument: str, raw: NDArray[Any], value: Any) -> None:
+    """Refuse what numpy would turn into floats without being real numbers."""
+    kind = raw.dtype.kind
+    if kind in "biuf":
+        return
+    if kind == "O":
+        for i, x in enumerate(raw.flat):
+            if not isinstance(x, numbers.Real | np.bool_):
+                idx = tuple(int(j) for j in np.unravel_index(i, raw.shape))
+                raise MechsolveInputError(
+                    function, _index_str(argument, idx), f"must be a real number; got {_short(x)}"
+                )
+        return
+    what = {"c": "complex numbers", "U": "strings", "S": "bytes"}.get(kind, f"{raw.dtype} values")
+    raise MechsolveInputError(
+        function, argument, f"must be an array of real numbers; got {_short(value)} ({what})"
+    )
 
 
 def int_array(

@@ -70,3 +70,44 @@ def test_short_enum_names_and_bare_nan(tmp_path: Path) -> None:
     assert rec.request.method == pb.MEDIATOR_METHOD_MILP
     assert rec.request.welfare.kind == cpb.WELFARE_KIND_NASH
     assert str(rec.request.game.payoffs.values[0]) == "nan"  # the solver refuses it, by name
+
+
+@settings(max_examples=200)
+@given(
+    shape=st.lists(st.integers(min_value=0, max_value=3), min_size=1, max_size=4),
+    data=st.data(),
+)
+def test_nested_list_tensors_are_their_c_order_shape_and_values(
+    shape: list[int], data: Any
+) -> None:
+    """A tensor written as a nested list parses to what numpy's C-order flatten gives."""
+    import numpy as np
+
+    size = int(np.prod(shape))
+    flat = data.draw(st.lists(st.integers(-9, 9), min_size=size, max_size=size))
+    nested = np.array(flat, dtype=float).reshape(shape).tolist()
+    line = {"rpc": "SelectPolicies", "values": nested, "budget": 1}
+    rec = parse(0, line, Defaults(), GameFiles(Path(".")))
+    assert rec.status == "OK", rec.error
+    assert rec.request is not None
+    expected_shape = list(np.asarray(nested, dtype=float).shape)
+    assert list(rec.request.values.shape) == expected_shape
+    assert list(rec.request.values.values) == flat
+
+
+def test_ragged_nested_list_tensors_are_refused_naming_the_field() -> None:
+    for ragged, what in (
+        ([[1, 2], [3]], "rows of different lengths"),
+        ([[1, [2]], [3, 4]], "rows of different depths"),
+    ):
+        line = {"rpc": "SelectPolicies", "values": ragged, "budget": 1}
+        rec = parse(0, line, Defaults(), GameFiles(Path(".")))
+        assert rec.status == "INVALID_ARGUMENT"
+        assert f"`values` is a nested list with {what}" in (rec.error or "")
+    # repeated tensors (an audit's tables) take nested lists element by element
+    from mechsolve.codec.values import expand_short_forms
+    from mechsolve.v1 import auctions_pb2 as apb
+
+    descriptor = apb.InterimAuctionResult.DESCRIPTOR
+    out = expand_short_forms(descriptor, {"allocation": [[[1, 0]], {"shape": [1], "values": [2]}]})
+    assert out["allocation"] == [{"shape": [1, 2], "values": [1, 0]}, {"shape": [1], "values": [2]}]

@@ -168,27 +168,61 @@ def test_draw_leader_frequencies() -> None:
 # -- short runs: the seed's ordering ----------------------------------------------------------
 
 
+BASE_SEEDS = (0, 1)
+"""Two independent batches of 64 populations each (``FairLeadersConfig.seed``)."""
+
+
 @pytest.fixture(scope="module")
-def short_runs() -> dict[str, dict[str, rep.FairRow]]:
-    cfg = fl.FairLeadersConfig()  # the defaults: 300 episodes of 20 steps
-    out: dict[str, dict[str, rep.FairRow]] = {}
-    for game in ("pd", "chicken"):
-        runs = [fl.simulate_arm(game, 2, arm, 64, cfg) for arm in fl.ARMS]
-        out[game] = {r.arm: r for r in rep.summarize(runs)}
+def short_runs() -> dict[tuple[str, int], dict[str, rep.FairRow]]:
+    """PD and Chicken with 2 players, every arm, 64 populations, base seeds 0 and 1 (base seed
+    0: the docs' table rows)."""
+    out: dict[tuple[str, int], dict[str, rep.FairRow]] = {}
+    for base in BASE_SEEDS:
+        cfg = replace(fl.FairLeadersConfig(), seed=base)  # the defaults: 300 episodes of 20 steps
+        for game in ("pd", "chicken"):
+            runs = [fl.simulate_arm(game, 2, arm, 64, cfg) for arm in fl.ARMS]
+            out[game, base] = {r.arm: r for r in rep.summarize(runs)}
     return out
 
 
+def _z(a: rep.FairRow, b: rep.FairRow) -> float:
+    """The difference of the min/max ratios in standard errors of the difference."""
+    return (a.fairness - b.fairness) / math.hypot(a.fairness_se, b.fairness_se)
+
+
+@pytest.mark.parametrize("base", BASE_SEEDS)
 @pytest.mark.parametrize("game", ["pd", "chicken"])
 def test_full_mediator_is_fairest_at_comparable_welfare(
-    short_runs: dict[str, dict[str, rep.FairRow]], game: str
+    short_runs: dict[tuple[str, int], dict[str, rep.FairRow]], game: str, base: int
 ) -> None:
-    rows = short_runs[game]
+    """Fairer than the fixed, alternating and vote leaders and the mediator without the transfer
+    by more than 2 standard errors (measured: 2.4 to 17 on base seeds 0-2) at comparable
+    welfare; never significantly less fair than the mediator without stage 2 (a tie in 2-player
+    games: -0.8 to +2.4 s.e., docs/fair_leaders.md)."""
+    rows = short_runs[game, base]
     m = rows["mediator"]
     for arm, r in rows.items():
         if arm == "mediator":
             continue
-        assert m.fairness > r.fairness or m.gini < r.gini, (arm, m, r)
         assert m.welfare >= 0.85 * r.welfare, (arm, m.welfare, r.welfare)
+        if arm == "mediator-no-history":
+            assert _z(m, r) > -2.0, (arm, m, r)
+        else:
+            assert _z(m, r) > 2.0, (arm, m, r)
+            assert m.gini < r.gini, (arm, m, r)
+
+
+def test_history_stage_makes_four_player_pd_fairer() -> None:
+    """Stage 2 (history) is what makes the full mediator fairer than ``mediator-no-history`` in
+    PD with 4 players: 256 populations, +5.5 standard errors of the difference here (+5.2, +5.5
+    on base seeds 1, 2); a mediator without stage 2 would be within noise of it."""
+    cfg = fl.FairLeadersConfig()
+    full, base = (
+        rep.summarize([fl.simulate_arm("pd", 4, arm, 256, cfg)])[0]
+        for arm in ("mediator", "mediator-no-history")
+    )
+    assert _z(full, base) > 3.0, (full, base)
+    assert full.welfare >= 0.85 * base.welfare
 
 
 @pytest.fixture(scope="module")

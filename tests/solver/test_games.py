@@ -111,7 +111,7 @@ BAD_GAMES = [
     ),
     pytest.param(
         lambda: NormalFormGame([["a"]]),
-        "NormalFormGame(): `payoffs` must be an array of real numbers; got [['a']]",
+        "NormalFormGame(): `payoffs` must be an array of real numbers; got [['a']] (strings)",
         id="strings",
     ),
     pytest.param(

@@ -185,6 +185,10 @@ def test_time_limited_run_reports_a_bound_and_no_unproved_optimum() -> None:
         ({"values": [[1.0, 2.0]], "budget": 1, "max_iterations": 0}, "max_iterations"),
         # review: a complex array was accepted with its imaginary part silently dropped
         ({"values": np.array([[1.0 + 2.0j, 2.0]]), "budget": 1}, "values"),
+        # review: None read as NaN, strings parsed as numbers, masks ignored
+        ({"values": np.array([[1, None]], dtype=object), "budget": 1}, "values[0][1]"),
+        ({"values": [["1", "2"]], "budget": 1}, "values"),
+        ({"values": np.ma.masked_array([[1.0, 2.0]], mask=[[0, 1]]), "budget": 1}, "values"),
     ],
 )
 def test_bad_input_names_the_argument(kwargs: dict[str, object], argument: str) -> None:
