@@ -16,13 +16,19 @@ def register(sub: Any) -> None:
         help="which k policies serve a population of users best?",
         description="Choose at most K of the candidate policies (columns of VALUES) and assign "
         "every user (row) to one, maximizing the total value: proved optimal (closed form, set "
-        "enumeration or Benders MILP with HiGHS) unless --time-limit stops it, or the seed's "
+        "enumeration or Benders MILP with HiGHS) unless --time-limit stops it, or by the seed's "
         "alternating heuristic. VALUES is a .npy, .npz (array 'values'), .json ({\"values\": "
         "[[...]]}), .csv or .txt file of shape (users, candidates).",
     )
     p.add_argument("values", metavar="VALUES", help="the values file (users x candidates)")
     p.add_argument("--budget", "-k", type=int, required=True, help="at most this many policies")
-    p.add_argument("--method", choices=("exact", "alternating"), default="exact")
+    p.add_argument(
+        "--method",
+        choices=("exact", "milp", "alternating"),
+        default="exact",
+        help="exact (default; the fastest proof), milp (the HiGHS MILP at every budget) or "
+        "alternating (the seed's heuristic, no bound)",
+    )
     p.add_argument("--time-limit", type=float, help="seconds for the whole call (default: none)")
     p.add_argument("--seed", type=int, default=0, help="the heuristic's restarts (default 0)")
     p.add_argument("--restarts", type=int, default=10, help="heuristic restarts (default 10)")

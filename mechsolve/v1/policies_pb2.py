@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from mechsolve.v1 import common_pb2 as mechsolve_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bmechsolve/v1/policies.proto\x12\x0cmechsolve.v1\x1a\x19mechsolve/v1/common.proto\"\xae\x02\n\x0fPolicySelection\x12\x0e\n\x06\x63hosen\x18\x01 \x03(\x03\x12\x12\n\nassignment\x18\x02 \x03(\x03\x12\x11\n\tutilities\x18\x03 \x03(\x01\x12\x0f\n\x07welfare\x18\x04 \x01(\x01\x12\x0e\n\x06\x62udget\x18\x05 \x01(\x03\x12\r\n\x05\x62ound\x18\x06 \x01(\x01\x12\x0b\n\x03gap\x18\x07 \x01(\x01\x12\x19\n\x11heuristic_welfare\x18\x08 \x01(\x01\x12\x15\n\rheuristic_gap\x18\t \x01(\x01\x12\x17\n\x0f\x63\x61ndidates_kept\x18\n \x01(\x03\x12\x10\n\x08restarts\x18\x0b \x01(\x03\x12\x0c\n\x04\x63uts\x18\x0c \x01(\x03\x12\x15\n\rmaster_solves\x18\r \x01(\x03\x12%\n\x04info\x18\x0e \x01(\x0b\x32\x17.mechsolve.v1.SolveInfo\"\xdb\x01\n\x15SelectPoliciesRequest\x12$\n\x06values\x18\x01 \x01(\x0b\x32\x14.mechsolve.v1.Tensor\x12\x0e\n\x06\x62udget\x18\x02 \x01(\x03\x12*\n\x06method\x18\x03 \x01(\x0e\x32\x1a.mechsolve.v1.PolicyMethod\x12\x0c\n\x04seed\x18\x04 \x01(\x03\x12\x15\n\x08restarts\x18\x05 \x01(\x03H\x00\x88\x01\x01\x12\x1b\n\x0emax_iterations\x18\x06 \x01(\x03H\x01\x88\x01\x01\x42\x0b\n\t_restartsB\x11\n\x0f_max_iterations\"G\n\x16SelectPoliciesResponse\x12-\n\x06result\x18\x01 \x01(\x0b\x32\x1d.mechsolve.v1.PolicySelection*e\n\x0cPolicyMethod\x12\x1d\n\x19POLICY_METHOD_UNSPECIFIED\x10\x00\x12\x17\n\x13POLICY_METHOD_EXACT\x10\x01\x12\x1d\n\x19POLICY_METHOD_ALTERNATING\x10\x02\x32l\n\rPolicyService\x12[\n\x0eSelectPolicies\x12#.mechsolve.v1.SelectPoliciesRequest\x1a$.mechsolve.v1.SelectPoliciesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bmechsolve/v1/policies.proto\x12\x0cmechsolve.v1\x1a\x19mechsolve/v1/common.proto\"\xae\x02\n\x0fPolicySelection\x12\x0e\n\x06\x63hosen\x18\x01 \x03(\x03\x12\x12\n\nassignment\x18\x02 \x03(\x03\x12\x11\n\tutilities\x18\x03 \x03(\x01\x12\x0f\n\x07welfare\x18\x04 \x01(\x01\x12\x0e\n\x06\x62udget\x18\x05 \x01(\x03\x12\r\n\x05\x62ound\x18\x06 \x01(\x01\x12\x0b\n\x03gap\x18\x07 \x01(\x01\x12\x19\n\x11heuristic_welfare\x18\x08 \x01(\x01\x12\x15\n\rheuristic_gap\x18\t \x01(\x01\x12\x17\n\x0f\x63\x61ndidates_kept\x18\n \x01(\x03\x12\x10\n\x08restarts\x18\x0b \x01(\x03\x12\x0c\n\x04\x63uts\x18\x0c \x01(\x03\x12\x15\n\rmaster_solves\x18\r \x01(\x03\x12%\n\x04info\x18\x0e \x01(\x0b\x32\x17.mechsolve.v1.SolveInfo\"\xdb\x01\n\x15SelectPoliciesRequest\x12$\n\x06values\x18\x01 \x01(\x0b\x32\x14.mechsolve.v1.Tensor\x12\x0e\n\x06\x62udget\x18\x02 \x01(\x03\x12*\n\x06method\x18\x03 \x01(\x0e\x32\x1a.mechsolve.v1.PolicyMethod\x12\x0c\n\x04seed\x18\x04 \x01(\x03\x12\x15\n\x08restarts\x18\x05 \x01(\x03H\x00\x88\x01\x01\x12\x1b\n\x0emax_iterations\x18\x06 \x01(\x03H\x01\x88\x01\x01\x42\x0b\n\t_restartsB\x11\n\x0f_max_iterations\"G\n\x16SelectPoliciesResponse\x12-\n\x06result\x18\x01 \x01(\x0b\x32\x1d.mechsolve.v1.PolicySelection*}\n\x0cPolicyMethod\x12\x1d\n\x19POLICY_METHOD_UNSPECIFIED\x10\x00\x12\x17\n\x13POLICY_METHOD_EXACT\x10\x01\x12\x1d\n\x19POLICY_METHOD_ALTERNATING\x10\x02\x12\x16\n\x12POLICY_METHOD_MILP\x10\x03\x32l\n\rPolicyService\x12[\n\x0eSelectPolicies\x12#.mechsolve.v1.SelectPoliciesRequest\x1a$.mechsolve.v1.SelectPoliciesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,13 +33,13 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'mechsolve.v1.policies_pb2',
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_POLICYMETHOD']._serialized_start=672
-  _globals['_POLICYMETHOD']._serialized_end=773
+  _globals['_POLICYMETHOD']._serialized_end=797
   _globals['_POLICYSELECTION']._serialized_start=73
   _globals['_POLICYSELECTION']._serialized_end=375
   _globals['_SELECTPOLICIESREQUEST']._serialized_start=378
   _globals['_SELECTPOLICIESREQUEST']._serialized_end=597
   _globals['_SELECTPOLICIESRESPONSE']._serialized_start=599
   _globals['_SELECTPOLICIESRESPONSE']._serialized_end=670
-  _globals['_POLICYSERVICE']._serialized_start=775
-  _globals['_POLICYSERVICE']._serialized_end=883
+  _globals['_POLICYSERVICE']._serialized_start=799
+  _globals['_POLICYSERVICE']._serialized_end=907
 # @@protoc_insertion_point(module_scope)

@@ -38,6 +38,8 @@ class _PolicyMethodEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_PolicyMe
     """
     POLICY_METHOD_ALTERNATING: _PolicyMethod.ValueType  # 2
     """The seed's EM-like alternating heuristic (seeded restarts): fast, no bound."""
+    POLICY_METHOD_MILP: _PolicyMethod.ValueType  # 3
+    """As EXACT, with the Benders MILP (HiGHS) for every budget from 2 (slower at 2..4)."""
 
 class PolicyMethod(_PolicyMethod, metaclass=_PolicyMethodEnumTypeWrapper):
     """How the policies are selected."""
@@ -50,6 +52,8 @@ candidates left), a bounded set enumeration (k = 2..4), the Benders MILP with Hi
 """
 POLICY_METHOD_ALTERNATING: PolicyMethod.ValueType  # 2
 """The seed's EM-like alternating heuristic (seeded restarts): fast, no bound."""
+POLICY_METHOD_MILP: PolicyMethod.ValueType  # 3
+"""As EXACT, with the Benders MILP (HiGHS) for every budget from 2 (slower at 2..4)."""
 Global___PolicyMethod: _TypeAlias = PolicyMethod  # noqa: Y015
 
 @_typing.final

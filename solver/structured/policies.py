@@ -89,7 +89,7 @@ from ..core.results import (
 )
 from . import policy_enumeration as enumeration
 
-POLICY_METHODS = ("exact", "alternating")
+POLICY_METHODS = ("exact", "alternating", "milp")
 
 CUT_TOL = 1e-7
 """A cut is added when ``theta_u`` exceeds it by more than this (values scaled into [0, 1])."""
@@ -193,7 +193,8 @@ def select_policies(
             ``n_users * max |values| <= MAX_ABS_TOTAL`` (sums stay finite).
         budget: ``k >= 1``, the most policies that may be chosen.
         method: ``"exact"`` (proved optimal unless the time limit stops it: the set enumeration
-            for budgets 2-4, the MILP with HiGHS above)
+            for budgets 2-4, the MILP with HiGHS above), ``"milp"`` (the same, with the MILP
+            for every budget from 2: slower at 2-4, an independent check of the enumeration)
             or ``"alternating"`` (the seed's EM-like heuristic with random restarts).
         time_limit: seconds for the whole call (``None``: no limit). A limit that stops the
             exact method gives ``FEASIBLE`` with ``Limit.TIME``, the best solution found and
@@ -210,7 +211,7 @@ def select_policies(
     sw = Stopwatch()
     lim = resolve(limits)
     method = v.choice(fn, "method", method, POLICY_METHODS)
-    _check_size(fn, values, lim, exact=method == "exact")
+    _check_size(fn, values, lim, exact=method != "alternating")
     vals = v.float_array(fn, "values", values, ndim=2)
     k = v.positive_int(fn, "budget", budget)
     tl = v.time_limit(fn, time_limit)
@@ -245,7 +246,7 @@ def select_policies(
         return _result(vals, kept[heur], k, sw, term, "alternating", "numpy", bound=math.nan,
                        heuristic=h_val, kept=len(kept), restarts=n_run)  # fmt: skip
     trivial = _trivial_bound(vals[:, kept])
-    small = k_eff <= enumeration.MAX_BUDGET  # budgets 2-4: the set enumeration, else the MILP
+    small = method == "exact" and k_eff <= enumeration.MAX_BUDGET  # 2-4: the set enumeration
     if sw.expired(tl):
         step = "the set enumeration" if small else "the MILP"
         term = Termination.feasible(Limit.TIME, f"time limit before {step}")

@@ -67,6 +67,9 @@ def test_text_output_and_the_server_answer(
     local = _json(capsys, [path, "-k", "3"])
     remote = _json(capsys, [path, "-k", "3", "--address", server.address])
     assert same_answer({"result": local}, {"result": remote}), (local, remote)
+    milp = _json(capsys, [path, "-k", "3", "--method", "milp", "--address", server.address])
+    assert milp["info"]["method"] == "benders_milp"
+    assert milp["welfare"] == pytest.approx(local["welfare"], abs=1e-9)
     heuristic = _json(capsys, [path, "-k", "3", "--method", "alternating"])
     assert heuristic["welfare"] <= local["welfare"] + 1e-9
     assert heuristic["info"]["termination"]["reason"] == "feasible"

@@ -92,6 +92,11 @@ def test_exact_equals_brute_force_and_heuristic_is_below(
     check_consistent(v, heur, k)
     if heur.termination.reason is TerminationReason.OPTIMAL:  # only the closed forms
         assert heur.welfare == pytest.approx(want, abs=tol(want))
+    milp = select_policies(v, k, method="milp", seed=seed)  # the MILP at every budget
+    assert milp.termination.reason is TerminationReason.OPTIMAL
+    assert milp.method in ("closed_form", "benders_milp")
+    assert milp.welfare == pytest.approx(want, abs=tol(want))
+    check_consistent(v, milp, k)
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -111,6 +116,10 @@ def test_exact_on_larger_instances_beats_every_heuristic_and_matches_brute_force
         assert heur.welfare <= exact.welfare + tol(want)
         assert not heur.termination.is_optimal
         assert math.isnan(heur.bound)
+        milp = select_policies(v, k, method="milp", seed=seed)  # the other exact formulation
+        assert milp.method == "benders_milp"
+        assert milp.termination.is_optimal
+        assert milp.welfare == pytest.approx(want, abs=tol(want))
 
 
 def test_structured_instance_exact_optimum_is_checked_by_brute_force() -> None:
