@@ -32,6 +32,10 @@ from .errors import MechsolveRpcError, translate
 from .methods import AsyncMethods, SyncMethods
 from .retry import RetryPolicy
 
+MAX_DEADLINE_SECONDS = 1e6
+"""Longer deadlines are this one (gRPC's deadline arithmetic overflows near 1e308 seconds: a
+call would fail at once with DEADLINE_EXCEEDED)."""
+
 DEFAULT_TIME_LIMIT = 30.0
 """Seconds a call (or one message of a stream) may take when the caller gives no
 ``time_limit``."""
@@ -121,7 +125,7 @@ class _Client:
     def _seconds(self, function: str, seconds: Any) -> float:
         """The call's deadline in seconds: ``time_limit`` checked as the solver checks it."""
         limit = v.time_limit(function, seconds)
-        return self.default_time_limit if limit is None else limit
+        return min(self.default_time_limit if limit is None else limit, MAX_DEADLINE_SECONDS)
 
     def _messages(
         self, stream: Stream, arguments: dict[str, Any]

@@ -30,12 +30,17 @@ TRIM_DELAY_SECONDS = 0.5
 
 
 @functools.cache
+def _libc() -> Any:
+    """The C library (looked up once), or None."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c"))
+    except (OSError, TypeError):
+        return None
+
+
 def _glibc_function(name: str) -> Any:
     """``name`` from the C library, or None where there is no such function (not glibc)."""
-    try:
-        return getattr(ctypes.CDLL(ctypes.util.find_library("c")), name)
-    except (OSError, AttributeError, TypeError):
-        return None
+    return getattr(_libc(), name, None)
 
 
 def return_large_buffers() -> None:

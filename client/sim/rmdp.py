@@ -47,11 +47,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mechsolve.solver.core import validation as v
-from mechsolve.solver.core.errors import MechsolveInputError
+from mechsolve.solver.core.errors import MechsolveInputError, ProblemTooLargeError
 from mechsolve.solver.core.limits import Limits
-from mechsolve.solver.structured.policies import select_policies
+from mechsolve.solver.structured.policies import check_sizes, select_policies
 
 Array = NDArray[np.float64]
+
+MAX_ROLLOUT_CELLS = 1 << 26
+"""The most velocities one evaluation holds (candidates x rollouts x horizon: 512 MB)."""
 
 PAPER_BUDGETS = (1, 2, 5, 10, 50)
 """Seed 004: "various policy budgets, k, including 1, 2, 5, 10, and 50"."""
@@ -98,13 +101,14 @@ class RMDPConfig:
             raise MechsolveInputError(fn, "budgets", "must list at least one budget")
         for k in self.budgets:
             v.positive_int(fn, "budgets", k)
-        # the sizes the exact selection accepts, checked before any array is built
-        lim = Limits()
-        lim.check(fn, "users", self.users, "max_exact_agents")
-        lim.check(fn, "candidates", self.candidates, "max_candidates")
-        lim.check(fn, "users x candidates", self.users * self.candidates, "max_candidates")
-        rollout_cells = self.candidates * self.rollouts * self.horizon
-        lim.check(fn, "candidates x rollouts x horizon", rollout_cells, "max_candidates")
+        # the sizes the exact selection accepts, and the rollouts' array, before anything is built
+        check_sizes(fn, self.users, self.candidates, Limits(), exact=True)
+        cells = self.candidates * self.rollouts * self.horizon
+        if cells > MAX_ROLLOUT_CELLS:
+            raise ProblemTooLargeError(
+                fn, "candidates x rollouts x horizon",
+                f"has size {cells}, over MAX_ROLLOUT_CELLS={MAX_ROLLOUT_CELLS}",
+            )  # fmt: skip
         return self
 
 

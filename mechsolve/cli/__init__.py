@@ -47,13 +47,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 2
+    from mechsolve.client.errors import MechsolveRpcError
     from mechsolve.solver.core.errors import MechsolveInputError
 
     try:
         return int(func(args))
-    except MechsolveInputError as exc:
+    except MechsolveInputError as exc:  # the input: exit 2
         print(f"mechsolve {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except MechsolveRpcError as exc:  # the server (unreachable, busy, deadline): exit 1
+        print(f"mechsolve {args.command}: error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

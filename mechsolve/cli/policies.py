@@ -30,7 +30,9 @@ def register(sub: Any) -> None:
         "alternating (the seed's heuristic, no bound)",
     )
     p.add_argument("--time-limit", type=float, help="seconds for the whole call (default: none)")
-    p.add_argument("--seed", type=int, default=0, help="the heuristic's restarts (default 0)")
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed of the heuristic's random restarts (default 0)"
+    )
     p.add_argument("--restarts", type=int, default=10, help="heuristic restarts (default 10)")
     p.add_argument("--address", help="solve on a running server (host:port)")
     p.add_argument("--json", action="store_true", help="print the whole result as JSON")
@@ -38,15 +40,19 @@ def register(sub: Any) -> None:
 
 
 def load_values(path: str) -> Any:
-    """The values matrix of a file (see ``mechsolve policies --help``)."""
+    """The values matrix of a file (see ``mechsolve policies --help``), at most the default
+    limits' ``max_candidates`` cells (what ``select_policies`` accepts)."""
+    from pathlib import Path
+
     from mechsolve.solver.core.array_files import read_arrays
     from mechsolve.solver.core.errors import MechsolveInputError
+    from mechsolve.solver.core.limits import Limits
 
-    fn = "mechsolve policies"
-    data = read_arrays(fn, path, VALUES_NAME)
+    fn = "load_values"
+    data = read_arrays(fn, path, VALUES_NAME, Limits().max_candidates)
     if VALUES_NAME in data:
         return data[VALUES_NAME]
-    if len(data) == 1:  # an .npz with one array, whatever its name
+    if Path(path).suffix.lower() == ".npz" and len(data) == 1:  # one array, whatever its name
         return next(iter(data.values()))
     raise MechsolveInputError(
         fn, "path", f"must hold an array named {VALUES_NAME!r}; got keys {sorted(data)}"

@@ -187,7 +187,7 @@ def expand_short_forms(descriptor: Any, data: Any) -> Any:
                 if isinstance(value, list)
                 else _full_name(fd.enum_type, value)
             )
-        elif fd.message_type is not None and fd.message_type.full_name in TENSOR_MESSAGES:
+        elif fd.message_type is not None and _is_tensor(fd.message_type):
             if fd.is_repeated and isinstance(value, list):
                 out[key] = [
                     _tensor_object(f"{key}[{i}]", v) if isinstance(v, list) else v
@@ -204,8 +204,10 @@ def expand_short_forms(descriptor: Any, data: Any) -> Any:
     return out
 
 
-TENSOR_MESSAGES = ("mechsolve.v1.Tensor", "mechsolve.v1.Int64Tensor")
-"""The dense tensor messages (``shape``, C-order ``values``)."""
+def _is_tensor(md: Descriptor) -> bool:
+    """A dense tensor message (``Tensor``, ``Int64Tensor``, ``BoolTensor``): ``shape`` and
+    C-order ``values``, nothing else."""
+    return set(md.fields_by_name) == {"shape", "values"}
 
 
 def _tensor_object(key: str, value: list[Any]) -> dict[str, Any]:

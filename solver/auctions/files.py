@@ -29,9 +29,16 @@ from numpy.typing import NDArray
 from ..core import validation as v
 from ..core.array_files import read_arrays
 from ..core.errors import MechsolveInputError
+from ..core.limits import Limits
 from .audit import result_tables
 from .priors import GRID_POINTS, PriorKind, TypePrior, discrete_marginals, uniform_grid
 from .results import AuctionResult, MenuResult
+
+SAMPLE_CELLS = Limits().max_types * Limits().max_players
+"""The most values a samples file may declare (the default limits' samples x bidders)."""
+
+TABLE_CELLS = Limits().max_lp_rows
+"""The most values one table of a mechanism file may declare."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,7 +54,7 @@ class MechanismTables:
 def load_samples(path: Any) -> NDArray[np.float64]:
     """Valuation samples ``(N, m)`` or ``(N, n, m)`` from a file (format in the module doc)."""
     fn = "load_samples"
-    data = read_arrays(fn, path, "samples")
+    data = read_arrays(fn, path, "samples", SAMPLE_CELLS)
     if "samples" not in data:
         raise MechsolveInputError(
             fn, "path", f"must hold an array named 'samples'; got keys {sorted(data)}"
@@ -90,7 +97,7 @@ def load_mechanism(
     """Mechanism tables and type sets from a file (format in the module doc); ``lo``, ``hi``,
     ``points`` are the grid used when the file has neither ``values`` nor its own grid keys."""
     fn = "load_mechanism"
-    data = read_arrays(fn, path, "samples")
+    data = read_arrays(fn, path, "samples", TABLE_CELLS)
     for key in ("allocation", "payment"):
         if key not in data:
             raise MechsolveInputError(fn, "path", f"must hold '{key}'; got keys {sorted(data)}")

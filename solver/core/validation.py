@@ -10,7 +10,6 @@ buffers must not find them read-only.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Hashable, Sequence
 from typing import Any, TypeVar
 
@@ -43,9 +42,11 @@ def float_array(
 ) -> NDArray[np.float64]:
     """``value`` as a finite float64 array, checked for ndim, shape (``None`` = any) and range.
 
-    Numbers only: complex values (numpy would drop their imaginary part), strings (numpy would
-    parse ``"1"``), ``None`` and other objects, and masked arrays with a masked entry (the mask
-    would be ignored) are refused."""
+    Numbers only (anything with a real ``__float__``: ints, floats, bools, ``Fraction``,
+    ``Decimal``, numpy scalars): complex values (numpy would drop their imaginary part), strings
+    (numpy would parse ``"1"``), ``None`` and other objects, and masked arrays with a masked
+    entry (the mask would be ignored) are refused. The result never shares memory with
+    ``value``."""
     if isinstance(value, np.ma.MaskedArray) and np.ma.is_masked(value):
         raise MechsolveInputError(
             function,
@@ -59,7 +60,15 @@ def float_array(
             function, argument, f"must be an array of real numbers; got {_short(value)}"
         ) from exc
     _check_real(function, argument, raw, value)
-    arr = np.array(raw, dtype=np.float64, copy=True)
+    fresh = raw is not value and raw.base is None  # built here (from a list): no copy needed
+    try:
+        arr = np.asarray(raw, dtype=np.float64) if fresh else np.array(raw, dtype=np.float64)
+    except (OverflowError, TypeError, ValueError) as exc:  # e.g. 10**400 or Fraction(10**400)
+        raise MechsolveInputError(
+            function,
+            argument,
+            f"must hold real numbers within float64's range; got {_short(value)}",
+        ) from exc
     _check_shape(function, argument, arr, ndim, shape)
     if not allow_empty and arr.size == 0:
         raise MechsolveInputError(function, argument, f"must not be empty; got shape {arr.shape}")
@@ -87,18 +96,29 @@ def _check_real(function: str, argument: str, raw: NDArray[Any], value: Any) -> 
     kind = raw.dtype.kind
     if kind in "biuf":
         return
-    if kind == "O":
-        for i, x in enumerate(raw.flat):
-            if not isinstance(x, numbers.Real | np.bool_):
-                idx = tuple(int(j) for j in np.unravel_index(i, raw.shape))
-                raise MechsolveInputError(
-                    function, _index_str(argument, idx), f"must be a real number; got {_short(x)}"
-                )
+    if kind == "O" and raw.ndim > 0:
+        bad = {t for t in set(map(type, raw.flat)) if not _is_real_type(t)}
+        if bad:  # (the per-type test first: a per-element walk only to name the first)
+            i = next(i for i, x in enumerate(raw.flat) if type(x) in bad)
+            idx = tuple(int(j) for j in np.unravel_index(i, raw.shape))
+            raise MechsolveInputError(
+                function,
+                _index_str(argument, idx),
+                f"must be a real number; got {_short(raw.flat[i])}",
+            )
         return
-    what = {"c": "complex numbers", "U": "strings", "S": "bytes"}.get(kind, f"{raw.dtype} values")
-    raise MechsolveInputError(
-        function, argument, f"must be an array of real numbers; got {_short(value)} ({what})"
+    what = {"c": "complex numbers", "U": "strings", "S": "bytes", "O": "an object"}.get(
+        kind, f"{raw.dtype} values"
     )
+    shown = f"an array of dtype {raw.dtype}, shape {raw.shape}" if value is raw else _short(value)
+    raise MechsolveInputError(
+        function, argument, f"must be an array of real numbers; got {shown} ({what})"
+    )
+
+
+def _is_real_type(t: type) -> bool:
+    """Numbers ``float()`` converts without loss of meaning (not complex, not text)."""
+    return hasattr(t, "__float__") and not issubclass(t, complex | np.complexfloating)
 
 
 def int_array(
@@ -305,5 +325,6 @@ def seed(function: str, value: Any) -> int:
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
+    """``repr(value)`` on one line, cut to 60 characters."""
+    text = " ".join(repr(value).split())
     return text if len(text) <= 60 else text[:57] + "..."

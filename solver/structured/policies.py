@@ -91,6 +91,10 @@ from . import policy_enumeration as enumeration
 
 POLICY_METHODS = ("exact", "alternating", "milp")
 
+MAX_BUDGET_VALUE = 2**63 - 1
+"""The largest budget (an int64 on the wire; any budget of at least the candidates is the same
+problem)."""
+
 CUT_TOL = 1e-7
 """A cut is added when ``theta_u`` exceeds it by more than this (values scaled into [0, 1])."""
 
@@ -213,7 +217,7 @@ def select_policies(
     method = v.choice(fn, "method", method, POLICY_METHODS)
     _check_size(fn, values, lim, exact=method != "alternating")
     vals = v.float_array(fn, "values", values, ndim=2)
-    k = v.positive_int(fn, "budget", budget)
+    k = _at_most(fn, "budget", v.positive_int(fn, "budget", budget), MAX_BUDGET_VALUE)
     tl = v.time_limit(fn, time_limit)
     gen = np.random.default_rng(v.seed(fn, seed))
     n_restarts = _at_most(fn, "restarts", v.positive_int(fn, "restarts", restarts), MAX_RESTARTS)
@@ -301,10 +305,17 @@ def _check_size(fn: str, values: Any, lim: Limits, *, exact: bool) -> None:
             return  # not a matrix: float_array names the argument
     if len(shape) != 2:
         return
-    n, m = int(shape[0]), int(shape[1])
-    lim.check(fn, "values users", n, "max_exact_agents" if exact else "max_agents")
-    lim.check(fn, "values candidates", m, "max_candidates")
-    lim.check(fn, "values cells", n * m, "max_candidates")
+    check_sizes(fn, int(shape[0]), int(shape[1]), lim, exact=exact, prefix="values ")
+
+
+def check_sizes(
+    fn: str, users: int, candidates: int, lim: Limits, *, exact: bool, prefix: str = ""
+) -> None:
+    """Users against ``max_exact_agents`` (exact) or ``max_agents``; candidates and cells
+    (users x candidates) against ``max_candidates``."""
+    lim.check(fn, f"{prefix}users", users, "max_exact_agents" if exact else "max_agents")
+    lim.check(fn, f"{prefix}candidates", candidates, "max_candidates")
+    lim.check(fn, f"{prefix}cells", users * candidates, "max_candidates")
 
 
 def undominated_candidates(values: NDArray[np.float64]) -> NDArray[np.int64]:

@@ -111,3 +111,17 @@ def test_ragged_nested_list_tensors_are_refused_naming_the_field() -> None:
     descriptor = apb.InterimAuctionResult.DESCRIPTOR
     out = expand_short_forms(descriptor, {"allocation": [[[1, 0]], {"shape": [1], "values": [2]}]})
     assert out["allocation"] == [{"shape": [1, 2], "values": [1, 0]}, {"shape": [1], "values": [2]}]
+
+
+def test_int_and_bool_tensors_take_nested_lists_too() -> None:
+    line = {
+        "rpc": "MediateBatch",
+        "game_file": "fixture:prisoners_dilemma",
+        "actions": [[0, 1], [1, 0]],
+        "delegate": [[True, True], [False, True]],
+    }
+    rec = parse(0, line, Defaults(), GameFiles(Path(".")))
+    assert rec.status == "OK", rec.error
+    assert rec.request is not None
+    assert list(rec.request.actions.shape) == [2, 2]
+    assert list(rec.request.delegate.values) == [True, True, False, True]

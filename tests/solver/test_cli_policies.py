@@ -86,6 +86,11 @@ def test_text_output_and_the_server_answer(
             "must hold an array named 'values'",
         ),
         (lambda p: np.save(p / "v1.npy", V[0]) or p / "v1.npy", "`values` must have 2 dimension"),
+        (  # a lone key is the values only in an .npz
+            lambda p: (p / "o.json").write_text('{"other": [[1, 2]]}') and p / "o.json",
+            "must hold an array named 'values'",
+        ),
+        (lambda p: (p / "e.npy").write_bytes(b"") or p / "e.npy", "could not be read"),
     ],
 )
 def test_bad_files_are_one_line(
@@ -96,3 +101,24 @@ def test_bad_files_are_one_line(
     err = capsys.readouterr().err
     assert message in err, err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_an_unreachable_server_is_one_line_and_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mechsolve.server.app import free_port
+
+    path = str(_write(tmp_path, "npy"))
+    address = f"127.0.0.1:{free_port()}"
+    assert main(["policies", path, "-k", "2", "--address", address, "--time-limit", "2"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("mechsolve policies: error: ") and "UNAVAILABLE" in err, err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_huge_time_limit_is_a_long_deadline_not_an_overflow(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], server: RunningServer
+) -> None:
+    path = str(_write(tmp_path, "npy"))
+    out = _json(capsys, [path, "-k", "2", "--address", server.address, "--time-limit", "1e308"])
+    assert out["info"]["termination"]["reason"] == "optimal"

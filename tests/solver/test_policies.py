@@ -187,6 +187,7 @@ def test_time_limited_run_reports_a_bound_and_no_unproved_optimum() -> None:
         ({"values": [[1.0, 2.0]], "budget": 0}, "budget"),
         ({"values": [[1.0, 2.0]], "budget": 1.5}, "budget"),
         ({"values": [[1.0, 2.0]], "budget": True}, "budget"),
+        ({"values": [[1.0, 2.0]], "budget": 2**63}, "budget"),  # local = remote (int64)
         ({"values": [[1.0, 2.0]], "budget": 1, "method": "em"}, "method"),
         ({"values": [[1.0, 2.0]], "budget": 1, "time_limit": -1.0}, "time_limit"),
         ({"values": [[1.0, 2.0]], "budget": 1, "seed": -3}, "seed"),
