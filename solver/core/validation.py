@@ -60,7 +60,7 @@ def float_array(
             function, argument, f"must be an array of real numbers; got {_short(value)}"
         ) from exc
     _check_real(function, argument, raw, value)
-    fresh = raw is not value and raw.base is None  # built here (from a list): no copy needed
+    fresh = raw.base is None and not _exposes_array(value)  # built here (a list): no copy
     try:
         arr = np.asarray(raw, dtype=np.float64) if fresh else np.array(raw, dtype=np.float64)
     except (OverflowError, TypeError, ValueError) as exc:  # e.g. 10**400 or Fraction(10**400)
@@ -113,6 +113,14 @@ def _check_real(function: str, argument: str, raw: NDArray[Any], value: Any) -> 
     shown = f"an array of dtype {raw.dtype}, shape {raw.shape}" if value is raw else _short(value)
     raise MechsolveInputError(
         function, argument, f"must be an array of real numbers; got {shown} ({what})"
+    )
+
+
+def _exposes_array(value: Any) -> bool:
+    """``value`` may hand out its own memory to ``np.asarray`` (an ndarray, or anything with
+    the array protocol, as pandas objects: their arrays may be their storage)."""
+    return any(
+        hasattr(value, name) for name in ("__array__", "__array_interface__", "__array_struct__")
     )
 
 

@@ -49,9 +49,21 @@ def test_what_is_not_a_real_number_is_one_line_naming_the_entry(
     assert "\n" not in str(err.value)
 
 
+class _Holder:
+    """Hands out its storage through the array protocol (as a pandas Series may)."""
+
+    def __init__(self) -> None:
+        self.storage = np.ones(4)
+
+    def __array__(self, dtype: object = None, copy: object = None) -> np.ndarray:
+        return self.storage
+
+
 def test_the_result_never_shares_the_callers_memory() -> None:
     for value in (np.ones(4), np.ones(4, dtype=np.float32), np.ones((2, 3))[:, 1]):
         assert not np.shares_memory(value, float_array("f", "x", value))
+    holder = _Holder()
+    assert not np.shares_memory(holder.storage, float_array("f", "x", holder))
 
 
 def test_declared_sizes_are_checked_before_reading(tmp_path: Path) -> None:
