@@ -35,9 +35,9 @@ the budget may be spent in full) plus the cuts generated so far:
    ``k`` at least the number of distinct users' best candidates (every user's best one) are
    solved in closed form; values are shifted per user and scaled into [0, 1] for the solver
    (the same argmax; the value is mapped back).
-2. budgets ``2..4`` (where the LP bound is weakest) by a bounded enumeration of candidate sets
+2. budgets ``2..5`` (where the LP bound is weakest) by a bounded enumeration of candidate sets
    with Lagrangian bounds (:mod:`.policy_enumeration`, ``method == "set_enumeration"``); the
-   steps below serve budgets of 5 and more.
+   steps below serve budgets of 6 and more.
 3. a warm start: the alternating heuristic below, improved by single swaps
    (:func:`swap_search`), gives a feasible ``S``, its cuts, HiGHS' first incumbent and the
    value that reduced-cost fixing compares with.
@@ -197,8 +197,8 @@ def select_policies(
             ``n_users * max |values| <= MAX_ABS_TOTAL`` (sums stay finite).
         budget: ``k >= 1``, the most policies that may be chosen.
         method: ``"exact"`` (proved optimal unless the time limit stops it: the set enumeration
-            for budgets 2-4, the MILP with HiGHS above), ``"milp"`` (the same, with the MILP
-            for every budget from 2: slower at 2-4, an independent check of the enumeration)
+            for budgets 2-5, the MILP with HiGHS above), ``"milp"`` (the same, with the MILP
+            for every budget from 2: slower at 2-5, an independent check of the enumeration)
             or ``"alternating"`` (the seed's EM-like heuristic with random restarts).
         time_limit: seconds for the whole call (``None``: no limit). A limit that stops the
             exact method gives ``FEASIBLE`` with ``Limit.TIME``, the best solution found and
@@ -250,7 +250,7 @@ def select_policies(
         return _result(vals, kept[heur], k, sw, term, "alternating", "numpy", bound=math.nan,
                        heuristic=h_val, kept=len(kept), restarts=n_run)  # fmt: skip
     trivial = _trivial_bound(vals[:, kept])
-    small = method == "exact" and k_eff <= enumeration.MAX_BUDGET  # 2-4: the set enumeration
+    small = method == "exact" and k_eff <= enumeration.MAX_BUDGET  # 2-5: the set enumeration
     if sw.expired(tl):
         step = "the set enumeration" if small else "the MILP"
         term = Termination.feasible(Limit.TIME, f"time limit before {step}")
@@ -391,7 +391,7 @@ def _enumerated(
     heuristic: float,
     restarts: int,
 ) -> PolicySelection:
-    """Budgets ``2..4`` (``k_eff``: ``k`` capped by the candidates kept): the bounded set
+    """Budgets ``2..5`` (``k_eff``: ``k`` capped by the candidates kept): the bounded set
     enumeration of :mod:`.policy_enumeration`."""
     found = enumeration.best_small_set(sub.w, k_eff, start, expired=lambda: sw.expired(tl))
     if found.complete:

@@ -1,4 +1,4 @@
-"""Small budgets of policies (``2 <= k <= 4``) by a bounded enumeration of candidate sets: a
+"""Small budgets of policies (``2 <= k <= 5``) by a bounded enumeration of candidate sets: a
 branch and bound over sets whose bounds come from the Lagrangian relaxation of the
 facility-location MILP of :mod:`.policies` (seed 004, r-MDPs; the model is there).
 
@@ -20,8 +20,12 @@ parent's ``lambda`` (valid for any ``lambda``) child ``j`` is bounded by ``sum l
 rho_T + rho_{R_j} + (the r - 1 largest rho over R_{j+1:})``: children at or below the best
 value found are pruned at once, the others re-optimize ``lambda`` by subgradient steps
 (Polyak steps towards the best value, from the parent's ``lambda``; any iterate's value is a
-valid bound, so a node is pruned as soon as one reaches the best value). With one slot left
-every completion is evaluated exactly. The enumeration is finite and exact (to
+valid bound, so a node is pruned as soon as one reaches the best value). At the node's final
+``lambda`` a candidate ``q`` of ``R`` is fixed out of the whole subtree when ``sum lambda +
+rho_T + rho_q + (the r - 1 largest rho over R - q) <= best`` (the bound of every set holding
+``T + q``): the children then bound and evaluate fewer columns (the tree is the same; its
+nodes are cheaper: uniform 100 x 1,000, ``k = 5``: 319 s -> 47 s). With one slot left every
+completion is evaluated exactly. The enumeration is finite and exact (to
 ``PRUNE_TOL``); at a deadline the largest bound of the unexplored nodes is a valid bound.
 
 Lattice values. When every ``w`` is a multiple of a step ``delta = 1 / L`` (``L <=
@@ -33,10 +37,11 @@ Lagrangian (LP) bound at many nodes, which the subgradient steps approach only t
 in 0..4, ``k = 4``: 53,282 nodes and 14 s, 8,272 nodes and 1.7 s with the step; 60 x 500, the
 same values: 49 s, 5.9 s with the step, the MILP 3.7 s).
 
-Measured (100 users x 1,000 candidates, docs/policy_budget.md): ``k = 3`` on uniform i.i.d.
-values in about 10 s (the Benders MILP of :mod:`.policies` stops at 60 s with a 1.8 % gap), and
-2-10 times faster than the MILP at ``k = 3, 4`` on values with structure; above ``k = 4`` the
-tree grows too fast and the MILP is better.
+Measured (100 users x 1,000 candidates, docs/policy_budget.md): uniform i.i.d. values
+``k = 3, 4, 5`` proved in 3, 21 and 27 s (the Benders MILP of :mod:`.policies` stops at 60 s
+with gaps of 1.8, 0.9 and 0.5 %), and 2-30 times faster than the MILP at ``k = 3..5`` on values
+with structure; at ``k = 6`` the tree grows too fast (uniform: unproved at 120 s with a 1.7 %
+gap, the MILP 0.9 % at 60 s), so the MILP serves ``k >= 6``.
 """
 
 from __future__ import annotations
@@ -49,8 +54,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-MAX_BUDGET = 4
-"""The enumeration serves budgets ``2..MAX_BUDGET`` (measured: better than the MILP there)."""
+MAX_BUDGET = 5
+"""The enumeration serves budgets ``2..MAX_BUDGET`` (measured: better than the MILP there, and
+worse at 6)."""
 
 PRUNE_TOL = 1e-9
 """A node is pruned when its bound is at most the best value plus this (values scaled into
@@ -73,6 +79,8 @@ class Enumeration:
     bound: float
     complete: bool
     nodes: int
+    fixed_out: int = 0
+    """Candidates fixed out of a subtree by their bound (summed over the nodes)."""
 
 
 def best_small_set(
@@ -172,12 +180,13 @@ class _Search:
         tol = PRUNE_TOL * max(1.0, abs(self.lb))
         self.tol = max(tol, lattice_step(w) - 10.0 * tol)  # (module docstring: lattices)
         self.nodes = 0
+        self.fixed_out = 0
         self.scratch = np.empty_like(w)  # (w - lambda)^+ of every node, reused
 
     def result(self, pending: float) -> Enumeration:
         complete = pending == -math.inf
         bound = self.lb if complete else max(pending, self.lb)
-        return Enumeration(self.best, self.lb, bound, complete, self.nodes)
+        return Enumeration(self.best, self.lb, bound, complete, self.nodes, self.fixed_out)
 
     def descend(
         self, w_node: NDArray[np.float64], t: int, lam: NDArray[np.float64], r: int, steps: int
@@ -211,6 +220,12 @@ class _Search:
             return -math.inf
         if self.expired():  # (before the O(|R|) children's bounds: this node's bound holds)
             return value
+        t = len(chosen)
+        kept = self._kept(rho, base, r)
+        if len(kept) < len(rest):  # fixed out for the whole subtree: fewer columns below
+            self.fixed_out += len(rest) - len(kept)
+            rest, rho = rest[kept], rho[kept]
+            w_node = w_node[:, np.concatenate([np.arange(t), t + kept])]
         child = base + rho + _suffix_top_sums(rho, r - 1)
         pending = -math.inf
         for j in range(len(rest) - (r - 1)):  # a child needs r - 1 candidates after it
@@ -221,11 +236,23 @@ class _Search:
                 return max(pending, float(tail.max()))
             grown = np.append(chosen, rest[j])
             if r == 2:  # one slot left below: every completion, on views of w_node
-                t = len(chosen)
                 self._complete(grown, w_node[:, t + j], w_node[:, t + j + 1 :], rest[j + 1 :])
             else:
                 pending = max(pending, self.visit(grown, rest[j + 1 :], lam, child[j]))
         return pending
+
+    def _kept(self, rho: NDArray[np.float64], base: float, r: int) -> NDArray[np.int64]:
+        """The positions in ``R`` that may still be in a set better than the best: ``q`` is
+        fixed out of the node's whole subtree when ``base + rho_q + (the r - 1 largest rho
+        over R - q) <= best`` (the Lagrangian bound of every set holding ``T + q``; valid at
+        this node's ``lambda``). The ``r - 1`` largest are always kept (their bound is the
+        node's)."""
+        if r == 1 or len(rho) <= r:
+            return np.arange(len(rho))
+        top = np.argpartition(-rho, r - 2)[: r - 1]
+        keep = base + rho + float(rho[top].sum()) > self.lb + self.tol
+        keep[top] = True
+        return np.flatnonzero(keep)
 
     def _complete(
         self,
