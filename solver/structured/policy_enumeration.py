@@ -23,9 +23,11 @@ value found are pruned at once, the others re-optimize ``lambda`` by subgradient
 valid bound, so a node is pruned as soon as one reaches the best value). At the node's final
 ``lambda`` a candidate ``q`` of ``R`` is fixed out of the whole subtree when ``sum lambda +
 rho_T + rho_q + (the r - 1 largest rho over R - q) <= best`` (the bound of every set holding
-``T + q``): the children then bound and evaluate fewer columns (the tree is the same; its
-nodes are cheaper: uniform 100 x 1,000, ``k = 5``: 319 s -> 47 s). With one slot left every
-completion is evaluated exactly. The enumeration is finite and exact (to
+``T + q``): the children then bound and evaluate fewer columns; each child ``T + R_j`` is
+also fixed at the parent's ``lambda`` before its own steps (the tree is the same; its nodes
+are cheaper: uniform 100 x 1,000, ``k = 5``: 319 s -> 47 s with the first, 35 s with both,
+29 s with 30 steps per node instead of 60). With one slot left every completion is evaluated
+exactly. The enumeration is finite and exact (to
 ``PRUNE_TOL``); at a deadline the largest bound of the unexplored nodes is a valid bound.
 
 Lattice values. When every ``w`` is a multiple of a step ``delta = 1 / L`` (``L <=
@@ -38,7 +40,7 @@ in 0..4, ``k = 4``: 53,282 nodes and 14 s, 8,272 nodes and 1.7 s with the step; 
 same values: 49 s, 5.9 s with the step, the MILP 3.7 s).
 
 Measured (100 users x 1,000 candidates, docs/policy_budget.md): uniform i.i.d. values
-``k = 3, 4, 5`` proved in 3, 21 and 27 s (the Benders MILP of :mod:`.policies` stops at 60 s
+``k = 3, 4, 5`` proved in about 3, 13 and 20 s (seed 0; seed 1: 20 and 60 s for 4 and 5) (the Benders MILP of :mod:`.policies` stops at 60 s
 with gaps of 1.8, 0.9 and 0.5 %), and 2-30 times faster than the MILP at ``k = 3..5`` on values
 with structure; at ``k = 6`` the tree grows too fast (uniform: unproved at 120 s with a 1.7 %
 gap, the MILP 0.9 % at 60 s), so the MILP serves ``k >= 6``.
@@ -66,7 +68,7 @@ MAX_LATTICE = 1024
 """Lattices ``w in Z / L`` tried up to this ``L`` (see the module docstring)."""
 
 _ROOT_STEPS = 300
-_NODE_STEPS = 60
+_NODE_STEPS = 30
 _STEP_DECAY = 0.97
 
 
@@ -237,8 +239,10 @@ class _Search:
             grown = np.append(chosen, rest[j])
             if r == 2:  # one slot left below: every completion, on views of w_node
                 self._complete(grown, w_node[:, t + j], w_node[:, t + j + 1 :], rest[j + 1 :])
-            else:
-                pending = max(pending, self.visit(grown, rest[j + 1 :], lam, child[j]))
+            else:  # the child's candidates, fixed at this node's lambda before its own steps
+                below = j + 1 + self._kept(rho[j + 1 :], base + float(rho[j]), r - 1)
+                self.fixed_out += len(rest) - (j + 1) - len(below)
+                pending = max(pending, self.visit(grown, rest[below], lam, child[j]))
         return pending
 
     def _kept(self, rho: NDArray[np.float64], base: float, r: int) -> NDArray[np.int64]:
