@@ -70,6 +70,8 @@ MAX_LATTICE = 1024
 _ROOT_STEPS = 300
 _NODE_STEPS = 30
 _STEP_DECAY = 0.97
+_FIX_EVERY = 5
+"""Subgradient steps between two fixings of a node's candidates (:meth:`_Search.descend`)."""
 
 
 @dataclass
@@ -99,12 +101,12 @@ def best_small_set(
     search = _Search(w, k, start, expired)
     lam = w[:, start].max(axis=1)  # the tight levels of the start (Benders' cut levels)
     every = np.arange(w.shape[1], dtype=np.int64)
-    root, lam, rho, _ = search.descend(w, 0, lam, k, _ROOT_STEPS)
+    root, lam, rho, _, pos = search.descend(w, 0, lam, k, _ROOT_STEPS)
     if root <= search.lb + search.tol:
         return search.result(-math.inf)
     if expired():  # (before the O(m log m) ordering: the root's bound holds)
         return search.result(root)
-    order = every[np.argsort(-rho, kind="stable")]
+    order = every[pos][np.argsort(-rho, kind="stable")]
     pending = search.visit(np.empty(0, dtype=np.int64), order, lam, root)
     return search.result(pending)
 
@@ -192,19 +194,32 @@ class _Search:
 
     def descend(
         self, w_node: NDArray[np.float64], t: int, lam: NDArray[np.float64], r: int, steps: int
-    ) -> tuple[float, NDArray[np.float64], NDArray[np.float64], float]:
+    ) -> tuple[float, NDArray[np.float64], NDArray[np.float64], float, NDArray[np.int64]]:
         """The smallest bound met by Polyak subgradient steps towards the best value, with
-        its ``lambda``, ``rho`` over ``R`` and ``sum lambda + rho_T``."""
-        found = (math.inf, lam, np.empty(0), 0.0)
+        its ``lambda``, ``rho`` over the candidates of ``R`` still in play, ``sum lambda +
+        rho_T`` and their positions in ``R``: every ``_FIX_EVERY`` steps the candidates whose
+        bound with ``T`` is at most the best value at that step's ``lambda`` are fixed out
+        (:meth:`_kept`), so later steps work on fewer columns."""
+        pos = np.arange(w_node.shape[1] - t)
+        best, best_lam, best_rho, best_base = math.inf, lam, None, 0.0
         for it in range(steps):
             value, grad, rho, base = _lagrangian(w_node, t, lam, r, self.scratch)
-            if value < found[0]:
-                found = (value, lam, rho, base)
+            if value < best:
+                best, best_lam, best_rho, best_base = value, lam, rho, base
             norm = float(grad @ grad)
-            if found[0] <= self.lb + self.tol or norm == 0.0 or self.expired():
+            if best <= self.lb + self.tol or norm == 0.0 or self.expired():
                 break
+            if it % _FIX_EVERY == _FIX_EVERY - 1:
+                kept = self._kept(rho, base, r)
+                if len(kept) < len(rho):
+                    self.fixed_out += len(rho) - len(kept)
+                    pos, w_node = pos[kept], w_node[:, np.concatenate([np.arange(t), t + kept])]
+                    best_rho = None  # over the columns before the fixing: recomputed below
             lam = lam - _STEP_DECAY**it * (value - self.lb) / norm * grad
-        return found
+        if best_rho is None:  # the best multipliers' rho on the columns left (a bound too)
+            value, _, best_rho, best_base = _lagrangian(w_node, t, best_lam, r, self.scratch)
+            best = min(best, value)
+        return best, best_lam, best_rho, best_base, pos
 
     def visit(
         self, chosen: NDArray[np.int64], rest: NDArray[np.int64], lam: NDArray[np.float64],
@@ -217,12 +232,14 @@ class _Search:
         if self.expired():
             return bound
         w_node = self.w[:, np.concatenate([chosen, rest])]
-        value, lam, rho, base = self.descend(w_node, len(chosen), lam, r, _NODE_STEPS)
+        value, lam, rho, base, pos = self.descend(w_node, len(chosen), lam, r, _NODE_STEPS)
         if value <= self.lb + self.tol:
             return -math.inf
         if self.expired():  # (before the O(|R|) children's bounds: this node's bound holds)
             return value
         t = len(chosen)
+        if len(pos) < len(rest):  # fixed out during the steps
+            rest, w_node = rest[pos], w_node[:, np.concatenate([np.arange(t), t + pos])]
         kept = self._kept(rho, base, r)
         if len(kept) < len(rest):  # fixed out for the whole subtree: fewer columns below
             self.fixed_out += len(rest) - len(kept)

@@ -137,7 +137,7 @@ def test_without_pruning_every_k_set_is_met_once(inst: tuple[int, int, int, int]
     search.met, search.top = [], -1.0
     search.lb, search.tol = -1.0, 0.0
     lam = w.max(axis=1)
-    root, lam, rho, _ = search.descend(w, 0, lam, k, 5)
+    root, lam, rho, _, _ = search.descend(w, 0, lam, k, 5)
     order = np.argsort(-rho, kind="stable").astype(np.int64)
     assert search.visit(np.empty(0, dtype=np.int64), order, lam, root) == -np.inf
     assert sorted(search.met) == list(itertools.combinations(range(m), k))
