@@ -24,9 +24,10 @@ valid bound, so a node is pruned as soon as one reaches the best value). At the 
 ``lambda`` a candidate ``q`` of ``R`` is fixed out of the whole subtree when ``sum lambda +
 rho_T + rho_q + (the r - 1 largest rho over R - q) <= best`` (the bound of every set holding
 ``T + q``): the children then bound and evaluate fewer columns; each child ``T + R_j`` is
-also fixed at the parent's ``lambda`` before its own steps (the tree is the same; its nodes
-are cheaper: uniform 100 x 1,000, ``k = 5``: 319 s -> 47 s with the first, 35 s with both,
-29 s with 30 steps per node instead of 60). With one slot left every completion is evaluated
+also fixed at the parent's ``lambda`` before its own steps, and every ``_FIX_EVERY`` of its
+steps at that step's ``lambda`` (the tree is the same; its nodes are cheaper: uniform 100 x
+1,000, ``k = 5``: 319 s -> 47 s with the first, 35 s with the second, about 25 s with the
+third and 30 steps per node instead of 60). With one slot left every completion is evaluated
 exactly. The enumeration is finite and exact (to
 ``PRUNE_TOL``); at a deadline the largest bound of the unexplored nodes is a valid bound.
 
@@ -40,10 +41,10 @@ in 0..4, ``k = 4``: 53,282 nodes and 14 s, 8,272 nodes and 1.7 s with the step; 
 same values: 49 s, 5.9 s with the step, the MILP 3.7 s).
 
 Measured (100 users x 1,000 candidates, docs/policy_budget.md): uniform i.i.d. values
-``k = 3, 4, 5`` proved in about 3, 13 and 20 s (seed 0; seed 1: 20 and 60 s for 4 and 5) (the Benders MILP of :mod:`.policies` stops at 60 s
+``k = 3, 4, 5`` proved in about 1, 7 and 14 s (seed 0; seed 1: 11 and 44 s for 4 and 5) (the Benders MILP of :mod:`.policies` stops at 60 s
 with gaps of 1.8, 0.9 and 0.5 %), and 2-30 times faster than the MILP at ``k = 3..5`` on values
 with structure; at ``k = 6`` the tree grows too fast (uniform: unproved at 120 s with a 1.7 %
-gap, the MILP 0.9 % at 60 s), so the MILP serves ``k >= 6``.
+gap, the MILP 0.9 % at 60 s; proved in 179 s), so the MILP serves ``k >= 6``.
 """
 
 from __future__ import annotations
