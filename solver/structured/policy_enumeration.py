@@ -239,13 +239,11 @@ class _Search:
         if self.expired():  # (before the O(|R|) children's bounds: this node's bound holds)
             return value
         t = len(chosen)
-        if len(pos) < len(rest):  # fixed out during the steps
-            rest, w_node = rest[pos], w_node[:, np.concatenate([np.arange(t), t + pos])]
-        kept = self._kept(rho, base, r)
+        kept = self._kept(rho, base, r)  # (positions among the columns the steps left)
+        self.fixed_out += len(pos) - len(kept)
         if len(kept) < len(rest):  # fixed out for the whole subtree: fewer columns below
-            self.fixed_out += len(rest) - len(kept)
-            rest, rho = rest[kept], rho[kept]
-            w_node = w_node[:, np.concatenate([np.arange(t), t + kept])]
+            rho, left = rho[kept], pos[kept]
+            rest, w_node = rest[left], w_node[:, np.concatenate([np.arange(t), t + left])]
         child = base + rho + _suffix_top_sums(rho, r - 1)
         pending = -math.inf
         for j in range(len(rest) - (r - 1)):  # a child needs r - 1 candidates after it
