@@ -661,8 +661,8 @@ class SyncMethods:
                 ``n_users * max |values| <= MAX_ABS_TOTAL`` (sums stay finite).
             budget: ``k >= 1``, the most policies that may be chosen.
             method: ``"exact"`` (proved optimal unless the time limit stops it: the set enumeration
-                for budgets 2-5, the MILP with HiGHS above), ``"milp"`` (the same, with the MILP
-                for every budget from 2: slower at 2-5, an independent check of the enumeration)
+                for budgets 2-64, the MILP with HiGHS above), ``"milp"`` (the same, with the MILP
+                for every budget from 2: slower, an independent check of the enumeration)
                 or ``"alternating"`` (the seed's EM-like heuristic with random restarts).
             time_limit: seconds for the whole call (``None``: no limit). A limit that stops the
                 exact method gives ``FEASIBLE`` with ``Limit.TIME``, the best solution found and
@@ -1452,8 +1452,8 @@ class AsyncMethods:
                 ``n_users * max |values| <= MAX_ABS_TOTAL`` (sums stay finite).
             budget: ``k >= 1``, the most policies that may be chosen.
             method: ``"exact"`` (proved optimal unless the time limit stops it: the set enumeration
-                for budgets 2-5, the MILP with HiGHS above), ``"milp"`` (the same, with the MILP
-                for every budget from 2: slower at 2-5, an independent check of the enumeration)
+                for budgets 2-64, the MILP with HiGHS above), ``"milp"`` (the same, with the MILP
+                for every budget from 2: slower, an independent check of the enumeration)
                 or ``"alternating"`` (the seed's EM-like heuristic with random restarts).
             time_limit: seconds for the whole call (``None``: no limit). A limit that stops the
                 exact method gives ``FEASIBLE`` with ``Limit.TIME``, the best solution found and
@@ -2245,8 +2245,8 @@ class LocalMethods:
                 ``n_users * max |values| <= MAX_ABS_TOTAL`` (sums stay finite).
             budget: ``k >= 1``, the most policies that may be chosen.
             method: ``"exact"`` (proved optimal unless the time limit stops it: the set enumeration
-                for budgets 2-5, the MILP with HiGHS above), ``"milp"`` (the same, with the MILP
-                for every budget from 2: slower at 2-5, an independent check of the enumeration)
+                for budgets 2-64, the MILP with HiGHS above), ``"milp"`` (the same, with the MILP
+                for every budget from 2: slower, an independent check of the enumeration)
                 or ``"alternating"`` (the seed's EM-like heuristic with random restarts).
             time_limit: seconds for the whole call (``None``: no limit). A limit that stops the
                 exact method gives ``FEASIBLE`` with ``Limit.TIME``, the best solution found and

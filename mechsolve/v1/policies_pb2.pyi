@@ -34,12 +34,12 @@ class _PolicyMethodEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_PolicyMe
     """Not set: the function's default (EXACT)."""
     POLICY_METHOD_EXACT: _PolicyMethod.ValueType  # 1
     """Proved optimal, or bounded at the time limit: a closed form (k = 1, or k at least the
-    candidates left), a bounded set enumeration (k = 2..5), the Benders MILP with HiGHS (k >= 6).
+    candidates left), a bounded set enumeration (k = 2..64), the Benders MILP with HiGHS (k > 64).
     """
     POLICY_METHOD_ALTERNATING: _PolicyMethod.ValueType  # 2
     """The seed's EM-like alternating heuristic (seeded restarts): fast, no bound."""
     POLICY_METHOD_MILP: _PolicyMethod.ValueType  # 3
-    """As EXACT, with the Benders MILP (HiGHS) for every budget from 2 (slower at 2..5)."""
+    """As EXACT, with the Benders MILP (HiGHS) for every budget from 2 (slower)."""
 
 class PolicyMethod(_PolicyMethod, metaclass=_PolicyMethodEnumTypeWrapper):
     """How the policies are selected."""
@@ -48,12 +48,12 @@ POLICY_METHOD_UNSPECIFIED: PolicyMethod.ValueType  # 0
 """Not set: the function's default (EXACT)."""
 POLICY_METHOD_EXACT: PolicyMethod.ValueType  # 1
 """Proved optimal, or bounded at the time limit: a closed form (k = 1, or k at least the
-candidates left), a bounded set enumeration (k = 2..5), the Benders MILP with HiGHS (k >= 6).
+candidates left), a bounded set enumeration (k = 2..64), the Benders MILP with HiGHS (k > 64).
 """
 POLICY_METHOD_ALTERNATING: PolicyMethod.ValueType  # 2
 """The seed's EM-like alternating heuristic (seeded restarts): fast, no bound."""
 POLICY_METHOD_MILP: PolicyMethod.ValueType  # 3
-"""As EXACT, with the Benders MILP (HiGHS) for every budget from 2 (slower at 2..5)."""
+"""As EXACT, with the Benders MILP (HiGHS) for every budget from 2 (slower)."""
 Global___PolicyMethod: _TypeAlias = PolicyMethod  # noqa: Y015
 
 @_typing.final

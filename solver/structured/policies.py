@@ -18,9 +18,11 @@ is chosen and ``x_up`` the share of user ``u`` given to ``p``::
          sum_p y_p <= k            (the budget)
          y binary, x >= 0          (x integral at an optimum: each user takes its best y)
 
-``method="exact"`` solves it, proved optimal, with HiGHS on the projection of this formulation
-onto ``(y, theta)`` (Benders; the cuts of Fischetti, Ljubic & Sinnl 2017 for facility
-location): for every user ``u`` and level ``v``::
+``method="exact"`` solves it, proved optimal, by a bounded set enumeration with Lagrangian
+bounds (budgets up to ``MAX_BUDGET`` = 64, step 2) and above that with HiGHS on the projection
+of this formulation onto ``(y, theta)`` (Benders; the cuts of Fischetti, Ljubic & Sinnl 2017
+for facility location; ``method="milp"`` uses it for every budget from 2): for every user
+``u`` and level ``v``::
 
     theta_u <= v + sum_p (V[u,p] - v)^+ y_p
 
@@ -35,12 +37,13 @@ the budget may be spent in full) plus the cuts generated so far:
    ``k`` at least the number of distinct users' best candidates (every user's best one) are
    solved in closed form; values are shifted per user and scaled into [0, 1] for the solver
    (the same argmax; the value is mapped back).
-2. budgets ``2..5`` (where the LP bound is weakest) by a bounded enumeration of candidate sets
-   with Lagrangian bounds (:mod:`.policy_enumeration`, ``method == "set_enumeration"``); the
-   steps below serve budgets of 6 and more.
-3. a warm start: the alternating heuristic below, improved by single swaps
-   (:func:`swap_search`), gives a feasible ``S``, its cuts, HiGHS' first incumbent and the
-   value that reduced-cost fixing compares with.
+2. a warm start: the alternating heuristic below, improved by single swaps
+   (:func:`swap_search`), gives a feasible ``S``: the first incumbent of both exact methods
+   (the MILP's cuts, HiGHS' start and the value reduced-cost fixing compares with).
+3. budgets ``2..64`` by a bounded enumeration of candidate sets with Lagrangian bounds
+   (:mod:`.policy_enumeration`, ``method == "set_enumeration"``; measured faster than the MILP
+   at every budget 2-30 of the benchmark's instances and within 0.6 s of it at 50,
+   docs/policy_budget.md); the steps below serve larger budgets and ``method="milp"``.
 4. the root LP by cut generation: the most violated cut of user ``u`` at a fractional ``y``
    has ``v`` = the value where the cumulative ``y`` over u's candidates sorted by value
    reaches 1; rounds until none is violated (the strong formulation's LP bound, from an LP
@@ -197,8 +200,8 @@ def select_policies(
             ``n_users * max |values| <= MAX_ABS_TOTAL`` (sums stay finite).
         budget: ``k >= 1``, the most policies that may be chosen.
         method: ``"exact"`` (proved optimal unless the time limit stops it: the set enumeration
-            for budgets 2-5, the MILP with HiGHS above), ``"milp"`` (the same, with the MILP
-            for every budget from 2: slower at 2-5, an independent check of the enumeration)
+            for budgets 2-64, the MILP with HiGHS above), ``"milp"`` (the same, with the MILP
+            for every budget from 2: slower, an independent check of the enumeration)
             or ``"alternating"`` (the seed's EM-like heuristic with random restarts).
         time_limit: seconds for the whole call (``None``: no limit). A limit that stops the
             exact method gives ``FEASIBLE`` with ``Limit.TIME``, the best solution found and
@@ -250,7 +253,7 @@ def select_policies(
         return _result(vals, kept[heur], k, sw, term, "alternating", "numpy", bound=math.nan,
                        heuristic=h_val, kept=len(kept), restarts=n_run)  # fmt: skip
     trivial = _trivial_bound(vals[:, kept])
-    small = method == "exact" and k_eff <= enumeration.MAX_BUDGET  # 2-5: the set enumeration
+    small = method == "exact" and k_eff <= enumeration.MAX_BUDGET  # the set enumeration
     if sw.expired(tl):
         step = "the set enumeration" if small else "the MILP"
         term = Termination.feasible(Limit.TIME, f"time limit before {step}")
@@ -391,9 +394,9 @@ def _enumerated(
     heuristic: float,
     restarts: int,
 ) -> PolicySelection:
-    """Budgets ``2..5`` (``k_eff``: ``k`` capped by the candidates kept): the bounded set
-    enumeration of :mod:`.policy_enumeration`."""
-    found = enumeration.best_small_set(sub.w, k_eff, start, expired=lambda: sw.expired(tl))
+    """Budgets ``2..MAX_BUDGET`` (``k_eff``: ``k`` capped by the candidates kept): the
+    bounded set enumeration of :mod:`.policy_enumeration`."""
+    found = enumeration.best_set(sub.w, k_eff, start, expired=lambda: sw.expired(tl))
     if found.complete:
         term = Termination.optimal(f"bounded set enumeration, {found.nodes} nodes")
     else:

@@ -1,4 +1,4 @@
-"""The bounded set enumeration for small budgets of policies (``policy_enumeration``) against a
+"""The bounded set enumeration for budgets of policies (``policy_enumeration``) against a
 plain-Python brute force over every ``k``-set, the Lagrangian bound it prunes with against the
 same brute force, and its bound when a deadline stops it."""
 
@@ -23,7 +23,7 @@ def brute_force(w: np.ndarray, k: int) -> float:
 
 
 instances = st.tuples(
-    st.integers(1, 7), st.integers(2, 5), st.integers(0, 5), st.integers(0, 10**6)
+    st.integers(1, 7), st.integers(2, 8), st.integers(0, 5), st.integers(0, 10**6)
 ).map(lambda t: (t[0], t[1], t[1] + t[2], t[3]))
 
 
@@ -38,13 +38,29 @@ def test_the_enumeration_finds_the_best_set(inst: tuple[int, int, int, int], tie
     n, k, m, seed = inst
     w = make(n, m, seed, ties)
     start = np.random.default_rng(seed + 1).choice(m, size=k, replace=False)
-    found = enumeration.best_small_set(w, k, start.astype(np.int64))
+    found = enumeration.best_set(w, k, start.astype(np.int64))
     want = brute_force(w, k)
     assert found.complete
     assert len(found.chosen) == k == len(set(found.chosen.tolist()))
     assert found.value == pytest.approx(f(w, tuple(found.chosen)), abs=1e-12)
     assert found.value == pytest.approx(want, abs=1e-9)
     assert found.bound == found.value
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_deeper_budgets_find_the_best_set(seed: int) -> None:
+    # budgets 6 and 7 (the nodes' floors, raised children's bounds and fixing at every depth)
+    # against every set, in numpy
+    rng = np.random.default_rng(seed)
+    w = rng.random((20, 22))
+    for k in (6, 7):
+        start = rng.choice(22, size=k, replace=False).astype(np.int64)
+        found = enumeration.best_set(w, k, start)
+        assert found.complete
+        cols = np.array(list(itertools.combinations(range(22), k)))
+        want = max(w[:, chunk].max(axis=2).sum(axis=0).max() for chunk in np.array_split(cols, 20))
+        assert found.value == pytest.approx(float(want), abs=1e-9)
+        assert found.value == pytest.approx(f(w, tuple(found.chosen)), abs=1e-12)
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -55,7 +71,7 @@ def test_candidates_fixed_out_by_their_bound_never_hold_the_best_set(seed: int) 
     rng = np.random.default_rng(seed)
     w = rng.random((30, 30))
     start = rng.choice(30, size=4, replace=False).astype(np.int64)
-    found = enumeration.best_small_set(w, 4, start)
+    found = enumeration.best_set(w, 4, start)
     assert found.complete
     assert found.fixed_out > 0  # the elimination ran
     cols = np.array(list(itertools.combinations(range(30), 4)))
@@ -72,10 +88,9 @@ def test_the_lagrangian_value_bounds_every_set(
     n, k, m, seed = inst
     w = make(n, m, seed, ties=False)
     lam = shift + spread * np.random.default_rng(seed + 2).standard_normal(n)
-    value, grad, rho, base = enumeration._lagrangian(w, 0, lam, k)
+    value, grad, rho = enumeration._lagrangian(np.ascontiguousarray(w.T), lam, k)
     rho_loop = [sum(max(float(w[u, p]) - lam[u], 0.0) for u in range(n)) for p in range(m)]
     assert rho == pytest.approx(rho_loop, abs=1e-12)
-    assert base == pytest.approx(float(lam.sum()), abs=1e-12)
     assert value == pytest.approx(lam.sum() + sum(sorted(rho_loop)[-k:]), abs=1e-9)
     assert value >= brute_force(w, k) - 1e-9
     assert grad.shape == (n,) and np.all(grad <= 1.0)
@@ -98,7 +113,7 @@ def test_a_deadline_gives_a_valid_bound(calls: int) -> None:
         return next(count, None) is None
 
     start = np.arange(4, dtype=np.int64)
-    found = enumeration.best_small_set(w, 4, start, expired=expired)
+    found = enumeration.best_set(w, 4, start, expired=expired)
     want = brute_force(w, 4)
     assert found.value <= want + 1e-9
     assert found.value >= f(w, (0, 1, 2, 3)) - 1e-12  # never below the start
@@ -118,10 +133,10 @@ class _Recording(enumeration._Search):
     lb: float
 
     def _complete(
-        self, chosen: np.ndarray, added: np.ndarray, w_rest: np.ndarray, rest: np.ndarray
+        self, chosen: np.ndarray, floor: np.ndarray, w_rest: np.ndarray, rest: np.ndarray
     ) -> None:
         self.met.extend(tuple(sorted([*chosen.tolist(), int(q)])) for q in rest)
-        super()._complete(chosen, added, w_rest, rest)
+        super()._complete(chosen, floor, w_rest, rest)
         self.top = max(self.top, float(self.lb))
         self.lb = -1.0
 
@@ -137,33 +152,46 @@ def test_without_pruning_every_k_set_is_met_once(inst: tuple[int, int, int, int]
     search.met, search.top = [], -1.0
     search.lb, search.tol = -1.0, 0.0
     lam = w.max(axis=1)
-    root, lam, rho, _, _ = search.descend(w, 0, lam, k, 5)
+    root, lam, rho, _ = search.descend(search.wt, None, lam, k, 5)
     order = np.argsort(-rho, kind="stable").astype(np.int64)
-    assert search.visit(np.empty(0, dtype=np.int64), order, lam, root) == -np.inf
+    assert search.visit(np.empty(0, dtype=np.int64), None, order, lam, root) == -np.inf
     assert sorted(search.met) == list(itertools.combinations(range(m), k))
     assert search.top == pytest.approx(brute_force(w, k), abs=1e-12)
 
 
 @settings(max_examples=100, deadline=None)
 @given(inst=instances, chosen=st.integers(0, 2), shift=st.floats(-1.0, 2.0), spread=st.floats(0, 1))
-def test_the_childrens_bounds_with_the_parents_multipliers_hold(
+def test_the_node_and_childrens_bounds_hold(
     inst: tuple[int, int, int, int], chosen: int, shift: float, spread: float
 ) -> None:
-    # node (T, R) with r slots: child j = (T + R_j, R_{j+1:}) is bounded, at the parent's
-    # lambda, by sum lambda + rho_T + rho_{R_j} + the r - 1 largest rho over R_{j+1:}
+    # node (T, R) with r slots and floor a_u = max_{p in T} w[u,p]: at any lambda >= a, every
+    # set T + Q (Q an r-set of R) has f <= sum lambda + the r largest rho over R; child j =
+    # (T + R_j, R_{j+1:}) is bounded by sum lambda + rho_{R_j} + the r - 1 largest rho over
+    # R_{j+1:}, and more tightly with rho at mu = max(lambda, w[:, R_j]) (``_raised``)
     n, k, m, seed = inst
     t = min(chosen, k - 2)  # at least two slots left (one slot: completions are exact)
     r = k - t
     w = make(n, m, seed, ties=seed % 3 == 0)
     perm = np.random.default_rng(seed + 3).permutation(m)
     lam = shift + spread * np.random.default_rng(seed + 4).standard_normal(n)
-    value, _, rho, base = enumeration._lagrangian(w[:, perm], t, lam, r)
-    child = base + rho + enumeration._suffix_top_sums(rho, r - 1)
     tee, rest = perm[:t].tolist(), perm[t:].tolist()
+    if t:
+        lam = np.maximum(lam, w[:, tee].max(axis=1))
+    w_rest = np.ascontiguousarray(w[:, rest].T)  # (candidate-major, as the search holds it)
+    value, _, rho = enumeration._lagrangian(w_rest, lam, r)
+    assert value >= max(f(w, (*tee, *q)) for q in itertools.combinations(rest, r)) - 1e-9
+    child = lam.sum() + rho + enumeration._suffix_top_sums(rho, r - 1)
     for j in range(len(rest) - (r - 1)):
         below = [f(w, (*tee, rest[j], *q)) for q in itertools.combinations(rest[j + 1 :], r - 1)]
         assert child[j] >= max(below) - 1e-9
         assert child[j] <= value + 1e-9  # never above the node's own bound
+        gains_t = np.maximum(w_rest - lam, 0.0).T.copy()
+        raised = enumeration._raised(gains_t, j, rho[j + 1 :])
+        mu = np.maximum(lam, w_rest[j])
+        loop = [sum(max(float(w[u, q]) - mu[u], 0.0) for u in range(n)) for q in rest[j + 1 :]]
+        assert raised == pytest.approx(loop, abs=1e-9)
+        tight = lam.sum() + rho[j] + sum(sorted(loop)[-(r - 1) :])
+        assert max(below) - 1e-9 <= tight <= child[j] + 1e-9
 
 
 @settings(max_examples=100, deadline=None)
@@ -195,7 +223,7 @@ def test_the_lattice_pruning_keeps_the_best_set(
     n, k, m, seed = inst
     rng = np.random.default_rng(seed)
     w = rng.integers(0, level + 1, size=(n, m)) / level + noise * rng.random((n, m))
-    found = enumeration.best_small_set(w, k, rng.choice(m, size=k, replace=False))
+    found = enumeration.best_set(w, k, rng.choice(m, size=k, replace=False))
     want = brute_force(w, k)
     assert found.complete
     assert found.value == pytest.approx(want, abs=1e-9)
@@ -208,7 +236,7 @@ def test_lattice_ties_with_the_bound_are_pruned(seed: int) -> None:
     # tie the subgradient steps approach only to about 1e-5; with PRUNE_TOL alone the search
     # visited 71,390 and 84,632 nodes, the lattice step settles it at the first nodes
     w = np.random.default_rng(seed).integers(0, 3, size=(25, 100)) / 2
-    found = enumeration.best_small_set(w, 4, np.arange(4, dtype=np.int64))
+    found = enumeration.best_set(w, 4, np.arange(4, dtype=np.int64))
     assert found.complete
     assert found.value == found.bound == 25.0  # sum_u max_p w[u, p] = 25: optimal
     assert found.nodes <= 50
