@@ -19,10 +19,10 @@ is chosen and ``x_up`` the share of user ``u`` given to ``p``::
          y binary, x >= 0          (x integral at an optimum: each user takes its best y)
 
 ``method="exact"`` solves it, proved optimal, by a bounded set enumeration with Lagrangian
-bounds (budgets up to ``MAX_BUDGET`` = 64, step 2) and above that with HiGHS on the projection
-of this formulation onto ``(y, theta)`` (Benders; the cuts of Fischetti, Ljubic & Sinnl 2017
-for facility location; ``method="milp"`` uses it for every budget from 2): for every user
-``u`` and level ``v``::
+bounds (budgets up to 64 with budget x cells at most 2^26, step 3) and otherwise with HiGHS on
+the projection of this formulation onto ``(y, theta)`` (Benders; the cuts of Fischetti,
+Ljubic & Sinnl 2017 for facility location; ``method="milp"`` uses it for every budget from
+2): for every user ``u`` and level ``v``::
 
     theta_u <= v + sum_p (V[u,p] - v)^+ y_p
 
@@ -43,7 +43,9 @@ the budget may be spent in full) plus the cuts generated so far:
 3. budgets ``2..64`` by a bounded enumeration of candidate sets with Lagrangian bounds
    (:mod:`.policy_enumeration`, ``method == "set_enumeration"``; measured faster than the MILP
    at every budget 2-30 of the benchmark's instances and within 0.6 s of it at 50,
-   docs/policy_budget.md); the steps below serve larger budgets and ``method="milp"``.
+   docs/policy_budget.md; ``budget x users x candidates <= 2^26``: each level of its recursion
+   may hold two copies of its node's values); the steps below serve the rest and
+   ``method="milp"``.
 4. the root LP by cut generation: the most violated cut of user ``u`` at a fractional ``y``
    has ``v`` = the value where the cumulative ``y`` over u's candidates sorted by value
    reaches 1; rounds until none is violated (the strong formulation's LP bound, from an LP
@@ -253,7 +255,7 @@ def select_policies(
         return _result(vals, kept[heur], k, sw, term, "alternating", "numpy", bound=math.nan,
                        heuristic=h_val, kept=len(kept), restarts=n_run)  # fmt: skip
     trivial = _trivial_bound(vals[:, kept])
-    small = method == "exact" and k_eff <= enumeration.MAX_BUDGET  # the set enumeration
+    small = method == "exact" and enumeration.serves(k_eff, sub.w.size)  # else the MILP
     if sw.expired(tl):
         step = "the set enumeration" if small else "the MILP"
         term = Termination.feasible(Limit.TIME, f"time limit before {step}")
@@ -394,7 +396,7 @@ def _enumerated(
     heuristic: float,
     restarts: int,
 ) -> PolicySelection:
-    """Budgets ``2..MAX_BUDGET`` (``k_eff``: ``k`` capped by the candidates kept): the
+    """Budgets the enumeration serves (``k_eff``: ``k`` capped by the candidates kept): the
     bounded set enumeration of :mod:`.policy_enumeration`."""
     found = enumeration.best_set(sub.w, k_eff, start, expired=lambda: sw.expired(tl))
     if found.complete:

@@ -74,6 +74,18 @@ MAX_BUDGET = 64
 of :mod:`.policies` on every instance of the benchmark up to 30, within 0.6 s of it at 50;
 its recursion is as deep as the budget)."""
 
+MAX_STACK_CELLS = 1 << 26
+"""Budget times cells (users x candidates) at most this for the enumeration: each level of its
+recursion may hold two copies of its node's values (``budget x cells x 16`` bytes, 1 GiB at
+the limit); larger problems go to the MILP."""
+
+
+def serves(k: int, cells: int) -> bool:
+    """Whether the enumeration takes budget ``k`` on ``cells`` values (:data:`MAX_BUDGET`,
+    :data:`MAX_STACK_CELLS`)."""
+    return 2 <= k <= MAX_BUDGET and k * cells <= MAX_STACK_CELLS
+
+
 PRUNE_TOL = 1e-9
 """A node is pruned when its bound is at most the best value plus this (values scaled into
 [0, 1] per user, times ``max(1, best)``)."""
