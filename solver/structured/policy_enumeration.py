@@ -21,7 +21,7 @@ same LP bound as that of ``sum lambda + sum_{p in T} rho_p + ...`` over every ``
 at the multipliers actually met (a parent's, a few subgradient steps) it is never looser and
 often much tighter: it does not count twice a user whom two candidates of ``T + Q`` serve
 above ``lambda_u`` (uniform 100 x 1,000 values, ``k = 5``: 26,006 instead of 64,604 nodes;
-8,785 with the raised children's bounds below).
+8,785 with the raised children's bounds below; both at the plain Polyak step).
 
 Search. Candidates are ordered by ``rho`` at the root's multipliers (largest first); the
 children of ``(T, R)`` are ``(T + R_j, R_{j+1:})``, so every ``k``-set is met once. At the
@@ -130,13 +130,14 @@ def best_set(
     search = _Search(w, k, start, expired)
     lam = w[:, start].max(axis=1)  # the tight levels of the start (Benders' cut levels)
     every = np.arange(w.shape[1], dtype=np.int64)
-    root, lam, rho, pos = search.descend(search.wt, None, lam, k, _ROOT_STEPS)
+    floor = np.full(w.shape[0], -np.inf)  # (nothing chosen: no floor)
+    root, lam, rho, pos = search.descend(search.wt, floor, lam, k, _ROOT_STEPS)
     if root <= search.lb + search.tol:
         return search.result(-math.inf)
     if expired():  # (before the O(m log m) ordering: the root's bound holds)
         return search.result(root)
     order = every[pos][np.argsort(-rho, kind="stable")]
-    pending = search.visit(np.empty(0, dtype=np.int64), None, order, lam, root)
+    pending = search.visit(np.empty(0, dtype=np.int64), floor, order, lam, root)
     return search.result(pending)
 
 
@@ -231,7 +232,7 @@ class _Search:
         self.tol = max(tol, lattice_step(w) - 10.0 * tol)  # (module docstring: lattices)
         self.nodes = 0
         self.fixed_out = 0
-        self.scratch = np.empty_like(self.wt)  # (w - lambda)^+ of every node, reused
+        self.scratch = np.empty_like(self.wt)  # max(w, lambda) of every step, reused
 
     def result(self, pending: float) -> Enumeration:
         complete = pending == -math.inf
@@ -241,7 +242,7 @@ class _Search:
     def descend(
         self,
         w_rest: NDArray[np.float64],
-        floor: NDArray[np.float64] | None,
+        floor: NDArray[np.float64],
         lam: NDArray[np.float64],
         r: int,
         steps: int,
@@ -254,13 +255,11 @@ class _Search:
         at that step's ``lambda`` are fixed out (:meth:`_kept`), so later steps work on fewer
         columns. ``rho``: its value at ``max(lambda, floor)``, when the caller has it."""
         pos = np.arange(w_rest.shape[0])
-        if floor is not None:
-            lam = np.maximum(lam, floor)
+        lam = np.maximum(lam, floor)
         best, best_lam, best_rho = math.inf, lam, None
         for it in range(steps):
             value, grad, rho = _lagrangian(w_rest, lam, r, self.scratch, rho if it == 0 else None)
-            if floor is not None:  # (projected: no step below the floor)
-                grad[(grad > 0) & (lam <= floor)] = 0.0
+            grad[(grad > 0) & (lam <= floor)] = 0.0  # (projected: no step below the floor)
             if value < best:
                 best, best_lam, best_rho = value, lam, rho
             norm = float(grad @ grad)
@@ -273,8 +272,7 @@ class _Search:
                     pos, w_rest = pos[kept], w_rest[kept]
                     best_rho = None  # over the columns before the fixing: recomputed below
             lam = lam - _STEP_SCALE * _STEP_DECAY**it * (value - self.lb) / norm * grad
-            if floor is not None:
-                np.maximum(lam, floor, out=lam)
+            np.maximum(lam, floor, out=lam)
         if best_rho is None:  # the best multipliers' rho on the columns left (a bound too)
             value, _, best_rho = _lagrangian(w_rest, best_lam, r, self.scratch)
             best = min(best, value)
@@ -283,14 +281,14 @@ class _Search:
     def visit(
         self,
         chosen: NDArray[np.int64],
-        floor: NDArray[np.float64] | None,
+        floor: NDArray[np.float64],
         rest: NDArray[np.int64],
         lam: NDArray[np.float64],
         bound: float,
         rho: NDArray[np.float64] | None = None,
     ) -> float:
-        """Search below ``(T, R)`` (``floor``: ``a_u = max_{p in T} w[u,p]``, ``None`` for
-        the root) whose bound is ``bound`` (``rho``: over ``rest`` at ``max(lambda, floor)``,
+        """Search below ``(T, R)`` (``floor``: ``a_u = max_{p in T} w[u,p]``, ``-inf`` at the
+        root) whose bound is ``bound`` (``rho``: over ``rest`` at ``max(lambda, floor)``,
         when known); the largest bound left unexplored when the deadline struck (``-inf`` when
         everything below was settled)."""
         self.nodes += 1
@@ -317,9 +315,8 @@ class _Search:
                 continue
             if self.expired():
                 return max(pending, float(child[j:limit].max()))
-            added = w_rest[j]
             if r == 2:  # one slot left below: every completion, on a view of w_rest
-                raised = added if floor is None else np.maximum(floor, added)
+                raised = np.maximum(floor, w_rest[j])
                 self._complete(np.append(chosen, rest[j]), raised, w_rest[j + 1 :], rest[j + 1 :])
                 continue
             # the child's bound and candidates at this node's lambda raised to its floor
@@ -331,8 +328,7 @@ class _Search:
                 continue
             below = j + 1 + self._kept(rho_c, base_c, r - 1)
             self.fixed_out += len(rest) - (j + 1) - len(below)
-            grown = np.append(chosen, rest[j])
-            raised = added if floor is None else np.maximum(floor, added)
+            grown, raised = np.append(chosen, rest[j]), np.maximum(floor, w_rest[j])
             below_rho = rho_c[below - j - 1]
             pending = max(pending, self.visit(grown, raised, rest[below], lam, bound_c, below_rho))
         return pending

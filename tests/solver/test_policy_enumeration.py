@@ -152,9 +152,10 @@ def test_without_pruning_every_k_set_is_met_once(inst: tuple[int, int, int, int]
     search.met, search.top = [], -1.0
     search.lb, search.tol = -1.0, 0.0
     lam = w.max(axis=1)
-    root, lam, rho, _ = search.descend(search.wt, None, lam, k, 5)
+    floor = np.full(n, -np.inf)
+    root, lam, rho, _ = search.descend(search.wt, floor, lam, k, 5)
     order = np.argsort(-rho, kind="stable").astype(np.int64)
-    assert search.visit(np.empty(0, dtype=np.int64), None, order, lam, root) == -np.inf
+    assert search.visit(np.empty(0, dtype=np.int64), floor, order, lam, root) == -np.inf
     assert sorted(search.met) == list(itertools.combinations(range(m), k))
     assert search.top == pytest.approx(brute_force(w, k), abs=1e-12)
 
