@@ -26,8 +26,9 @@ from mechsolve.solver.core.limits import Limits
 
 from .logs import log
 
-PRELOAD = ["mechsolve.server.servicer"]
-"""What the forkserver imports once for every worker (the API, codec and solver stack)."""
+PRELOAD = ["mechsolve.server.servicer", "mechsolve.server.kernels"]
+"""What the forkserver imports once for every worker (the API, codec and solver stack, and
+the compiled kernels)."""
 
 START_SECONDS = 120.0
 """How long a new worker may take to report ready."""

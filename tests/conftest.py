@@ -25,6 +25,17 @@ settings.register_profile(
 )
 settings.load_profile("mechsolve")
 
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Compile the numba kernels once, in the first process (xdist's controller), so that the
+    servers and workers the tests start load them from numba's cache instead of each
+    compiling them at once on a fresh checkout."""
+    if not hasattr(config, "workerinput"):
+        from mechsolve.solver.structured.policy_enumeration import warm_up
+
+        warm_up()
+
+
 TEST_LIMITS = Limits(max_outcomes=200_000, max_candidates=200_000, max_batch_profiles=50_000)
 
 

@@ -189,6 +189,10 @@ class Stopwatch:
             return None
         return max(0.0, time_limit - self.elapsed)
 
+    def deadline(self, time_limit: float | None) -> float:
+        """The :func:`time.perf_counter` instant ``time_limit`` runs out (``inf``: no limit)."""
+        return math.inf if time_limit is None else self._start + time_limit
+
     def expired(self, time_limit: float | None) -> bool:
         """True when ``time_limit`` (``None`` = no limit) has run out."""
         return time_limit is not None and self.elapsed >= time_limit

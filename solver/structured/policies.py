@@ -255,11 +255,11 @@ def select_policies(
         return _result(vals, kept[heur], k, sw, term, "alternating", "numpy", bound=math.nan,
                        heuristic=h_val, kept=len(kept), restarts=n_run)  # fmt: skip
     trivial = _trivial_bound(vals[:, kept])
-    small = method == "exact" and enumeration.serves(k_eff, sub.w.size)  # else the MILP
+    small = method == "exact" and enumeration.serves(k_eff)  # else the MILP
     if sw.expired(tl):
         step = "the set enumeration" if small else "the MILP"
         term = Termination.feasible(Limit.TIME, f"time limit before {step}")
-        method_used, backend = ("set_enumeration", "numpy") if small else ("benders_milp", "highs")
+        method_used, backend = ("set_enumeration", "numba") if small else ("benders_milp", "highs")
         return _result(vals, kept[heur], k, sw, term, method_used, backend, bound=trivial,
                        heuristic=h_val, kept=len(kept), restarts=n_run)  # fmt: skip
     start = swap_search(sub.w, heur, expired=lambda: sw.expired(tl))
@@ -398,14 +398,14 @@ def _enumerated(
 ) -> PolicySelection:
     """Budgets the enumeration serves (``k_eff``: ``k`` capped by the candidates kept): the
     bounded set enumeration of :mod:`.policy_enumeration`."""
-    found = enumeration.best_set(sub.w, k_eff, start, expired=lambda: sw.expired(tl))
+    found = enumeration.best_set(sub.w, k_eff, start, deadline=sw.deadline(tl))
     if found.complete:
         term = Termination.optimal(f"bounded set enumeration, {found.nodes} nodes")
     else:
         term = Termination.feasible(Limit.TIME, f"time limit in the set enumeration, "
                                                 f"{found.nodes} nodes")  # fmt: skip
     bound = min(found.bound * sub.scale + sub.offset, _trivial_bound(vals[:, kept]))
-    return _result(vals, kept[found.chosen], k, sw, term, "set_enumeration", "numpy",
+    return _result(vals, kept[found.chosen], k, sw, term, "set_enumeration", "numba",
                    bound=bound, heuristic=heuristic, kept=len(kept), restarts=restarts)  # fmt: skip
 
 

@@ -50,6 +50,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     log = tmp_path_factory.mktemp("hostile") / "serve.log"
     limits = ("--solvers", "1", "--call-memory-mb", str(CALL_MEMORY_MB))
     srv = ServerProcess((*limits, "--metrics-port", "0", "--max-solve-seconds", "30"), log)
+    # the first call that needs a worker starts the pool (the forkserver and a worker, each
+    # with the solver stack and its compiled kernels): start it before any test measures the
+    # memory a hostile call makes the server take
+    request = apb.OptimalDsicAuctionRequest(priors=[GRID4], n_bidders=1)
+    assert call(srv.address, path("OptimalDsicAuction"), request).code == OK
     yield srv
     srv.kill()
 

@@ -384,20 +384,3 @@ def test_review_a_deadline_before_the_search_names_the_method_that_would_have_ru
     assert r.method == method
     assert r.bound >= r.welfare
     check_consistent(v, r, k)
-
-
-def test_budgets_past_the_enumerations_memory_go_to_the_milp(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # each level of the enumeration's recursion may hold two copies of its node's values:
-    # budget x cells above MAX_STACK_CELLS is solved by the MILP instead
-    from mechsolve.solver.structured import policy_enumeration
-
-    v = np.random.default_rng(5).random((12, 14))
-    want = brute_force(v.tolist(), 4)
-    assert select_policies(v, 4).method == "set_enumeration"
-    monkeypatch.setattr(policy_enumeration, "MAX_STACK_CELLS", 4 * v.size - 1)
-    r = select_policies(v, 4)
-    assert r.method == "benders_milp"
-    assert r.termination.is_optimal
-    assert r.welfare == pytest.approx(want, abs=tol(want))

@@ -5,6 +5,8 @@ same brute force, and its bound when a deadline stops it."""
 from __future__ import annotations
 
 import itertools
+import math
+import time
 
 import numpy as np
 import pytest
@@ -12,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mechsolve.solver.structured import policy_enumeration as enumeration
+from mechsolve.solver.structured import policy_kernels as kernels
 
 
 def f(w: np.ndarray, subset: tuple[int, ...]) -> float:
@@ -25,6 +28,20 @@ def brute_force(w: np.ndarray, k: int) -> float:
 instances = st.tuples(
     st.integers(1, 7), st.integers(2, 8), st.integers(0, 5), st.integers(0, 10**6)
 ).map(lambda t: (t[0], t[1], t[1] + t[2], t[3]))
+
+
+def lagrangian(w_rest: np.ndarray, lam: np.ndarray, r: int) -> tuple[float, np.ndarray, np.ndarray]:
+    """The kernel's ``_lagrangian`` over every row of ``w_rest``: (value, grad, rho)."""
+    cnt = w_rest.shape[0]
+    rho, grad = np.empty(cnt), np.empty(len(lam))
+    value = kernels._lagrangian(w_rest, np.arange(cnt), cnt, lam, r, rho, grad, False)
+    return value, grad, rho
+
+
+def suffix_top_sums(x: np.ndarray, q: int) -> np.ndarray:
+    out = np.empty(len(x))
+    kernels._suffix_top_sums(x, len(x), q, out)
+    return out
 
 
 def make(n: int, m: int, seed: int, ties: bool) -> np.ndarray:
@@ -88,7 +105,7 @@ def test_the_lagrangian_value_bounds_every_set(
     n, k, m, seed = inst
     w = make(n, m, seed, ties=False)
     lam = shift + spread * np.random.default_rng(seed + 2).standard_normal(n)
-    value, grad, rho = enumeration._lagrangian(np.ascontiguousarray(w.T), lam, k)
+    value, grad, rho = lagrangian(np.ascontiguousarray(w.T), lam, k)
     rho_loop = [sum(max(float(w[u, p]) - lam[u], 0.0) for u in range(n)) for p in range(m)]
     assert rho == pytest.approx(rho_loop, abs=1e-12)
     assert value == pytest.approx(lam.sum() + sum(sorted(rho_loop)[-k:]), abs=1e-9)
@@ -99,65 +116,55 @@ def test_the_lagrangian_value_bounds_every_set(
 @settings(max_examples=100, deadline=None)
 @given(x=st.lists(st.floats(0, 10), max_size=12), q=st.integers(1, 4))
 def test_suffix_top_sums_are_the_sums_of_the_largest_later_entries(x: list[float], q: int) -> None:
-    got = enumeration._suffix_top_sums(np.array(x), q)
+    got = suffix_top_sums(np.array(x), q)
     for j in range(len(x)):
         assert got[j] == pytest.approx(sum(sorted(x[j + 1 :])[-q:]), abs=1e-9)
 
 
-@pytest.mark.parametrize("calls", [1, 3, 10, 40, 200])
-def test_a_deadline_gives_a_valid_bound(calls: int) -> None:
-    w = np.random.default_rng(calls).random((14, 16))
-    count = iter(range(calls))
-
-    def expired() -> bool:
-        return next(count, None) is None
-
+@pytest.mark.parametrize("limit", [0, 1, 3, 10, 40, 200])
+def test_a_node_limit_gives_a_valid_bound(limit: int) -> None:
+    w = np.random.default_rng(limit).random((14, 16))
     start = np.arange(4, dtype=np.int64)
-    found = enumeration.best_set(w, 4, start, expired=expired)
+    found = enumeration.best_set(w, 4, start, node_limit=limit)
     want = brute_force(w, 4)
+    assert found.nodes <= max(limit, 1)
     assert found.value <= want + 1e-9
     assert found.value >= f(w, (0, 1, 2, 3)) - 1e-12  # never below the start
     assert found.value == pytest.approx(f(w, tuple(found.chosen)), abs=1e-12)
     assert found.bound >= want - 1e-9  # finished or not, the bound holds
     if found.complete:
         assert found.value == pytest.approx(want, abs=1e-9)
+    else:
+        assert found.bound > found.value
 
 
-class _Recording(enumeration._Search):
-    """The search with nothing pruned: every completion it evaluates is recorded and the
-    incumbent is held at -1 (below every value of a ``w >= 0``; the best value goes to
-    ``top``)."""
-
-    met: list[tuple[int, ...]]
-    top: float
-    lb: float
-
-    def _complete(
-        self, chosen: np.ndarray, floor: np.ndarray, w_rest: np.ndarray, rest: np.ndarray
-    ) -> None:
-        self.met.extend(tuple(sorted([*chosen.tolist(), int(q)])) for q in rest)
-        super()._complete(chosen, floor, w_rest, rest)
-        self.top = max(self.top, float(self.lb))
-        self.lb = -1.0
+@pytest.mark.parametrize("late", [-1.0, 0.0, 0.02])
+def test_a_deadline_stops_the_search_with_a_valid_bound(late: float) -> None:
+    # a deadline already past, now, and soon (perf_counter instants) on a search of seconds
+    w = np.random.default_rng(3).random((60, 400))
+    start = np.arange(8, dtype=np.int64)
+    begin = time.perf_counter()
+    found = enumeration.best_set(w, 8, start, deadline=begin + late)
+    assert time.perf_counter() - begin < 5.0  # (the unbounded search takes minutes)
+    assert not found.complete
+    assert found.bound > found.value >= f(w, tuple(range(8))) - 1e-9
+    assert found.value == pytest.approx(f(w, tuple(found.chosen)), abs=1e-9)
 
 
 @settings(max_examples=60, deadline=None)
 @given(inst=instances)
 def test_without_pruning_every_k_set_is_met_once(inst: tuple[int, int, int, int]) -> None:
     # the docstring's claim: children (T + R_j, R_{j+1:}) meet every k-set once; with the
-    # incumbent held below every value (w >= 0 > -1) nothing is pruned
+    # incumbent kept out of the bounds nothing is pruned, and exactly C(m, k) sets are
+    # evaluated (none twice, so every one once), the best of them the brute force's
     n, k, m, seed = inst
     w = make(n, m, seed, ties=seed % 2 == 0)
-    search = _Recording(w, k, np.arange(k, dtype=np.int64), lambda: False)
-    search.met, search.top = [], -1.0
-    search.lb, search.tol = -1.0, 0.0
-    lam = w.max(axis=1)
-    floor = np.full(n, -np.inf)
-    root, lam, rho, _ = search.descend(search.wt, floor, lam, k, 5)
-    order = np.argsort(-rho, kind="stable").astype(np.int64)
-    assert search.visit(np.empty(0, dtype=np.int64), floor, order, lam, root) == -np.inf
-    assert sorted(search.met) == list(itertools.combinations(range(m), k))
-    assert search.top == pytest.approx(brute_force(w, k), abs=1e-12)
+    found = enumeration.best_set(w, k, np.arange(k, dtype=np.int64), prune=False)
+    assert found.complete
+    assert found.fixed_out == 0
+    assert found.sets == math.comb(m, k)
+    assert found.value == pytest.approx(brute_force(w, k), abs=1e-12)
+    assert found.value == pytest.approx(f(w, tuple(found.chosen)), abs=1e-12)
 
 
 @settings(max_examples=100, deadline=None)
@@ -179,15 +186,16 @@ def test_the_node_and_childrens_bounds_hold(
     if t:
         lam = np.maximum(lam, w[:, tee].max(axis=1))
     w_rest = np.ascontiguousarray(w[:, rest].T)  # (candidate-major, as the search holds it)
-    value, _, rho = enumeration._lagrangian(w_rest, lam, r)
+    value, _, rho = lagrangian(w_rest, lam, r)
     assert value >= max(f(w, (*tee, *q)) for q in itertools.combinations(rest, r)) - 1e-9
-    child = lam.sum() + rho + enumeration._suffix_top_sums(rho, r - 1)
+    child = lam.sum() + rho + suffix_top_sums(rho, r - 1)
     for j in range(len(rest) - (r - 1)):
         below = [f(w, (*tee, rest[j], *q)) for q in itertools.combinations(rest[j + 1 :], r - 1)]
         assert child[j] >= max(below) - 1e-9
         assert child[j] <= value + 1e-9  # never above the node's own bound
-        gains_t = np.maximum(w_rest - lam, 0.0).T.copy()
-        raised = enumeration._raised(gains_t, j, rho[j + 1 :])
+        raised = np.empty(len(rest))
+        kernels._raised(w_rest, np.arange(len(rest)), j, len(rest), lam, rho, raised)
+        raised = raised[: len(rest) - j - 1]
         mu = np.maximum(lam, w_rest[j])
         loop = [sum(max(float(w[u, q]) - mu[u], 0.0) for u in range(n)) for q in rest[j + 1 :]]
         assert raised == pytest.approx(loop, abs=1e-9)
