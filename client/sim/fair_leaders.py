@@ -47,11 +47,16 @@ gives it the highest predicted value, plurality, ties at random; the mediator (J
 2. *historical performance*: ``h_i``, an exponential average (rate ``history_rate``, over
    every step played so far, across episodes) of the agent's unfair gain
    ``r_i - mean_j r_j`` at that step; the score of a leader ``l`` is
-   ``min_i (G_i + V[l]_i) - history_weight * h_l``, and agents whose past rewards were fair
-   are *more likely* to lead (the seed's words): ``selection="softmax"`` (default) draws the
-   leader with probability ``exp(score_l / temperature) / sum_k exp(score_k / temperature)``
-   (:func:`leader_probabilities`), so nobody is locked out of leadership;
-   ``selection="argmax"`` takes the best score (ties as in stage 1), the earlier rule.
+   ``min_i (G_i + V[l]_i) - history_weight * mark_l`` with the mark (:func:`leader_marks`,
+   ``penalty``) ``max(h_l, 0) * max(V[l]_l - mean_j V[l]_j, 0)`` (``"leader-gain"``,
+   default: only an agent that gained unfairly in the past is marked down, and only by as
+   much as leading this step is predicted to favour it) or ``h_l`` (``"history"``, the earlier
+   rule), and agents whose past rewards were fair are *more likely* to lead (the seed's
+   words): ``selection="softmax"`` (default) draws the leader with probability
+   ``exp(score_l / T_e) / sum_k exp(score_k / T_e)`` (:func:`leader_probabilities`), the
+   temperature falling geometrically over the run's episodes ``e`` from ``temperature`` to
+   ``temperature_end``, so nobody is locked out of leadership; ``selection="argmax"`` takes
+   the best score (ties as in stage 1).
    Without stage 2 the mediator is stage 1's deterministic argmax.
 3. *end-game transfer*: at the episode's end every agent receives
    ``-transfer_rate * (R_i - mean_j R_j)`` (zero-sum), added to its last reward.
@@ -89,6 +94,9 @@ ARMS = (
 ORACLES = ("greedy", "stage")
 SELECTIONS = ("softmax", "argmax")
 """Stage 2's selection: a softmax draw over the scores (default) or their argmax."""
+PENALTIES = ("leader-gain", "history")
+"""Stage 2's mark of a leader (:func:`leader_marks`): its past unfair gain times its predicted
+advantage as leader (default), or its past unfair gain."""
 MAX_PLAYERS = 6
 """Stage games have ``2**n`` outcomes; 6 players is plenty for this experiment."""
 
@@ -218,6 +226,21 @@ def fairest_leader(
     return np.argmax(tied, axis=-1).astype(np.int64)
 
 
+def leader_marks(
+    history: NDArray[np.float64], predicted: NDArray[np.float64], penalty: str
+) -> NDArray[np.float64]:
+    """Stage 2's mark of each leader ``(P, m)`` (the score is lowered by ``weight`` times it):
+    ``"history"``: ``h_l``, the leader's past unfair gain (``history``: ``(P, n)``);
+    ``"leader-gain"``: ``max(h_l, 0) * max(V[l]_l - mean_j V[l]_j, 0)`` (``predicted``:
+    ``(P, m, n)`` the step utilities ``V[l]`` when ``l`` leads), zero for an agent that has
+    not gained unfairly or that leading would not favour."""
+    if penalty == "history":
+        return history
+    lead = np.arange(predicted.shape[1])
+    advantage = predicted[:, lead, lead] - predicted.mean(axis=-1)
+    return np.maximum(history, 0.0) * np.maximum(advantage, 0.0)
+
+
 def leader_probabilities(
     expected: NDArray[np.float64],
     history: NDArray[np.float64],
@@ -227,7 +250,7 @@ def leader_probabilities(
     """Stage 2's selection probabilities ``(P, m)``: with the score
     ``s[p, l] = min_i expected[p, l, i] - weight * history[p, l]`` (``expected``: ``(P, m, n)``
     the returns so far plus each order's predicted step utilities; ``history``: ``(P, m)`` the
-    leaders' unfair gains ``h_l``), ``Pr(l) = exp(s_l / temperature) / sum_k exp(s_k /
+    leaders' marks, :func:`leader_marks`), ``Pr(l) = exp(s_l / temperature) / sum_k exp(s_k /
     temperature)``. Lower ``temperature`` approaches the argmax of :func:`fairest_leader`."""
     fn = "leader_probabilities"
     tau = v.real(fn, "temperature", temperature, min_value=0.0, min_exclusive=True)
@@ -294,18 +317,22 @@ def _state_offsets(n: int, k: int) -> tuple[NDArray[np.int64], int]:
 @dataclass(frozen=True)
 class MediatorConfig:
     """JAM-QL's knobs (module docstring). ``history``/``transfer`` switch stages 2 and 3;
-    ``oracle`` in :data:`ORACLES`; ``selection`` in :data:`SELECTIONS` and ``temperature``:
-    how stage 2 picks from the scores (``selection="argmax", history_weight=1`` is the
-    earlier rule)."""
+    ``oracle`` in :data:`ORACLES`; ``penalty`` in :data:`PENALTIES`, ``selection`` in
+    :data:`SELECTIONS`, ``temperature`` and ``temperature_end`` (``None``: constant): how
+    stage 2 marks and picks leaders. The earlier rules: ``penalty="history",
+    history_weight=0.35, temperature=0.35, temperature_end=None`` and, before it,
+    ``penalty="history", selection="argmax", history_weight=1``."""
 
     history: bool = True
     transfer: bool = True
     oracle: str = "greedy"
-    history_weight: float = 0.35
+    history_weight: float = 3.0
     history_rate: float = 0.1
     transfer_rate: float = 0.5
     selection: str = "softmax"
-    temperature: float = 0.35
+    temperature: float = 0.6
+    temperature_end: float | None = 0.24
+    penalty: str = "leader-gain"
 
     def __post_init__(self) -> None:
         fn = "MediatorConfig"
@@ -317,6 +344,16 @@ class MediatorConfig:
         v.real(fn, "transfer_rate", self.transfer_rate, min_value=0.0, max_value=1.0)
         v.choice(fn, "selection", self.selection, SELECTIONS)
         v.real(fn, "temperature", self.temperature, min_value=0.0, min_exclusive=True)
+        if self.temperature_end is not None:
+            v.real(fn, "temperature_end", self.temperature_end, min_value=0.0, min_exclusive=True)
+        v.choice(fn, "penalty", self.penalty, PENALTIES)
+
+    def temperature_at(self, episode: int, episodes: int) -> float:
+        """Stage 2's temperature in ``episode`` (0-based) of ``episodes``: from
+        ``temperature`` geometrically towards ``temperature_end`` (reached after the last)."""
+        if self.temperature_end is None:
+            return self.temperature
+        return self.temperature * (self.temperature_end / self.temperature) ** (episode / episodes)
 
 
 @dataclass(frozen=True)
@@ -428,6 +465,7 @@ class _Episode:
         self.stage = stage_values(game, self.orders) if need_stage else None
         self.unfair_gain = np.zeros((populations, self.n))  # stage 2: h_i
         self.turn = 0
+        self.episode = 0  # (stage 2's temperature falls over the episodes)
 
     def _states(self, position: int, history: NDArray[np.int64], last: bool) -> Any:
         code = np.zeros(self.P, dtype=np.int64)
@@ -467,12 +505,12 @@ class _Episode:
         expected = gained[:, None, :] + predicted
         if not med.history:
             return fairest_leader(expected, None, self.rng)
+        marks = leader_marks(self.unfair_gain, predicted, med.penalty)
         if med.selection == "softmax":
-            probabilities = leader_probabilities(
-                expected, self.unfair_gain, med.history_weight, med.temperature
-            )
+            tau = med.temperature_at(self.episode, self.cfg.episodes)
+            probabilities = leader_probabilities(expected, marks, med.history_weight, tau)
             return draw_leader(probabilities, self.rng)
-        return fairest_leader(expected, -med.history_weight * self.unfair_gain, self.rng)
+        return fairest_leader(expected, -med.history_weight * marks, self.rng)
 
     def _vote(self, predicted: NDArray[np.float64]) -> NDArray[np.int64]:
         """Each agent votes for the order best for itself (ties at random); plurality, ties at
@@ -520,6 +558,7 @@ class _Episode:
         if self.mediator is not None and self.mediator.transfer:
             transfer = -self.mediator.transfer_rate * deviation
         self.agents.learn(prev[0], prev[1], prev[2] + transfer, None)
+        self.episode += 1
         return gained + transfer, gained, leads
 
 

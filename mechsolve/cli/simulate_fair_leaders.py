@@ -15,7 +15,7 @@ NAME = "fair-leaders"
 def add_parser(games: argparse._SubParsersAction[Any]) -> None:
     """Add ``fair-leaders`` to ``mechsolve simulate``."""
     from mechsolve.client.sim.agents import SCHEDULES
-    from mechsolve.client.sim.fair_leaders import ARMS, GAMES, ORACLES, SELECTIONS
+    from mechsolve.client.sim.fair_leaders import ARMS, GAMES, ORACLES, PENALTIES, SELECTIONS
 
     p = games.add_parser(
         NAME,
@@ -37,13 +37,18 @@ def add_parser(games: argparse._SubParsersAction[Any]) -> None:
     m.add_argument("--oracle", choices=ORACLES, default="greedy",
                    help="predicted step utilities: the agents' greedy play (default) or the "
                    "stage game's sequential Stackelberg outcome")  # fmt: skip
+    m.add_argument("--penalty", choices=PENALTIES, default="leader-gain",
+                   help="stage 2's mark of a leader: past unfair gain times predicted advantage "
+                   "as leader (default) or past unfair gain (the earlier rule: --penalty "
+                   "history --history-weight 0.35 --temperature 0.35 --temperature-end 0.35)")  # fmt: skip
     m.add_argument("--selection", choices=SELECTIONS, default="softmax",
                    help="stage 2: draw the leader from a softmax over the scores (default) or "
-                   "take their argmax (the earlier rule: --selection argmax "
-                   "--history-weight 1)")  # fmt: skip
-    m.add_argument("--temperature", type=float, default=0.35,
-                   help="stage 2 softmax temperature (0.35)")  # fmt: skip
-    m.add_argument("--history-weight", type=float, default=0.35, help="stage 2 weight (0.35)")
+                   "take their argmax")  # fmt: skip
+    m.add_argument("--temperature", type=float, default=0.6,
+                   help="stage 2 softmax temperature at the first episode (0.6)")  # fmt: skip
+    m.add_argument("--temperature-end", type=float, default=0.24,
+                   help="... falling geometrically to this after the last (0.24)")  # fmt: skip
+    m.add_argument("--history-weight", type=float, default=3.0, help="stage 2 weight (3)")
     m.add_argument("--history-rate", type=float, default=0.1, help="stage 2 averaging (0.1)")
     m.add_argument("--transfer-rate", type=float, default=0.5, help="stage 3 transfer (0.5)")
     m.add_argument("--step-size", type=float, default=0.1, help="Q-learning step (0.1)")
@@ -67,7 +72,9 @@ def config_from(args: argparse.Namespace) -> object:
         mediator = MediatorConfig(oracle=args.oracle, history_weight=args.history_weight,
                                   history_rate=args.history_rate,
                                   transfer_rate=args.transfer_rate, selection=args.selection,
-                                  temperature=args.temperature)  # fmt: skip
+                                  temperature=args.temperature,
+                                  temperature_end=args.temperature_end,
+                                  penalty=args.penalty)  # fmt: skip
         epsilon = EpsilonSchedule(args.epsilon, args.epsilon_c, args.t0)
         return FairLeadersConfig(
             episodes=v.positive_int(fn, "--episodes", args.episodes),
@@ -86,9 +93,19 @@ def config_from(args: argparse.Namespace) -> object:
 
 def _stage2(m: Any) -> str:
     """Stage 2's rule in words, for the summary's title."""
+    mark = (
+        "past unfair gain x advantage as leader"
+        if m.penalty == "leader-gain"
+        else "past unfair gain"
+    )
     if m.selection == "softmax":
-        return f"softmax (temperature {m.temperature:g}, weight {m.history_weight:g})"
-    return f"argmax (weight {m.history_weight:g})"
+        tau = (
+            f"{m.temperature:g}"
+            if m.temperature_end is None
+            else f"{m.temperature:g} -> {m.temperature_end:g}"
+        )
+        return f"softmax (temperature {tau}, weight {m.history_weight:g}, mark: {mark})"
+    return f"argmax (weight {m.history_weight:g}, mark: {mark})"
 
 
 def run(args: argparse.Namespace) -> int:
