@@ -19,8 +19,12 @@ _STEP_SCALE = 1.5  # (Polyak's step times this; measured against 1, 1.3, 1.7 and
 _FIX_EVERY = 5
 """Subgradient steps between two fixings of a node's candidates (:func:`descend`)."""
 
-# the search's counters, in one int64 array the kernels write (LIMIT: a node limit, or -1)
-NODES, FIXED_OUT, SETS, LIMIT = 0, 1, 2, 3
+# the search's counters, in one int64 array per thread that the kernels write (LIMIT: a node
+# limit, or -1; WORK: values read so far; CHECK: the WORK at which the clock is read next)
+NODES, FIXED_OUT, SETS, LIMIT, WORK, CHECK = 0, 1, 2, 3, 4, 5
+CLOCK_WORK = 1 << 20
+"""Values read (about a millisecond of work) between two readings of the clock: reading it
+takes the GIL, which threads searching at once would otherwise contend for at every step."""
 
 
 _jit = numba.njit(cache=True)
@@ -36,10 +40,15 @@ def _now() -> float:
 
 @_jit
 def expired(deadline: float, stats: NDArray[np.int64]) -> bool:
-    """Whether the ``deadline`` (a :func:`time.perf_counter` instant) or the node limit is
-    reached."""
+    """Whether the ``deadline`` (a :func:`time.perf_counter` instant; read every
+    :data:`CLOCK_WORK` values of work) or the node limit is reached."""
     limit = stats[LIMIT]
-    return (limit >= 0 and stats[NODES] >= limit) or (deadline < math.inf and _now() >= deadline)
+    if limit >= 0 and stats[NODES] >= limit:
+        return True
+    if deadline == math.inf or stats[WORK] < stats[CHECK]:
+        return False
+    stats[CHECK] = stats[WORK] + CLOCK_WORK
+    return _now() >= deadline
 
 
 @numba.njit(cache=True, fastmath={"reassoc", "nsz"})  # (a vectorized sum)
@@ -225,6 +234,7 @@ def descend(wt, rows, cnt, floor, lam, r, steps, known, rho, cutoff_ref, tol, de
         if it == 0 and known:
             _copy(work, rho, cnt)
         value = _lagrangian(wt, rows, cnt, cur, r, work, grad, it == 0 and known)
+        stats[WORK] += cnt * n
         for u in range(n):
             if grad[u] > 0.0 and cur[u] <= floor[u]:
                 grad[u] = 0.0  # (projected: no step below the floor)
@@ -272,6 +282,7 @@ def _complete(wt, rows, j, cnt, floor, chosen, d, best, value, stats, prune):
         if s > top:
             top, arg = s, i
     stats[SETS] += cnt - j - 1
+    stats[WORK] += (cnt - j - 1) * raised.shape[0]
     if top > value[1 if not prune else 0]:
         value[1 if not prune else 0] = top
         _copy(best, chosen, d)
@@ -280,13 +291,53 @@ def _complete(wt, rows, j, cnt, floor, chosen, d, best, value, stats, prune):
 
 
 @_jit
-def search(wt, k, best, cutoff, tol, lam, order, root, deadline, stats, prune):
-    """The search below the root (multipliers ``lam``, bound ``root``, candidates ``order``);
-    the largest bound left unexplored when the deadline or node limit struck (``-inf`` when
-    everything was settled). ``cutoff[0]``, ``best``: the incumbent (updated; ``cutoff[1]``
-    when not pruning). The stack's level ``d`` holds the node with ``d`` chosen candidates
-    (``chosen[:d]``): its floor, multipliers, candidates ``R`` in order with their ``rho`` and
-    children's bounds, and the next child to visit."""
+def _bound_node(wt, rows, cnt, floor, lam, r, known, rho, kids, cutoff, tol, deadline, stats):
+    """Bound a node (its ``cnt`` candidates ``rows``, ``rho`` there when ``known``) by
+    :func:`descend`, fix out the candidates that cannot improve on the incumbent, and write its
+    children's first bounds to ``kids``. Returns the bound, the candidates left (``-1``: the
+    node is pruned; ``0`` with a finite bound: the deadline struck) and ``sum lambda``."""
+    bound, cnt = descend(wt, rows, cnt, floor, lam, r, _NODE_STEPS, known, rho, cutoff, tol,
+                         deadline, stats)  # fmt: skip
+    if bound <= cutoff[0] + tol:
+        return bound, -1, 0.0
+    if expired(deadline, stats):
+        return bound, 0, 0.0
+    base = _total(lam, lam.shape[0])
+    keep = _kept(rho, cnt, base, r, cutoff[0] + tol)
+    left = _compact(keep, rows, 0, rho, cnt, rows, rho)
+    stats[FIXED_OUT] += cnt - left
+    _suffix_top_sums(rho, left, r - 1, kids)
+    for i in range(left):
+        kids[i] += base + rho[i]
+    return bound, left, base
+
+
+@_jit
+def root_node(wt, k, lam, rows, rho, kids, cutoff, tol, deadline, stats):
+    """The root (``T`` empty, candidates ``rows`` in order, multipliers ``lam``) bounded as
+    every node is (:func:`_bound_node`; ``lam``, ``rows``, ``rho``, ``kids`` overwritten): the
+    bound, the candidates left (-1: pruned, 0: the deadline struck) and ``sum lambda``."""
+    stats[NODES] += 1
+    floor = np.empty(lam.shape[0])
+    for u in range(lam.shape[0]):
+        floor[u] = -math.inf
+    return _bound_node(wt, rows, len(rows), floor, lam, k, False, rho, kids, cutoff, tol,
+                       deadline, stats)  # fmt: skip
+
+
+@numba.njit(cache=True, nogil=True)  # (threads of best_set search the root's children at once)
+def search(
+    wt, k, best, cutoff, tol, lam0, rows0, rho0, kids0, base0, counter, deadline, stats, prune
+):
+    """Search the subtrees of the root's children (the root: ``lam0``, ``rows0``, ``rho0``,
+    ``kids0``, ``base0`` from :func:`root_node`), taking the next child from ``counter``
+    (shared by the threads: a child may be taken twice when two threads race, never skipped);
+    the largest bound left unexplored in the subtree at hand when the deadline or node limit
+    struck (``-inf`` when every child was settled). ``cutoff[0]``: the incumbent's value
+    (shared; ``cutoff[1]`` when not pruning), ``best``: this thread's best set (updated when
+    it improves on ``cutoff[0]``). The stack's level ``d`` holds the node with ``d`` chosen
+    candidates (``chosen[:d]``): its floor, multipliers, candidates ``R`` in order with their
+    ``rho`` and children's bounds, and the next child to visit (level 0: the root)."""
     m, n = wt.shape
     floors = np.empty((k, n))
     for u in range(n):
@@ -300,11 +351,13 @@ def search(wt, k, best, cutoff, tol, lam, order, root, deadline, stats, prune):
     bases = np.zeros(k)
     chosen = np.empty(k, dtype=np.int64)
     raised = np.empty(m)
-    _copy(lams[0], lam, n)
-    counts[0] = len(order)
-    _copy(rows[0], order, len(order))
-    d, bound, known = 0, root, False
-    entering = True  # the node at level d is to be bounded (else: its next child)
+    counts[0], bases[0] = len(rows0), base0
+    _copy(lams[0], lam0, n)
+    _copy(rows[0], rows0, len(rows0))
+    _copy(rhos[0], rho0, len(rows0))
+    _copy(kids[0], kids0, len(rows0))
+    d, bound = 0, -math.inf
+    entering = False  # the node at level d is to be bounded (else: its next child)
     while d >= 0:
         r = k - d
         if entering:
@@ -312,27 +365,24 @@ def search(wt, k, best, cutoff, tol, lam, order, root, deadline, stats, prune):
             stats[NODES] += 1
             if expired(deadline, stats):
                 return _pending(kids, cursors, counts, k, d, bound)
-            bound, cnt = descend(wt, rows[d], counts[d], floors[d], lams[d], r, _NODE_STEPS,
-                                  known, rhos[d], cutoff, tol, deadline, stats)  # fmt: skip
-            if bound <= cutoff[0] + tol:
+            bound, left, base = _bound_node(wt, rows[d], counts[d], floors[d], lams[d], r, True,
+                                            rhos[d], kids[d], cutoff, tol, deadline, stats)  # fmt: skip
+            if left < 0:
                 d -= 1
                 continue
-            if expired(deadline, stats):
+            if left == 0:  # (the deadline struck)
                 return _pending(kids, cursors, counts, k, d, bound)
-            base = _total(lams[d], n)
-            keep = _kept(rhos[d], cnt, base, r, cutoff[0] + tol)
-            left = _compact(keep, rows[d], 0, rhos[d], cnt, rows[d], rhos[d])
-            stats[FIXED_OUT] += cnt - left
             counts[d], bases[d], cursors[d] = left, base, 0
-            _suffix_top_sums(rhos[d], left, r - 1, kids[d])
-            for i in range(left):
-                kids[d, i] += base + rhos[d, i]
-        j = cursors[d]
         limit = counts[d] - (r - 1)  # a child needs r - 1 candidates after it
+        if d == 0:
+            j = counter[0]
+            counter[0] = j + 1
+        else:
+            j = cursors[d]
+            cursors[d] = j + 1
         if j >= limit:
             d -= 1
             continue
-        cursors[d] = j + 1
         if kids[d, j] <= cutoff[0] + tol:
             continue
         if expired(deadline, stats):
@@ -344,6 +394,7 @@ def search(wt, k, best, cutoff, tol, lam, order, root, deadline, stats, prune):
         # the child's bound and candidates at this node's lambda raised to its floor
         _raised(wt, rows[d], j, cnt, lams[d], rhos[d], raised)
         below = cnt - j - 1
+        stats[WORK] += below
         base_c = bases[d] + rhos[d, j]
         bound_c = base_c
         for t in _top(raised, below, r - 1):
@@ -357,16 +408,17 @@ def search(wt, k, best, cutoff, tol, lam, order, root, deadline, stats, prune):
         counts[c], chosen[d] = left, rows[d, j]
         _max_into(floors[c], floors[d], wt[rows[d, j]])
         _copy(lams[c], lams[d], n)
-        d, bound, known, entering = c, bound_c, True, True
+        d, bound, entering = c, bound_c, True
     return -math.inf
 
 
 @_jit
 def _pending(kids, cursors, counts, k, levels, bound):
     """The largest bound left unexplored: ``bound`` (the node or child at hand) and every
-    unvisited child of the first ``levels`` levels of the stack."""
+    unvisited child of the levels ``1..levels - 1`` of the stack (the root's are the shared
+    counter's: :func:`~.policy_enumeration.best_set` adds them)."""
     top = bound
-    for level in range(levels):
+    for level in range(1, levels):
         limit = counts[level] - (k - level - 1)
         for j in range(cursors[level], limit):
             top = max(top, kids[level, j])

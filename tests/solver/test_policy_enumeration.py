@@ -125,7 +125,7 @@ def test_suffix_top_sums_are_the_sums_of_the_largest_later_entries(x: list[float
 def test_a_node_limit_gives_a_valid_bound(limit: int) -> None:
     w = np.random.default_rng(limit).random((14, 16))
     start = np.arange(4, dtype=np.int64)
-    found = enumeration.best_set(w, 4, start, node_limit=limit)
+    found = enumeration.best_set(w, 4, start, node_limit=limit, threads=1)
     want = brute_force(w, 4)
     assert found.nodes <= max(limit, 1)
     assert found.value <= want + 1e-9
@@ -159,7 +159,7 @@ def test_without_pruning_every_k_set_is_met_once(inst: tuple[int, int, int, int]
     # evaluated (none twice, so every one once), the best of them the brute force's
     n, k, m, seed = inst
     w = make(n, m, seed, ties=seed % 2 == 0)
-    found = enumeration.best_set(w, k, np.arange(k, dtype=np.int64), prune=False)
+    found = enumeration.best_set(w, k, np.arange(k, dtype=np.int64), threads=1, prune=False)
     assert found.complete
     assert found.fixed_out == 0
     assert found.sets == math.comb(m, k)
