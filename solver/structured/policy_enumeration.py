@@ -53,8 +53,8 @@ taking the next one from a shared counter and sharing the incumbent's value (a v
 thread's set attains, so pruning by it is valid whichever thread reads it; each thread keeps
 its own best set and the best of them is returned); the clock is read once per about a
 millisecond of work, so the threads do not contend for the GIL (reading it at every step, two
-threads were slower than one). Two threads: uniform seed 1 ``k = 15`` in 9.5 s instead of
-22 s on one, seed 0 ``k = 7`` 5.3 s instead of 11.4 s. With ties, which optimal set is
+threads were slower than one). Two threads: uniform seed 2 ``k = 9`` in 16.9 s instead of
+31.9 s on one, ``k = 12`` in 14.5 s instead of 25.2 s. With ties, which optimal set is
 returned may differ between runs.
 
 Lattice values. When every ``w`` is a multiple of a step ``delta = 1 / L`` (``L <=
@@ -153,18 +153,16 @@ def best_set(
     root, cnt = kn.descend(wt, rows, m, floor, lam, k, kn.ROOT_STEPS, False, rho, cutoff, tol,
                            deadline, stats[0])  # fmt: skip
     bests = np.tile(start, (n_threads, 1))
-    pending = -math.inf
+    pending = root  # (the largest bound left unexplored; -inf once everything is settled)
     if root <= cutoff[0] + tol:
-        pass
-    elif kn.expired(deadline, stats[0]):
-        pending = root
-    else:  # candidates ordered by rho at the root's multipliers (largest first)
+        pending = -math.inf
+    elif not kn.expired(deadline, stats[0]):  # candidates ordered by rho there, largest first
         order = rows[:cnt][np.argsort(-rho[:cnt], kind="stable")]
-        root, left, base = kn.root_node(wt, k, lam, order, rho, kids, cutoff, tol, deadline,
-                                        stats[0])  # fmt: skip
-        if left == 0:  # (the deadline struck)
-            pending = root
-        elif left > 0:
+        pending, left, base = kn.root_node(wt, k, lam, order, rho, kids, cutoff, tol, deadline,
+                                           stats[0])  # fmt: skip
+        if left < 0:  # (pruned)
+            pending = -math.inf
+        elif left > 0:  # (0: the deadline struck)
             pending = _search_children(kn, wt, k, bests, cutoff, tol, lam, order[:left],
                                        rho[:left], kids[:left], base, deadline, stats, prune)  # fmt: skip
     chosen = max(bests, key=lambda s: _value(w, s))  # (each thread's best; ties: the first)
