@@ -79,5 +79,10 @@ def time_limit(context: Any, cap: float, per_message: float | None = None) -> fl
     left = min(remaining)
     if left < MIN_USEFUL_SECONDS:
         raise DeadlineExceeded
-    reserve = max((1 - DEADLINE_FRACTION) * left, min(RESERVE_SECONDS, left / 2))
-    return min(cap, left - reserve)
+    return min(cap, left - reserve(left))
+
+
+def reserve(left: float) -> float:
+    """The part of the ``left`` seconds before a deadline kept for answering (5%, at least
+    ``RESERVE_SECONDS`` or half of ``left``)."""
+    return max((1 - DEADLINE_FRACTION) * left, min(RESERVE_SECONDS, left / 2))

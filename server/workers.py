@@ -25,6 +25,7 @@ from typing import Any
 from mechsolve.solver.core.limits import Limits
 
 from .logs import log
+from .status import reserve
 
 PRELOAD = ["mechsolve.server.servicer", "mechsolve.server.kernels"]
 """What the forkserver imports once for every worker (the API, codec and solver stack, and
@@ -178,18 +179,26 @@ class SolverPool:
         self, path: str, request: bytes, seconds: float, deadline: float | None
     ) -> Answer:
         """Run a task on a free worker; wait for a worker and its answer until ``deadline``
-        (seconds from now; ``None``: none) and at most ``seconds`` (the solver's time limit)
-        plus :data:`OVERRUN_SECONDS`: past either, or when the call is cancelled, the worker
-        is killed and replaced and the answer is ``DEADLINE_EXCEEDED``."""
+        (seconds from now; ``None``: none), and for the answer at most ``seconds`` (the
+        solver's time limit; with a deadline, at most what is left of it after the wait, less
+        the reserve) plus :data:`OVERRUN_SECONDS` from when the worker takes the task (so a pool
+        still starting, or busy, does not count as the solve overrunning): past either, or
+        when the call is cancelled, the worker is killed and replaced and the answer is
+        ``DEADLINE_EXCEEDED``."""
         idle = await self._ensure_started()
         loop = asyncio.get_running_loop()
-        start = loop.time()
-        cap = seconds + OVERRUN_SECONDS
-        end = start + (cap if deadline is None else min(deadline, cap))
+        called = loop.time()
         try:
             worker = await asyncio.wait_for(idle.get(), deadline)
         except TimeoutError:
             return Answer(None, "DEADLINE_EXCEEDED", "deadline exceeded waiting for a free solver")
+        start = loop.time()
+        if deadline is not None:
+            left = called + deadline - start
+            seconds = max(0.0, min(seconds, left - reserve(left)))
+        end = start + seconds + OVERRUN_SECONDS
+        if deadline is not None:
+            end = min(end, called + deadline)
         healthy = False
         try:
             wait = max(0.0, end - loop.time())
@@ -200,7 +209,7 @@ class SolverPool:
             if result is not None:
                 return result
             if loop.time() >= end:
-                ran_out = deadline is None or start + deadline > end  # the server's cap, first
+                ran_out = deadline is None or called + deadline > end  # the server's cap, first
                 reason = (
                     f"the solve ran {OVERRUN_SECONDS:g} s past its time limit of {seconds:.3g} s "
                     "(the server's max_solve_seconds or the call's deadline) and was stopped"
