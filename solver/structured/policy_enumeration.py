@@ -124,35 +124,39 @@ def best_set(
 ) -> Enumeration:
     """The ``k``-set of columns of ``w`` (``n x m``, ``k <= m``) maximizing ``f``, by the
     bounded enumeration above, from the feasible ``start`` (its value is the first incumbent).
-    ``threads`` (default: the CPUs this process may use, at most :data:`MAX_THREADS`) search
-    the root's children at once, sharing the incumbent's value. The search stops at
-    ``deadline`` (a :func:`time.perf_counter` instant, checked at every node and subgradient
-    step) or after ``node_limit`` nodes per thread, with the best set found and a valid bound.
+    ``threads`` (default: the CPUs this process may use, at most :data:`MAX_THREADS`, and as
+    many as :data:`MAX_STACK_BYTES` allows: each holds a stack of about ``24 k (n + m)``
+    bytes) search the root's children at once, sharing the incumbent's value. The search stops
+    at ``deadline`` (a :func:`time.perf_counter` instant, read about every millisecond of
+    work) or after ``node_limit`` nodes per thread, with the best set found and a valid bound.
     ``prune=False`` (tests) keeps the incumbent out of the bounds: every ``k``-set is then
     evaluated, once (twice at most for the root children two threads race for)."""
-    if not 2 <= k <= w.shape[1] or len(start) != k:
-        raise ValueError(f"best_set needs 2 <= k <= {w.shape[1]} and a start of k")
+    n, m = w.shape
+    start = np.sort(np.asarray(start, dtype=np.int64))
+    if not 2 <= k <= m or len(np.unique(start)) != k or start[0] < 0 or start[-1] >= m:
+        raise ValueError(f"best_set needs 2 <= k <= {m} and a start of k distinct columns")
+    if threads is not None and threads < 1:
+        raise ValueError(f"best_set needs at least one thread; got {threads}")
     from . import policy_kernels as kn  # (numba: imported, and its kernels loaded, on first use)
 
-    n_threads = default_threads() if threads is None else threads
+    stack = 24 * k * (n + m)  # (each thread's: rows, rho, children's bounds, floors, lambdas)
+    fits = max(1, MAX_STACK_BYTES // stack)
+    n_threads = min(default_threads() if threads is None else threads, fits)
     wt = np.ascontiguousarray(w.T, dtype=np.float64)  # candidate-major: a candidate is a row
-    start = np.sort(np.asarray(start, dtype=np.int64))
     lb = _value(w, start)
     tol = PRUNE_TOL * max(1.0, abs(lb))
     tol = max(tol, lattice_step(w) - 10.0 * tol)  # (module docstring: lattices)
     lam = w[:, start].max(axis=1)  # the tight levels of the start (Benders' cut levels)
     stats = np.zeros((n_threads, 16), dtype=np.int64)  # (rows 128 bytes apart: no false sharing)
     stats[:, kn.LIMIT] = -1 if node_limit is None else node_limit
-    # [the incumbent's value the bounds are held against, the best met when not pruning]
-    cutoff = np.array([lb, -math.inf])
-    if not prune:  # (below every f(S); finite for the Polyak steps)
-        cutoff[0] = w.shape[0] * float(w.min()) - 1.0
-    m, deadline = w.shape[1], float(deadline)
+    # the incumbent's value the bounds are held against (shared by the threads)
+    cutoff = np.array([lb if prune else n * float(w.min()) - 1.0])  # (not pruning: below all)
+    deadline = float(deadline)
     rows, rho, kids = np.arange(m), np.empty(m), np.empty(m)
-    floor = np.full(w.shape[0], -math.inf)
+    floor = np.full(n, -math.inf)
     root, cnt = kn.descend(wt, rows, m, floor, lam, k, kn.ROOT_STEPS, False, rho, cutoff, tol,
                            deadline, stats[0])  # fmt: skip
-    bests = np.tile(start, (n_threads, 1))
+    bests, owns = np.tile(start, (n_threads, 1)), np.full((n_threads, 8), lb)  # (rows apart)
     pending = root  # (the largest bound left unexplored; -inf once everything is settled)
     if root <= cutoff[0] + tol:
         pending = -math.inf
@@ -163,7 +167,7 @@ def best_set(
         if left < 0:  # (pruned)
             pending = -math.inf
         elif left > 0:  # (0: the deadline struck)
-            pending = _search_children(kn, wt, k, bests, cutoff, tol, lam, order[:left],
+            pending = _search_children(kn, wt, k, bests, owns, cutoff, tol, lam, order[:left],
                                        rho[:left], kids[:left], base, deadline, stats, prune)  # fmt: skip
     chosen = max(bests, key=lambda s: _value(w, s))  # (each thread's best; ties: the first)
     value = _value(w, chosen)  # (at least every value the threads shared in cutoff[0])
@@ -176,6 +180,9 @@ def best_set(
 
 MAX_THREADS = 8
 """Threads of one enumeration at most (:func:`default_threads`)."""
+
+MAX_STACK_BYTES = 1 << 28
+"""The threads' stacks together at most this (256 MiB; one thread whatever its size)."""
 
 
 def default_threads() -> int:
@@ -192,6 +199,7 @@ def _search_children(
     wt: NDArray[np.float64],
     k: int,
     bests: NDArray[np.int64],
+    owns: NDArray[np.float64],
     cutoff: NDArray[np.float64],
     tol: float,
     lam: NDArray[np.float64],
@@ -210,8 +218,8 @@ def _search_children(
     pendings = [-math.inf] * len(bests)
 
     def run(t: int) -> None:
-        pendings[t] = kn.search(wt, k, bests[t], cutoff, tol, lam, rows, rho, kids, base,
-                                counter, deadline, stats[t], prune)  # fmt: skip
+        pendings[t] = kn.search(wt, k, bests[t], owns[t], cutoff, tol, lam, rows, rho, kids,
+                                base, counter, deadline, stats[t], prune)  # fmt: skip
 
     if len(bests) == 1:
         run(0)

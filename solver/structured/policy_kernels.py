@@ -21,7 +21,7 @@ _FIX_EVERY = 5
 
 # the search's counters, in one int64 array per thread that the kernels write (LIMIT: a node
 # limit, or -1; WORK: values read so far; CHECK: the WORK at which the clock is read next)
-NODES, FIXED_OUT, SETS, LIMIT, WORK, CHECK = 0, 1, 2, 3, 4, 5
+NODES, FIXED_OUT, SETS, LIMIT, WORK, CHECK, EXPIRED = 0, 1, 2, 3, 4, 5, 6
 CLOCK_WORK = 1 << 20
 """Values read (about a millisecond of work) between two readings of the clock: reading it
 takes the GIL, which threads searching at once would otherwise contend for at every step."""
@@ -43,12 +43,13 @@ def expired(deadline: float, stats: NDArray[np.int64]) -> bool:
     """Whether the ``deadline`` (a :func:`time.perf_counter` instant; read every
     :data:`CLOCK_WORK` values of work) or the node limit is reached."""
     limit = stats[LIMIT]
-    if limit >= 0 and stats[NODES] >= limit:
+    if stats[EXPIRED] or (limit >= 0 and stats[NODES] >= limit):
         return True
     if deadline == math.inf or stats[WORK] < stats[CHECK]:
         return False
     stats[CHECK] = stats[WORK] + CLOCK_WORK
-    return _now() >= deadline
+    stats[EXPIRED] = _now() >= deadline  # (once expired, always: every caller up the stack)
+    return stats[EXPIRED] != 0
 
 
 @numba.njit(cache=True, fastmath={"reassoc", "nsz"})  # (a vectorized sum)
@@ -265,9 +266,14 @@ def descend(wt, rows, cnt, floor, lam, r, steps, known, rho, cutoff_ref, tol, de
 
 
 @_jit
-def _complete(wt, rows, j, cnt, floor, chosen, d, best, value, stats, prune):
+def _complete(wt, rows, j, cnt, floor, chosen, d, best, own, cutoff, stats, prune):
     """One slot left below ``T + R_j`` (``floor``: ``T``'s value per user): every completion
-    ``T + R_j + q``, ``q`` in ``rows[j + 1:cnt]``, exactly; a better one is the new best."""
+    ``T + R_j + q``, ``q`` in ``rows[j + 1:cnt]``, exactly. One better than this thread's best
+    (``own[0]``, ``best``) replaces it and, when pruning, raises the shared incumbent value
+    ``cutoff[0]``. (Held against the thread's own value, not the shared one: a write of another
+    thread may lower ``cutoff[0]`` between a test and a write, and a set tested against that
+    lowered value would otherwise replace a better one of this thread; pruning by a lowered
+    value stays valid, since every value written is one of some thread's sets.)"""
     stats[NODES] += 1
     if j + 1 >= cnt:
         return
@@ -283,11 +289,13 @@ def _complete(wt, rows, j, cnt, floor, chosen, d, best, value, stats, prune):
             top, arg = s, i
     stats[SETS] += cnt - j - 1
     stats[WORK] += (cnt - j - 1) * raised.shape[0]
-    if top > value[1 if not prune else 0]:
-        value[1 if not prune else 0] = top
+    if top > own[0]:
+        own[0] = top
         _copy(best, chosen, d)
         best[d] = rows[j]
         best[d + 1] = rows[arg]
+    if prune and top > cutoff[0]:
+        cutoff[0] = top
 
 
 @_jit
@@ -327,15 +335,15 @@ def root_node(wt, k, lam, rows, rho, kids, cutoff, tol, deadline, stats):
 
 @numba.njit(cache=True, nogil=True)  # (threads of best_set search the root's children at once)
 def search(
-    wt, k, best, cutoff, tol, lam0, rows0, rho0, kids0, base0, counter, deadline, stats, prune
+    wt, k, best, own, cutoff, tol, lam0, rows0, rho0, kids0, base0, counter, deadline, stats, prune
 ):
     """Search the subtrees of the root's children (the root: ``lam0``, ``rows0``, ``rho0``,
     ``kids0``, ``base0`` from :func:`root_node`), taking the next child from ``counter``
     (shared by the threads: a child may be taken twice when two threads race, never skipped);
     the largest bound left unexplored in the subtree at hand when the deadline or node limit
     struck (``-inf`` when every child was settled). ``cutoff[0]``: the incumbent's value
-    (shared; ``cutoff[1]`` when not pruning), ``best``: this thread's best set (updated when
-    it improves on ``cutoff[0]``). The stack's level ``d`` holds the node with ``d`` chosen
+    (shared by the threads; never raised when not pruning), ``best`` and ``own[0]``: this
+    thread's best set and its value (:func:`_complete`). The stack's level ``d`` holds the node with ``d`` chosen
     candidates (``chosen[:d]``): its floor, multipliers, candidates ``R`` in order with their
     ``rho`` and children's bounds, and the next child to visit (level 0: the root)."""
     m, n = wt.shape
@@ -389,7 +397,7 @@ def search(
             return _pending(kids, cursors, counts, k, d + 1, kids[d, j])
         cnt = counts[d]
         if r == 2:  # one slot left below: every completion
-            _complete(wt, rows[d], j, cnt, floors[d], chosen, d, best, cutoff, stats, prune)
+            _complete(wt, rows[d], j, cnt, floors[d], chosen, d, best, own, cutoff, stats, prune)
             continue
         # the child's bound and candidates at this node's lambda raised to its floor
         _raised(wt, rows[d], j, cnt, lams[d], rhos[d], raised)

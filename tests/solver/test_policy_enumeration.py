@@ -50,12 +50,14 @@ def make(n: int, m: int, seed: int, ties: bool) -> np.ndarray:
 
 
 @settings(max_examples=150, deadline=None)
-@given(inst=instances, ties=st.booleans())
-def test_the_enumeration_finds_the_best_set(inst: tuple[int, int, int, int], ties: bool) -> None:
+@given(inst=instances, ties=st.booleans(), threads=st.sampled_from([1, 2, 4]))
+def test_the_enumeration_finds_the_best_set(
+    inst: tuple[int, int, int, int], ties: bool, threads: int
+) -> None:
     n, k, m, seed = inst
     w = make(n, m, seed, ties)
     start = np.random.default_rng(seed + 1).choice(m, size=k, replace=False)
-    found = enumeration.best_set(w, k, start.astype(np.int64))
+    found = enumeration.best_set(w, k, start.astype(np.int64), threads=threads)
     want = brute_force(w, k)
     assert found.complete
     assert len(found.chosen) == k == len(set(found.chosen.tolist()))
@@ -249,3 +251,39 @@ def test_lattice_ties_with_the_bound_are_pruned(seed: int) -> None:
     assert found.complete
     assert found.value == found.bound == 25.0  # sum_u max_p w[u, p] = 25: optimal
     assert found.nodes <= 50
+
+
+def test_a_lowered_shared_value_never_replaces_a_better_set_of_the_thread() -> None:
+    # a thread holds {0, 1} worth 2.0; another thread's late write has lowered the shared
+    # value to 1.8 (a test-then-write race): completions worth 1.9 beat the shared value but
+    # not the thread's own, so its set stays and the shared value only rises
+    wt = np.array([[1.9], [0.0], [0.0]])  # one user; {0, q} is worth 1.9
+    best, own, cutoff = np.array([0, 1]), np.array([2.0]), np.array([1.8])
+    stats = np.zeros(16, dtype=np.int64)
+    floor, chosen, rows = np.full(1, -np.inf), np.empty(2, dtype=np.int64), np.arange(3)
+    kernels._complete(wt, rows, 0, 3, floor, chosen, 0, best, own, cutoff, stats, True)
+    assert best.tolist() == [0, 1] and own[0] == 2.0
+    assert cutoff[0] == pytest.approx(1.9)
+    assert stats[kernels.SETS] == 2
+
+
+def test_expiry_is_sticky() -> None:
+    # once the clock says the deadline has passed, every later check says so (without more
+    # work the clock is not read again): the callers up the stack all stop
+    stats = np.zeros(16, dtype=np.int64)
+    stats[kernels.LIMIT] = -1
+    past = time.perf_counter() - 1.0
+    assert kernels.expired(past, stats)
+    assert kernels.expired(past, stats)
+    fresh = np.zeros(16, dtype=np.int64)
+    fresh[kernels.LIMIT] = -1
+    assert not kernels.expired(time.perf_counter() + 60.0, fresh)
+
+
+@pytest.mark.parametrize(
+    ("start", "threads"), [([0, 0], None), ([-1, 2], None), ([0, 9], None), ([0, 1], 0)]
+)
+def test_bad_starts_and_thread_counts_are_refused(start: list[int], threads: int | None) -> None:
+    w = np.random.default_rng(0).random((3, 5))
+    with pytest.raises(ValueError):
+        enumeration.best_set(w, 2, np.array(start), threads=threads)
