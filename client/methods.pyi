@@ -673,7 +673,9 @@ class SyncMethods:
             max_iterations: alternating rounds per restart at most (at most
                 :data:`MAX_ITERATIONS`).
             limits: size limits (users: ``max_agents``, ``max_exact_agents`` for the exact method;
-                candidates and cells: ``max_candidates``)."""
+                candidates and cells: ``max_candidates``) and ``max_threads``, the set
+                enumeration's threads at most (default 8; it uses no more than the CPUs this
+                process may use)."""
 
     def mediate_restaurant(
         self,
@@ -1464,7 +1466,9 @@ class AsyncMethods:
             max_iterations: alternating rounds per restart at most (at most
                 :data:`MAX_ITERATIONS`).
             limits: size limits (users: ``max_agents``, ``max_exact_agents`` for the exact method;
-                candidates and cells: ``max_candidates``)."""
+                candidates and cells: ``max_candidates``) and ``max_threads``, the set
+                enumeration's threads at most (default 8; it uses no more than the CPUs this
+                process may use)."""
 
     async def mediate_restaurant(
         self,
@@ -2257,7 +2261,9 @@ class LocalMethods:
             max_iterations: alternating rounds per restart at most (at most
                 :data:`MAX_ITERATIONS`).
             limits: size limits (users: ``max_agents``, ``max_exact_agents`` for the exact method;
-                candidates and cells: ``max_candidates``)."""
+                candidates and cells: ``max_candidates``) and ``max_threads``, the set
+                enumeration's threads at most (default 8; it uses no more than the CPUs this
+                process may use)."""
 
     def mediate_restaurant(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -29,7 +30,8 @@ class ServerConfig:
             ``RESOURCE_EXHAUSTED``. The server process's memory stays within its idle size
             plus this.
         max_solve_seconds: a cap on every solve's time limit (the call deadline may lower it).
-        limits: problem-size limits passed to every solver call.
+        limits: problem-size limits passed to every solver call (``max_threads`` is lowered to
+            the server's share of its CPUs: :attr:`solver_limits`).
         pyomo_solvers: the Pyomo solver names requests may use with ``method="pyomo"`` (a name
             such as ``asl:x`` would run an executable, so only these are allowed).
         tls_cert, tls_key: server certificate and key (PEM files) to serve TLS.
@@ -116,8 +118,13 @@ class ServerConfig:
 
     @property
     def solver_limits(self) -> Limits:
-        """What every solve is limited to: the size limits and the allowed Pyomo solvers."""
-        return replace(self.limits, pyomo_solvers=self.pyomo_solvers)
+        """What every solve is limited to: the size limits, the allowed Pyomo solvers and the
+        threads of one solve (``limits.max_threads`` lowered to the server's share of its CPUs,
+        ``cpus // (workers x solvers)`` and at least 1, so that its solves running together do
+        not oversubscribe them)."""
+        share = max(1, len(os.sched_getaffinity(0)) // (self.workers * self.solvers))
+        threads = min(self.limits.max_threads, share)
+        return replace(self.limits, pyomo_solvers=self.pyomo_solvers, max_threads=threads)
 
     @property
     def address(self) -> str:

@@ -29,8 +29,6 @@ from mechsolve.solver.auctions import TypePrior
 from mechsolve.solver.core.errors import MechsolveInputError, ProblemTooLargeError
 from mechsolve.solver.core.limits import Limits
 
-from .conftest import TEST_LIMITS
-
 TINY = Limits(**{f: 1 for f in Limits.__dataclass_fields__ if f.startswith("max_")})
 """Limits no example fits in."""
 
@@ -153,13 +151,14 @@ def test_result_messages_mirror_the_result_dataclasses(rpc: Rpc) -> None:
 
 
 # -- remote equals in-process --------------------------------------------------------------------
+# (in process with the server's limits: its size limits, and each solve's share of its CPUs)
 
 
 @pytest.mark.parametrize("rpc", EVERY)
 def test_remote_equals_in_process(rpc: Any, server: RunningServer) -> None:
     args = rpc.example()
     name = rpc.function.__name__
-    local = _call(LocalMechsolve(limits=TEST_LIMITS), name, args)
+    local = _call(LocalMechsolve(limits=server.config.solver_limits), name, args)
     with MechsolveClient(server.address) as client:
         same(_call(client, name, rpc.example()), local)
     same(asyncio.run(_call_async(server.address, name, rpc.example())), local)
@@ -171,7 +170,7 @@ def test_aliases_equal_their_rpc(
 ) -> None:
     params = inspect.signature(function).parameters
     args = {k: v for k, v in rpc.example().items() if k in params and k not in fixed}
-    local = LocalMechsolve(limits=TEST_LIMITS)
+    local = LocalMechsolve(limits=server.config.solver_limits)
     expected = getattr(local, rpc.function.__name__)(**args, **fixed)
     same(getattr(local, function.__name__)(**args), expected)
     with MechsolveClient(server.address) as client:
@@ -324,7 +323,7 @@ def test_unset_fields_mean_the_solvers_defaults(rpc: Rpc, server: RunningServer)
         for k, v in example.items()
         if rpc.signature.parameters[k].default is inspect.Parameter.empty or k == "seed"
     }
-    local_call = getattr(LocalMechsolve(limits=TEST_LIMITS), rpc.function.__name__)
+    local_call = getattr(LocalMechsolve(limits=server.config.solver_limits), rpc.function.__name__)
     while True:  # add back what the call needs (delegate=None is only the planner's)
         try:
             local = local_call(**required)

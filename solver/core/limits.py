@@ -30,6 +30,9 @@ class Limits:
         max_lp_rows: constraint rows an LP may grow to during constraint generation.
         max_border_sets: threshold-set combinations the exact Border separation of a BIC auction
             with non-identical bidders may enumerate (``prod_{i<n} (T_i + 1)``).
+        max_threads: threads one solve may run at once (the policy set enumeration's search;
+            HiGHS runs one). The server lowers it to its share of the CPUs (its CPUs over
+            ``workers x solvers``), so that its solves together do not oversubscribe them.
         pyomo_solvers: the Pyomo solver names ``method="pyomo"`` may use (``None``: any name
             Pyomo resolves, the in-process default; the server allows ``appsi_highs`` only
             unless configured otherwise, since a name such as ``asl:x`` runs an executable).
@@ -45,6 +48,7 @@ class Limits:
     max_types: int = 1_000_000
     max_lp_rows: int = 50_000_000
     max_border_sets: int = 10_000_000
+    max_threads: int = 8
     pyomo_solvers: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:

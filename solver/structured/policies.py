@@ -214,7 +214,9 @@ def select_policies(
         max_iterations: alternating rounds per restart at most (at most
             :data:`MAX_ITERATIONS`).
         limits: size limits (users: ``max_agents``, ``max_exact_agents`` for the exact method;
-            candidates and cells: ``max_candidates``).
+            candidates and cells: ``max_candidates``) and ``max_threads``, the set
+            enumeration's threads at most (default 8; it uses no more than the CPUs this
+            process may use).
     """
     fn = "select_policies"
     sw = Stopwatch()
@@ -265,7 +267,7 @@ def select_policies(
     start = swap_search(sub.w, heur, expired=lambda: sw.expired(tl))
     if small:
         return _enumerated(vals, kept, sub, k, k_eff, start, sw, tl, heuristic=h_val,
-                           restarts=n_run)  # fmt: skip
+                           restarts=n_run, threads=lim.max_threads)  # fmt: skip
     run = _BendersRun(sub, k_eff)
     chosen, bound_scaled, term = run.solve(start, sw, tl)
     bound = min(bound_scaled * sub.scale + sub.offset, trivial)
@@ -395,15 +397,18 @@ def _enumerated(
     *,
     heuristic: float,
     restarts: int,
+    threads: int,
 ) -> PolicySelection:
     """Budgets the enumeration serves (``k_eff``: ``k`` capped by the candidates kept): the
-    bounded set enumeration of :mod:`.policy_enumeration`."""
-    found = enumeration.best_set(sub.w, k_eff, start, deadline=sw.deadline(tl))
+    bounded set enumeration of :mod:`.policy_enumeration`, on at most ``threads`` threads (the
+    CPUs this process may use, at most ``limits.max_threads``)."""
+    threads = min(enumeration.default_threads(), threads)
+    found = enumeration.best_set(sub.w, k_eff, start, deadline=sw.deadline(tl), threads=threads)
+    searched = f"{found.nodes} nodes, {found.threads} thread{'s' * (found.threads > 1)}"
     if found.complete:
-        term = Termination.optimal(f"bounded set enumeration, {found.nodes} nodes")
+        term = Termination.optimal(f"bounded set enumeration, {searched}")
     else:
-        term = Termination.feasible(Limit.TIME, f"time limit in the set enumeration, "
-                                                f"{found.nodes} nodes")  # fmt: skip
+        term = Termination.feasible(Limit.TIME, f"time limit in the set enumeration, {searched}")
     bound = min(found.bound * sub.scale + sub.offset, _trivial_bound(vals[:, kept]))
     return _result(vals, kept[found.chosen], k, sw, term, "set_enumeration", "numba",
                    bound=bound, heuristic=heuristic, kept=len(kept), restarts=restarts)  # fmt: skip

@@ -110,6 +110,8 @@ class Enumeration:
     """Candidates fixed out of a subtree by their bound (summed over the nodes)."""
     sets: int = 0
     """``k``-sets evaluated exactly (the completions of the nodes with one slot left)."""
+    threads: int = 1
+    """Threads that searched."""
 
 
 def best_set(
@@ -175,7 +177,7 @@ def best_set(
     bound = value if complete else max(pending, value)
     total = stats.sum(axis=0)
     return Enumeration(np.sort(chosen), value, bound, complete, int(total[kn.NODES]),
-                       int(total[kn.FIXED_OUT]), int(total[kn.SETS]))  # fmt: skip
+                       int(total[kn.FIXED_OUT]), int(total[kn.SETS]), n_threads)  # fmt: skip
 
 
 MAX_THREADS = 8

@@ -220,3 +220,18 @@ def test_mutual_tls(make_server, pki: dict[str, Path]) -> None:
 def test_bad_server_config(kw: dict, message: str) -> None:
     with pytest.raises(MechsolveInputError, match=message):
         ServerConfig(**kw)
+
+
+def test_solves_share_the_cpus() -> None:
+    """Each solve may run ``cpus // (workers x solvers)`` threads (at least 1, at most
+    ``limits.max_threads``): the server's solves together do not oversubscribe its CPUs."""
+    import os
+
+    from mechsolve.solver.core.limits import Limits
+
+    cpus = len(os.sched_getaffinity(0))
+    for workers, solvers in ((1, 1), (1, 2), (2, 2), (1, 64)):
+        lim = ServerConfig(port=0, workers=workers, solvers=solvers).solver_limits
+        assert lim.max_threads == max(1, min(8, cpus // (workers * solvers)))
+    one = ServerConfig(port=0, solvers=1, limits=Limits(max_threads=1)).solver_limits
+    assert one.max_threads == 1

@@ -13,6 +13,7 @@ import pytest
 from mechsolve.batch import same_answer
 from mechsolve.cli import main
 from mechsolve.server.app import RunningServer
+from mechsolve.solver.structured.policy_enumeration import default_threads
 
 RNG = np.random.default_rng(7)
 V = RNG.random((12, 9))
@@ -66,6 +67,13 @@ def test_text_output_and_the_server_answer(
     assert sum(int(c.split(": ")[1]) for c in counts.split(", ")) == V.shape[0]
     local = _json(capsys, [path, "-k", "3"])
     remote = _json(capsys, [path, "-k", "3", "--address", server.address])
+    # the enumeration's threads: every CPU in process (at most 8); the server's share of its CPUs
+    said = [r["info"]["termination"].pop("detail") for r in (local, remote)]
+    for message, threads in zip(
+        said, (min(default_threads(), 8), server.config.solver_limits.max_threads), strict=True
+    ):
+        assert message.startswith("bounded set enumeration, "), message
+        assert message.endswith(f" {threads} thread{'s' * (threads > 1)}"), (message, threads)
     assert same_answer({"result": local}, {"result": remote}), (local, remote)
     milp = _json(capsys, [path, "-k", "3", "--method", "milp", "--address", server.address])
     assert milp["info"]["method"] == "benders_milp"

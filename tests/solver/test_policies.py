@@ -384,3 +384,22 @@ def test_review_a_deadline_before_the_search_names_the_method_that_would_have_ru
     assert r.method == method
     assert r.bound >= r.welfare
     check_consistent(v, r, k)
+
+
+def test_the_enumeration_runs_on_at_most_max_threads() -> None:
+    """``limits.max_threads`` caps the set enumeration's threads (the server lowers it to its
+    share of the CPUs); the default is every CPU this process may use, at most 8. The
+    termination message says how many searched; the answer does not depend on it."""
+    from mechsolve.solver.structured.policy_enumeration import default_threads
+
+    v = np.random.default_rng(3).random((40, 60))
+    answers = []
+    for limits, threads in ((None, min(default_threads(), 8)), (Limits(max_threads=1), 1)):
+        r = select_policies(v, 4, limits=limits)
+        assert r.info.method == "set_enumeration"
+        assert r.info.termination.reason == TerminationReason.OPTIMAL
+        assert r.info.termination.detail.endswith(f" {threads} thread{'s' * (threads > 1)}")
+        answers.append(r.welfare)
+    assert answers[0] == pytest.approx(answers[1], abs=1e-9)
+    with pytest.raises(MechsolveInputError, match="max_threads"):
+        Limits(max_threads=0)
