@@ -48,10 +48,12 @@ gives it the highest predicted value, plurality, ties at random; the mediator (J
    every step played so far, across episodes) of the agent's unfair gain
    ``r_i - mean_j r_j`` at that step; the score of a leader ``l`` is
    ``min_i (G_i + V[l]_i) - history_weight * mark_l`` with the mark (:func:`leader_marks`,
-   ``penalty``) ``max(h_l, 0) * max(V[l]_l - mean_j V[l]_j, 0)`` (``"leader-gain"``,
-   default: only an agent that gained unfairly in the past is marked down, and only by as
-   much as leading this step is predicted to favour it) or ``h_l`` (``"history"``, the earlier
-   rule), and agents whose past rewards were fair are *more likely* to lead (the seed's
+   ``penalty``) ``sum_i max(h_i, 0) * max(V[l]_i - mean_j V[l]_j, 0)`` (``"order-gain"``,
+   default: the order led by ``l`` is marked down by as much as it is predicted to favour
+   agents that gained unfairly in the past, whether they lead or follow),
+   ``max(h_l, 0) * max(V[l]_l - mean_j V[l]_j, 0)`` (``"leader-gain"``: only the leader's own
+   gain) or ``h_l`` (``"history"``, the first rules), and agents whose past rewards were fair
+   are *more likely* to lead (the seed's
    words): ``selection="softmax"`` (default) draws the leader with probability
    ``exp(score_l / T_e) / sum_k exp(score_k / T_e)`` (:func:`leader_probabilities`), the
    temperature falling geometrically over the run's episodes ``e`` from ``temperature`` to
@@ -94,7 +96,7 @@ ARMS = (
 ORACLES = ("greedy", "stage")
 SELECTIONS = ("softmax", "argmax")
 """Stage 2's selection: a softmax draw over the scores (default) or their argmax."""
-PENALTIES = ("leader-gain", "history")
+PENALTIES = ("order-gain", "leader-gain", "history")
 """Stage 2's mark of a leader (:func:`leader_marks`): its past unfair gain times its predicted
 advantage as leader (default), or its past unfair gain."""
 MAX_PLAYERS = 6
@@ -229,16 +231,21 @@ def fairest_leader(
 def leader_marks(
     history: NDArray[np.float64], predicted: NDArray[np.float64], penalty: str
 ) -> NDArray[np.float64]:
-    """Stage 2's mark of each leader ``(P, m)`` (the score is lowered by ``weight`` times it):
-    ``"history"``: ``h_l``, the leader's past unfair gain (``history``: ``(P, n)``);
-    ``"leader-gain"``: ``max(h_l, 0) * max(V[l]_l - mean_j V[l]_j, 0)`` (``predicted``:
-    ``(P, m, n)`` the step utilities ``V[l]`` when ``l`` leads), zero for an agent that has
-    not gained unfairly or that leading would not favour."""
+    """Stage 2's mark of each leader ``(P, m)`` (the score is lowered by ``weight`` times it),
+    from the agents' past unfair gains ``h`` (``history``: ``(P, n)``) and the predicted step
+    utilities ``V[l]`` when ``l`` leads (``predicted``: ``(P, m, n)``):
+    ``"order-gain"``: ``sum_i max(h_i, 0) * max(V[l]_i - mean_j V[l]_j, 0)``, how much the
+    order favours the agents that gained unfairly, leader or followers;
+    ``"leader-gain"``: ``max(h_l, 0) * max(V[l]_l - mean_j V[l]_j, 0)``, the leader's only;
+    ``"history"``: ``h_l``, the leader's past unfair gain."""
     if penalty == "history":
         return history
-    lead = np.arange(predicted.shape[1])
-    advantage = predicted[:, lead, lead] - predicted.mean(axis=-1)
-    return np.maximum(history, 0.0) * np.maximum(advantage, 0.0)
+    gained = np.maximum(history, 0.0)
+    advantage = np.maximum(predicted - predicted.mean(axis=-1, keepdims=True), 0.0)
+    if penalty == "leader-gain":
+        lead = np.arange(predicted.shape[1])
+        return gained * advantage[:, lead, lead]
+    return np.einsum("pn,pmn->pm", gained, advantage)
 
 
 def leader_probabilities(
@@ -319,7 +326,8 @@ class MediatorConfig:
     """JAM-QL's knobs (module docstring). ``history``/``transfer`` switch stages 2 and 3;
     ``oracle`` in :data:`ORACLES`; ``penalty`` in :data:`PENALTIES`, ``selection`` in
     :data:`SELECTIONS`, ``temperature`` and ``temperature_end`` (``None``: constant): how
-    stage 2 marks and picks leaders. The earlier rules: ``penalty="history",
+    stage 2 marks and picks leaders. The earlier rules: ``penalty="leader-gain"`` (the
+    default until 2026-12-03's second change), ``penalty="history",
     history_weight=0.35, temperature=0.35, temperature_end=None`` and, before it,
     ``penalty="history", selection="argmax", history_weight=1``."""
 
@@ -332,7 +340,7 @@ class MediatorConfig:
     selection: str = "softmax"
     temperature: float = 0.6
     temperature_end: float | None = 0.24
-    penalty: str = "leader-gain"
+    penalty: str = "order-gain"
 
     def __post_init__(self) -> None:
         fn = "MediatorConfig"

@@ -37,10 +37,12 @@ def add_parser(games: argparse._SubParsersAction[Any]) -> None:
     m.add_argument("--oracle", choices=ORACLES, default="greedy",
                    help="predicted step utilities: the agents' greedy play (default) or the "
                    "stage game's sequential Stackelberg outcome")  # fmt: skip
-    m.add_argument("--penalty", choices=PENALTIES, default="leader-gain",
-                   help="stage 2's mark of a leader: past unfair gain times predicted advantage "
-                   "as leader (default) or past unfair gain (the earlier rule: --penalty "
-                   "history --history-weight 0.35 --temperature 0.35 --temperature-end 0.35)")  # fmt: skip
+    m.add_argument("--penalty", choices=PENALTIES, default="order-gain",
+                   help="stage 2's mark of a leader: the advantage its order is predicted to "
+                   "give the agents that gained unfairly in the past (default), the leader's own "
+                   "such advantage (leader-gain), or the leader's past unfair gain (history; "
+                   "the earlier rule: --penalty history --history-weight 0.35 --temperature 0.35 "
+                   "--temperature-end 0.35)")  # fmt: skip
     m.add_argument("--selection", choices=SELECTIONS, default="softmax",
                    help="stage 2: draw the leader from a softmax over the scores (default) or "
                    "take their argmax")  # fmt: skip
@@ -93,11 +95,11 @@ def config_from(args: argparse.Namespace) -> object:
 
 def _stage2(m: Any) -> str:
     """Stage 2's rule in words, for the summary's title."""
-    mark = (
-        "past unfair gain x advantage as leader"
-        if m.penalty == "leader-gain"
-        else "past unfair gain"
-    )
+    mark = {
+        "order-gain": "the order's advantage to past unfair gainers",
+        "leader-gain": "past unfair gain x advantage as leader",
+        "history": "past unfair gain",
+    }[m.penalty]
     if m.selection == "softmax":
         tau = (
             f"{m.temperature:g}"
