@@ -97,8 +97,9 @@ ORACLES = ("greedy", "stage")
 SELECTIONS = ("softmax", "argmax")
 """Stage 2's selection: a softmax draw over the scores (default) or their argmax."""
 PENALTIES = ("order-gain", "leader-gain", "history")
-"""Stage 2's mark of a leader (:func:`leader_marks`): its past unfair gain times its predicted
-advantage as leader (default), or its past unfair gain."""
+"""Stage 2's mark of a leader (:func:`leader_marks`): the advantage its order is predicted to
+give every agent with an unfair past (default), the leader's own such advantage, or the
+leader's past unfair gain."""
 MAX_PLAYERS = 6
 """Stage games have ``2**n`` outcomes; 6 players is plenty for this experiment."""
 
