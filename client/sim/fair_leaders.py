@@ -328,7 +328,7 @@ class MediatorConfig:
     ``oracle`` in :data:`ORACLES`; ``penalty`` in :data:`PENALTIES`, ``selection`` in
     :data:`SELECTIONS`, ``temperature`` and ``temperature_end`` (``None``: constant): how
     stage 2 marks and picks leaders. The earlier rules: ``penalty="leader-gain"`` (the
-    default until 2026-12-03's second change), ``penalty="history",
+    default on 2026-12-03 until the order-gain mark replaced it), ``penalty="history",
     history_weight=0.35, temperature=0.35, temperature_end=None`` and, before it,
     ``penalty="history", selection="argmax", history_weight=1``."""
 
