@@ -28,7 +28,7 @@ from google.protobuf.message import DecodeError, Message
 from mechsolve import codec
 from mechsolve.api import RPCS, SERVICES, Rpc, Stream
 from mechsolve.api.declare import STREAM_TIME_LIMIT_METADATA
-from mechsolve.solver.core.errors import MechsolveInputError, ProblemTooLargeError
+from mechsolve.solver.core.errors import MechsolveInputError
 from mechsolve.solver.core.limits import Limits
 
 from .config import ServerConfig
@@ -80,12 +80,7 @@ def solve(
     """The solver function's result for a request message (sizes checked against ``limits``
     while decoding, ``seconds`` as its time limit, ``supplied`` arguments taken as given);
     raises what the solver raises."""
-    kwargs = codec.decode_request(rpc, request, limits, supplied)
-    if rpc.takes_limits:
-        kwargs["limits"] = limits
-    if rpc.takes_time_limit:
-        kwargs["time_limit"] = seconds
-    return rpc.function(**kwargs)
+    return rpc.call(codec.decode_request(rpc, request, limits, supplied), limits, seconds)
 
 
 def failure(rpc: Rpc, exc: Exception) -> Answer:
@@ -190,9 +185,9 @@ class Servicer:
                 request = b""  # see _abort
                 await _abort(context, result)
             except (DeadlineExceeded, _Busy) as exc:
-                code = _code_of(exc)
-                request = b""
-                await _abort(context, _answer_of(exc))
+                refused, request = _answer_of(exc), b""
+                code = refused.code
+                await _abort(context, refused)
             except asyncio.CancelledError:
                 code = _ended_by(context)
                 raise
@@ -236,9 +231,9 @@ class Servicer:
                 finally:
                     self._leave(0)
             except (DeadlineExceeded, _Busy, MechsolveInputError) as exc:
-                code = _code_of(exc)
-                raw = b""  # see _abort
-                await _abort(context, _answer_of(exc))
+                refused, raw = _answer_of(exc), b""  # see _abort
+                code = refused.code
+                await _abort(context, refused)
             except asyncio.CancelledError:
                 code = _ended_by(context)
                 raise
@@ -283,21 +278,15 @@ def _ended_by(context: grpc.aio.ServicerContext) -> str:
     return "DEADLINE_EXCEEDED" if left is not None and left <= DEADLINE_SLACK else "CANCELLED"
 
 
-def _code_of(exc: BaseException) -> str:
-    if isinstance(exc, DeadlineExceeded):
-        return "DEADLINE_EXCEEDED"
-    if isinstance(exc, _Busy | ProblemTooLargeError):
-        return "RESOURCE_EXHAUSTED"
-    return "INVALID_ARGUMENT"
-
-
-def _answer_of(exc: BaseException) -> Answer:
+def _answer_of(exc: Exception) -> Answer:
+    """The answer to a call refused before its solve: past its deadline, over the server's
+    admission limits, or (a stream's) bad time-limit metadata."""
     if isinstance(exc, DeadlineExceeded):
         return Answer(None, "DEADLINE_EXCEEDED", "deadline exceeded before the solve started")
     if isinstance(exc, _Busy):
         said = str(exc) or "the server is at its max_concurrent_rpcs; retry later"
         return Answer(None, "RESOURCE_EXHAUSTED", said)
-    return Answer(None, _code_of(exc), str(exc), getattr(exc, "argument", ""))
+    return Answer(None, code_for(exc), str(exc), getattr(exc, "argument", ""))
 
 
 async def _abort(context: grpc.aio.ServicerContext, result: Answer) -> None:

@@ -27,61 +27,51 @@ RPCS = (
     Rpc(
         au.optimal_menu,
         pb.OptimalMenuRequest,
-        pb.OptimalMenuResponse,
         example=lambda: {"prior": _GRID},
     ),
     Rpc(
         au.optimal_dsic_auction,
         pb.OptimalDsicAuctionRequest,
-        pb.OptimalDsicAuctionResponse,
         example=lambda: {"priors": _GRID, "n_bidders": 2},
     ),
     Rpc(
         au.optimal_bic_auction,
         pb.OptimalBicAuctionRequest,
-        pb.OptimalBicAuctionResponse,
         example=lambda: {"priors": [_GRID, au.uniform_grid(2, 3, hi=2.0)]},
     ),
     Rpc(
         au.regret_budget_auction,
         pb.RegretBudgetAuctionRequest,
-        pb.RegretBudgetAuctionResponse,
         example=lambda: {"priors": _GRID, "n_bidders": 2, "epsilon": 1e-3},
     ),
     Rpc(
         au.regret_budget_curve,
         pb.RegretBudgetCurveRequest,
-        pb.RegretBudgetCurveResponse,
         example=lambda: {"priors": _GRID, "n_bidders": 2, "epsilons": [0.0, 0.01]},
     ),
     Rpc(
         au.audit_mechanism,
         pb.AuditMechanismRequest,
-        pb.AuditMechanismResponse,
         example=_second_price,
     ),
     Rpc(
         au.continuous_menu_revenue,
         pb.ContinuousMenuRevenueRequest,
-        pb.ContinuousMenuRevenueResponse,
         example=lambda: {"menu": _menu(), "tol": 1e-3},
     ),
     Rpc(
         au.sampled_menu_revenue,
         pb.SampledMenuRevenueRequest,
-        pb.SampledMenuRevenueResponse,
         example=lambda: {"menu": _menu(), "samples": [[0.2, 0.9], [0.7, 0.7], [0.95, 0.1]]},
     ),
     Rpc(
         au.rounded_evaluation,
         pb.EvaluateRoundedBidsRequest,
-        pb.EvaluateRoundedBidsResponse,
         example=lambda: {**_second_price(), "n_samples": 2000, "seed": 5},
     ),
     Rpc(
         au.extrapolate_optimum,
         pb.ExtrapolateOptimumRequest,
-        pb.ExtrapolateOptimumResponse,
         example=lambda: {"n_items": 1, "grids": (4, 8)},
     ),
 )

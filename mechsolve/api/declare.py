@@ -1,7 +1,8 @@
-"""One declaration per RPC: which solver function a request message calls and which response
-message carries its result. Everything else derives from it:
+"""One declaration per RPC: which solver function a request message calls. Everything else
+derives from it:
 
-- the RPC's name, service and path (from the request message and the ``.proto`` file);
+- the RPC's name, service, path and response message (from the request message and the
+  ``rpc`` of the ``.proto`` file);
 - the request's fields (one per argument of the function, same name unless ``fields`` says
   otherwise) and the response's ``result`` field (the function's return value);
 - the servicer method (:mod:`mechsolve.server.servicer`), the sync, asyncio and in-process
@@ -23,6 +24,7 @@ from functools import cached_property
 from typing import Any
 
 from google.protobuf.message import Message
+from google.protobuf.message_factory import GetMessageClass
 
 SERVER_ARGUMENTS = frozenset({"limits"})
 """Arguments the server (or ``LocalMechsolve``) supplies; callers never send them."""
@@ -87,6 +89,11 @@ class _Declared:
                     return method
         raise LookupError(f"no rpc {self.name} in {file.name}")
 
+    @cached_property
+    def response(self) -> type[Message]:
+        """The generated class of the ``rpc``'s response message (``XResponse``)."""
+        return GetMessageClass(self.method.output_type)
+
     @property
     def service(self) -> str:
         return str(self.method.containing_service.full_name)
@@ -106,7 +113,8 @@ class Rpc(_Declared):
 
     Attributes:
         function: the solver function (its signature, defaults and docstring are the API's).
-        request, response: the generated message classes (``XRequest``/``XResponse``).
+        request: the generated request message class (``XRequest``; the response class is
+            the ``rpc``'s output, :attr:`response`).
         fields: argument -> request field, where the names differ.
         aliases: other solver functions served by this RPC (partial applications).
         inline: when it holds for a request, the server answers on its event loop (cheap
@@ -119,7 +127,6 @@ class Rpc(_Declared):
 
     function: Callable[..., Any]
     request: type[Message]
-    response: type[Message]
     fields: Mapping[str, str] = field(default_factory=dict)
     aliases: tuple[Alias, ...] = ()
     inline: Callable[[Any], bool] | None = None
@@ -149,6 +156,14 @@ class Rpc(_Declared):
     def takes_limits(self) -> bool:
         return "limits" in inspect.signature(self.function).parameters
 
+    def call(self, arguments: dict[str, Any], limits: Any, seconds: float | None) -> Any:
+        """The solver function on the caller's ``arguments``, with the server's ``limits`` and
+        ``seconds`` as its time limit (where it takes them)."""
+        extra: dict[str, Any] = {"limits": limits} if self.takes_limits else {}
+        if self.takes_time_limit:
+            extra[DEADLINE_ARGUMENT] = seconds
+        return self.function(**arguments, **extra)
+
     def field_path(self, argument: str) -> str:
         """The request field a solver error's argument names: ``actions[2]`` -> ``actions[2]``,
         ``known[0][1]`` -> ``known_utilities[0][1]``; a path with a dot is already a field path."""
@@ -174,7 +189,6 @@ class Stream(_Declared):
     function: Callable[..., Any]
     of: Rpc
     request: type[Message]
-    response: type[Message]
     per_message: tuple[str, ...]
     example: Callable[[], dict[str, Any]] | None = None
 

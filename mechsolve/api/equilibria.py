@@ -19,13 +19,11 @@ RPCS = (
     Rpc(
         eq.correlated_equilibrium,
         pb.CorrelatedEquilibriumRequest,
-        pb.CorrelatedEquilibriumResponse,
         example=lambda: {"game": _GAME, "kind": "ce", "welfare": "egalitarian"},
     ),
     Rpc(
         eq.equilibrium_gap,
         pb.EquilibriumGapRequest,
-        pb.EquilibriumGapResponse,
         example=lambda: {
             "game": _GAME,
             "distribution": np.full(_GAME.num_actions, 1.0 / _GAME.n_outcomes),
@@ -35,49 +33,41 @@ RPCS = (
     Rpc(
         eq.optimal_nash_equilibrium,
         pb.OptimalNashEquilibriumRequest,
-        pb.OptimalNashEquilibriumResponse,
         example=lambda: {"game": _BIMATRIX, "objective": "player", "player": 1, "sense": "min"},
     ),
     Rpc(
         eq.nash_equilibrium_with_value,
         pb.NashEquilibriumWithValueRequest,
-        pb.NashEquilibriumWithValueResponse,
         example=lambda: {"game": _BIMATRIX, "player": 0, "at_least": 0.5},
     ),
     Rpc(
         eq.minimax,
         pb.MinimaxRequest,
-        pb.MinimaxResponse,
         example=lambda: {"game": _BIMATRIX},
     ),
     Rpc(
         eq.strong_stackelberg,
         pb.StrongStackelbergRequest,
-        pb.StrongStackelbergResponse,
         example=lambda: {"game": _BIMATRIX, "leader": 1},
     ),
     Rpc(
         eq.sequential_stackelberg,
         pb.SequentialStackelbergRequest,
-        pb.SequentialStackelbergResponse,
         example=lambda: {"game": _GAME, "order": [2, 0, 1]},
     ),
     Rpc(
         eq.select_leader,
         pb.SelectLeaderRequest,
-        pb.SelectLeaderResponse,
         example=lambda: {"game": chicken(), "welfare": "egalitarian", "orders": "leader"},
     ),
     Rpc(
         eq.welfare_optimum,
         pb.WelfareOptimumRequest,
-        pb.WelfareOptimumResponse,
         example=lambda: {"game": asymmetric_bos(), "welfare": "nash", "lottery": True},
     ),
     Rpc(
         eq.normalized_score,
         pb.NormalizedScoreRequest,
-        pb.NormalizedScoreResponse,
         example=lambda: {
             "game": asymmetric_bos(),
             "utilities": [2.0, 2.0],

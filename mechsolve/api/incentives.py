@@ -14,19 +14,16 @@ RPCS = (
     Rpc(
         inc.cheapest_incentives,
         pb.CheapestIncentivesRequest,
-        pb.CheapestIncentivesResponse,
         example=lambda: {"game": prisoners_dilemma(), "target": [0, 0], "margin": 0.1},
     ),
     Rpc(
         inc.mediated_equilibrium,
         pb.MediatedEquilibriumRequest,
-        pb.MediatedEquilibriumResponse,
         example=lambda: {"game": public_goods_game(3), "ic": True, "e": True},
     ),
     Rpc(
         inc.anonymous_mediated_equilibrium,
         pb.AnonymousMediatedEquilibriumRequest,
-        pb.AnonymousMediatedEquilibriumResponse,
         example=lambda: {"game": inc.symmetric_public_goods_game(25), "e": True},
     ),
 )

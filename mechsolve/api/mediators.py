@@ -40,7 +40,6 @@ def _profiles() -> dict[str, Any]:
 MEDIATE_BATCH = Rpc(
     md.mediate_batch,
     pb.MediateBatchRequest,
-    pb.MediateBatchResponse,
     inline=_enumeration,
     example=_profiles,
 )
@@ -49,7 +48,6 @@ RPCS = (
     Rpc(
         md.mediate,
         pb.MediateRequest,
-        pb.MediateResponse,
         aliases=(
             Alias(md.pareto_mediator, {"mediator": "pareto"}),
             Alias(md.punishing_mediator, {"mediator": "punishing"}),
@@ -70,7 +68,6 @@ RPCS = (
         md.stream_mediate_batch,
         MEDIATE_BATCH,
         pb.StreamMediateBatchRequest,
-        pb.StreamMediateBatchResponse,
         per_message=("actions", "delegate"),
         example=lambda: {
             "game": _GAME,
@@ -84,7 +81,6 @@ RPCS = (
     Rpc(
         md.lottery_pareto_mediator,
         pb.MediateLotteryRequest,
-        pb.MediateLotteryResponse,
         example=lambda: {
             "game": _GAME,
             "actions": [1, 2, 0],
@@ -96,33 +92,28 @@ RPCS = (
     Rpc(
         md.mediated_game,
         pb.BuildMediatedGameRequest,
-        pb.BuildMediatedGameResponse,
         example=lambda: {"game": seed000_prisoners_dilemma(), "mediator": "punishing"},
     ),
     Rpc(
         md.summarize_mediation,
         pb.AnalyzeMediationRequest,
-        pb.AnalyzeMediationResponse,
         example=lambda: {"game": seed000_prisoners_dilemma()},
     ),
     Rpc(
         md.pure_nash_equilibria,
         pb.FindPureEquilibriaRequest,
-        pb.FindPureEquilibriaResponse,
         inline=lambda request: True,
         example=lambda: {"game": seed000_prisoners_dilemma()},
     ),
     Rpc(
         md.strong_nash,
         pb.CheckStrongNashRequest,
-        pb.CheckStrongNashResponse,
         inline=_few_coalitions,
         example=lambda: {"game": seed000_prisoners_dilemma(), "profile": [1, 1]},
     ),
     Rpc(
         loads_nfg,
         pb.ImportNfgRequest,
-        pb.ImportNfgResponse,
         inline=lambda request: True,
         errors="text",
         example=lambda: {"text": dumps_nfg(seed000_prisoners_dilemma())},
@@ -130,7 +121,6 @@ RPCS = (
     Rpc(
         dumps_nfg,
         pb.ExportNfgRequest,
-        pb.ExportNfgResponse,
         inline=lambda request: True,
         example=lambda: {"game": seed000_prisoners_dilemma()},
     ),

@@ -14,7 +14,6 @@ RPCS = (
     Rpc(
         st.select_policies,
         pb.SelectPoliciesRequest,
-        pb.SelectPoliciesResponse,
         example=lambda: {
             "values": np.random.default_rng(4).uniform(size=(30, 60)),
             "budget": 3,

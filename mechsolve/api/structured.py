@@ -44,7 +44,6 @@ RPCS = (
     Rpc(
         st.mediate_restaurant,
         pb.MediateRestaurantRequest,
-        pb.MediateRestaurantResponse,
         fields={"known": "known_utilities", "private": "private_utilities"},
         aliases=_mediators("restaurant"),
         example=_restaurants,
@@ -52,7 +51,6 @@ RPCS = (
     Rpc(
         st.mediate_matching,
         pb.MediateMatchingRequest,
-        pb.MediateMatchingResponse,
         aliases=_mediators("matching"),
         example=_matching,
     ),

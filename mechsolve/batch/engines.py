@@ -201,24 +201,13 @@ class RayEngine:
         self.cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
 
     def run(self, chunks: Iterable[Chunk], settings: Settings) -> Iterator[ChunkDone]:
-        ray = self.ray
-        task = ray.remote(num_cpus=1)(solve_chunk)
-        settings_ref = ray.put(settings)
-        pending: list[Any] = []
-        source = iter(chunks)
-        exhausted = False
-        while True:
-            while not exhausted and len(pending) < 2 * self.cpus:
-                chunk = next(source, None)
-                if chunk is None:
-                    exhausted = True
-                else:
-                    pending.append(task.remote(chunk, settings_ref))
-            if not pending:
-                return
-            done, pending = ray.wait(pending, num_returns=1)
-            for ref in done:
-                yield ray.get(ref)
+        task = self.ray.remote(num_cpus=1)(solve_chunk)
+        settings_ref = self.ray.put(settings)
+
+        def submit(chunk: Chunk) -> cf.Future[ChunkDone]:
+            return task.remote(chunk, settings_ref).future()
+
+        yield from _windowed(submit, chunks, 2 * self.cpus)
 
     def close(self) -> None:
         if self._started:

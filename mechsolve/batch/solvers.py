@@ -160,13 +160,8 @@ class InProcess:
 
     def group(self, rpc: Rpc, shared: dict[str, Any], stacked: dict[str, Any], n: int) -> Any:
         assert rpc.vectorized is not None
-        of = rpc.vectorized.of
-        extra: dict[str, Any] = {}
-        if of.takes_limits:
-            extra["limits"] = self.limits
-        if of.takes_time_limit and self.time_limit is not None:
-            extra["time_limit"] = self.time_limit * n
-        return of.function(**shared, **stacked, **extra)
+        seconds = None if self.time_limit is None else self.time_limit * n
+        return rpc.vectorized.of.call({**shared, **stacked}, self.limits, seconds)
 
 
 class Remote:
