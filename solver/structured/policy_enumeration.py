@@ -80,6 +80,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..core.limits import DEFAULT_LIMITS
+
 MAX_BUDGET = 64
 """The enumeration serves budgets ``2..MAX_BUDGET`` (measured up to 50: faster than the MILP
 of :mod:`.policies` on every instance of the benchmark; its stack is as deep as the budget)."""
@@ -180,8 +182,8 @@ def best_set(
                        int(total[kn.FIXED_OUT]), int(total[kn.SETS]), n_threads)  # fmt: skip
 
 
-MAX_THREADS = 8
-"""Threads of one enumeration at most (:func:`default_threads`)."""
+MAX_THREADS = DEFAULT_LIMITS.max_threads
+"""Threads of one enumeration at most (:func:`default_threads`; ``Limits.max_threads``)."""
 
 MAX_STACK_BYTES = 1 << 28
 """The threads' stacks together at most this (256 MiB; one thread whatever its size)."""
